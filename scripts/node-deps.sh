@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the npm dependencies from the lockfile when node_modules is missing or older than the lockfile,
+# then compiles TypeScript to dist/ (the CLI and the workers run from there).
+source "$(dirname "$0")/lib.sh"
+cd "$SCIOPS_ROOT"
+
+command -v node >/dev/null 2>&1 || apt_install nodejs npm
+major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$major" -ge 20 ] || die "Node.js $(node --version) is too old: sciops needs Node 20 or newer"
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+log "compiling TypeScript"
+npx tsc -p tsconfig.json

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Brings up every real service the tests use and records where they are in .sciops/testbed.env:
+# the Temporal CLI (the test harness starts its own dev server with it), the Docker engine with a
+# second swarm node, PostgreSQL and the AWS emulator. Idempotent: seconds when all is already up.
+source "$(dirname "$0")/lib.sh"
+here=$(dirname "$0")
+
+temporal=$(bash "$here/temporal-cli.sh")
+bash "$here/docker-engine.sh"
+node2=$(bash "$here/swarm-node.sh")
+database_url=$(bash "$here/postgres.sh")
+aws_endpoint=$(bash "$here/aws-emulator.sh")
+
+env_set "$TESTBED_ENV" TEMPORAL_CLI_PATH "$temporal"
+env_set "$TESTBED_ENV" DOCKER_HOST "${DOCKER_HOST:-unix:///var/run/docker.sock}"
+env_set "$TESTBED_ENV" SCIOPS_TEST_NODE2_DOCKER_HOST "$node2"
+env_set "$TESTBED_ENV" DATABASE_URL "$database_url"
+env_set "$TESTBED_ENV" AWS_ENDPOINT_URL "$aws_endpoint"
+env_set "$TESTBED_ENV" AWS_REGION "${AWS_REGION:-us-east-1}"
+# The emulator takes any credentials; real ones from the environment win.
+env_set "$TESTBED_ENV" AWS_ACCESS_KEY_ID "${AWS_ACCESS_KEY_ID:-test}"
+env_set "$TESTBED_ENV" AWS_SECRET_ACCESS_KEY "${AWS_SECRET_ACCESS_KEY:-test}"
+log "testbed ready: $TESTBED_ENV"
