@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+/**
+ * `sciops`: a thin CLI over the sciops workflows. Every command is one file under commands/;
+ * errors become one line and a documented exit code (see common/exit-codes.ts).
+ */
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { Command, CommanderError } from 'commander';
+import { ConfigError, InputError, UnreachableError } from '../common/errors';
+import { ExitCode } from '../common/exit-codes';
+import { registerDev } from './commands/dev';
+import { registerDoctor } from './commands/doctor';
+import { registerWorker } from './commands/worker';
+
+export function buildProgram(): Command {
+  const program = new Command('sciops')
+    .description('Durable Temporal workflows that deploy, run and back up containerised scientific platforms.')
+    .option('--json', 'print the result as JSON (no tables, no progress)')
+    .showHelpAfterError()
+    .exitOverride();
+  registerDev(program);
+  registerWorker(program);
+  registerDoctor(program);
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  sciops dev                 start a local Temporal server + Web UI + workers, and run the doctor
+  sciops doctor              check docker, db and aws through the workers
+  sciops worker --node n2    on swarm node n2: run its node-local worker
+
+Connection: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_PROFILE, TEMPORAL_TLS_* (Temporal's own settings).
+Exit codes: 0 ok, 1 failed, 2 bad input or configuration, 3 not found, 130 interrupted.`,
+  );
+  return program;
+}
+
+/** The one place where errors become a line on stderr and an exit code. */
+export function exitCodeFor(err: unknown): { code: number; message?: string } {
+  if (err instanceof CommanderError) {
+    return { code: err.exitCode === 0 ? ExitCode.ok : ExitCode.badInput };
+  }
+  if (err instanceof ConfigError || err instanceof InputError) return { code: ExitCode.badInput, message: err.message };
+  if (err instanceof UnreachableError) return { code: ExitCode.failed, message: err.message };
+  if (err instanceof WorkflowNotFoundError) return { code: ExitCode.notFound, message: err.message };
+  if (err instanceof WorkflowFailedError) {
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure && cause.type === 'InvalidInput') return { code: ExitCode.badInput, message: cause.message };
+    return { code: ExitCode.failed, message: `workflow failed: ${cause?.message ?? err.message}` };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: ExitCode.failed, message: process.env.SCIOPS_DEBUG ? String((err as Error)?.stack ?? err) : message };
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (err) {
+    const { code, message } = exitCodeFor(err);
+    if (message !== undefined) process.stderr.write(`sciops: ${message}\n`);
+    process.exitCode = code;
+  }
+}
+
+if (require.main === module) void main();

@@ -1,0 +1,90 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { readConfig } from '../../common/config';
+import { logTail, startDevServer, stopProcess } from '../dev-server';
+import { renderDoctorTable } from '../doctor-table';
+import { findTemporalCli } from '../temporal-cli-path';
+import { spawnWorker } from '../worker-process';
+import { runDoctor } from './doctor';
+
+export interface DevOptions {
+  readonly demo: boolean;
+}
+
+function exited(child: ChildProcess): Promise<string> {
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit code ${code}`)));
+}
+
+/**
+ * The main job for a newcomer: a Temporal dev server with its Web UI (state under SCIOPS_STATE_DIR/dev),
+ * every worker, and a first doctor run. Runs until Ctrl-C, then stops the workers, then the server.
+ */
+export async function runDev(options: DevOptions): Promise<void> {
+  const config = readConfig(process.env);
+  const temporalCli = findTemporalCli(process.env, config.temporalCliPath);
+  const dir = path.resolve(config.stateDir, 'dev');
+  mkdirSync(dir, { recursive: true });
+
+  const say = (text: string) => process.stdout.write(`${text}\n`);
+  say(`Starting the Temporal dev server (${temporalCli})...`);
+  const server = await startDevServer(temporalCli, dir, config.devPort);
+  // The workers and the demo below reach this server; so does every `sciops` run with this address.
+  process.env.TEMPORAL_ADDRESS = server.address;
+  process.env.TEMPORAL_NAMESPACE = 'default';
+
+  const queues = config.databaseUrl !== undefined ? 'sciops,docker,db,aws' : 'sciops,docker,aws';
+  const workerLog = path.join(dir, 'worker.log');
+  const log = openSync(workerLog, 'a');
+  const worker = spawnWorker(['--queues', queues], ['ignore', log, log]);
+
+  say('');
+  say(`  Temporal Web UI   ${server.uiUrl}`);
+  say(`  Temporal server   ${server.address} (namespace default)`);
+  say(`  workers           ${queues} (log: ${workerLog})`);
+  say(`  server log        ${server.logFile}`);
+  if (config.databaseUrl === undefined)
+    say('  note              DATABASE_URL is not set: no db worker (set it and restart for backups and experiments)');
+  say('');
+  say('In another terminal:');
+  say(`  export TEMPORAL_ADDRESS=${server.address}`);
+  say('  npx sciops doctor            # check docker, db and aws through the workers');
+  say('  npx sciops --help            # every command');
+  say('');
+
+  let stopping = false;
+  const stop = new Promise<string>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
+  });
+  const crashed = Promise.race([
+    exited(worker).then((how) => `the workers stopped (${how}); their log ends with:\n${logTail(workerLog)}`),
+    exited(server.process).then((how) => `the Temporal dev server stopped (${how}); its log ends with:\n${logTail(server.logFile)}`),
+  ]);
+
+  if (options.demo) {
+    say('Demo: running the doctor workflow (watch it in the Web UI)...');
+    const report = await Promise.race([runDoctor({ node: [], wait: '30' }), crashed.then((why) => Promise.reject(new Error(why)))]);
+    say(renderDoctorTable(report));
+    say('');
+  }
+  say('Running. Press Ctrl-C to stop.');
+
+  const reason = await Promise.race([stop.then(() => undefined), crashed.then((why) => (stopping ? undefined : why))]);
+  stopping = true;
+  say('Stopping the workers...');
+  await stopProcess(worker, config.shutdownGraceSeconds + 5);
+  say('Stopping the Temporal dev server...');
+  await stopProcess(server.process, 15);
+  if (reason !== undefined) throw new Error(reason);
+  say('Stopped.');
+}
+
+export function registerDev(program: Command): void {
+  program
+    .command('dev')
+    .description('start a local Temporal dev server with its Web UI, all workers, and a demo doctor run; Ctrl-C stops all')
+    .option('--no-demo', 'skip the demo doctor run')
+    .addHelpText('after', '\nExamples:\n  sciops dev\n  SCIOPS_DEV_PORT=7300 sciops dev --no-demo')
+    .action((options: DevOptions) => runDev(options));
+}

@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+
+export interface Output {
+  readonly json: boolean;
+  print(text: string): void;
+}
+
+/**
+ * Wraps a command's typed `run` into a commander action: under `--json` the result is printed as JSON,
+ * otherwise `render` prints it for a person. Both return the exit code `render` decides.
+ */
+export function withOutput<O, R>(run: (options: O) => Promise<R>, render: (result: R, out: Output) => number) {
+  return async (options: O, command: Command): Promise<void> => {
+    const json = Boolean(command.optsWithGlobals().json);
+    const out: Output = { json, print: (text) => process.stdout.write(`${text}\n`) };
+    const result = await run(options);
+    const code = render(result, { ...out, print: json ? () => {} : out.print });
+    if (json) out.print(JSON.stringify(result, null, 2));
+    process.exitCode = code;
+  };
+}

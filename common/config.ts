@@ -1,0 +1,159 @@
+import { ConfigError } from './errors';
+import { QUEUE_KINDS, type QueueKind } from './queues';
+
+/**
+ * Every setting sciops reads from the environment, with its default and meaning. The README's
+ * configuration table lists exactly these (a unit test keeps the two in step). Temporal's own
+ * connection settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_PROFILE, TEMPORAL_TLS_*, ...)
+ * are read by `@temporalio/envconfig` and listed in the README too.
+ */
+export const SETTINGS = {
+  DOCKER_HOST: {
+    default: 'unix:///var/run/docker.sock',
+    meaning: 'Docker engine the docker queues talk to (unix:// socket or tcp://host:port)',
+  },
+  DATABASE_URL: {
+    default: '',
+    meaning: 'PostgreSQL connection URL for the db queue (experiment state, dumps and restores)',
+  },
+  AWS_REGION: { default: 'us-east-1', meaning: 'AWS region of the aws queue' },
+  AWS_ENDPOINT_URL: {
+    default: '',
+    meaning: 'AWS endpoint override, e.g. a local emulator (empty: the real AWS endpoints)',
+  },
+  SCIOPS_STATE_DIR: {
+    default: '.sciops',
+    meaning: 'local state of `sciops dev`: the dev server database and logs',
+  },
+  SCIOPS_DEV_PORT: {
+    default: '7233',
+    meaning: 'gRPC port of the `sciops dev` Temporal server; its Web UI listens on this port + 1000',
+  },
+  SCIOPS_CONCURRENCY_SCIOPS: { default: '40', meaning: 'workflow tasks run at once by one worker process' },
+  SCIOPS_CONCURRENCY_DOCKER: {
+    default: '8',
+    meaning: 'activities run at once on the docker and docker@<node> queues',
+  },
+  SCIOPS_CONCURRENCY_DB: { default: '4', meaning: 'activities run at once on the db queue' },
+  SCIOPS_CONCURRENCY_AWS: { default: '16', meaning: 'activities run at once on the aws queue' },
+  SCIOPS_SHUTDOWN_GRACE_SECONDS: {
+    default: '30',
+    meaning: 'on SIGINT/SIGTERM, how long in-flight activities may run before they are cancelled',
+  },
+  TEMPORAL_CLI_PATH: {
+    default: '',
+    meaning: 'the `temporal` binary used by `sciops dev` (empty: PATH, then the cache the setup script fills)',
+  },
+} as const satisfies Record<string, { default: string; meaning: string }>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+type Env = Record<string, string | undefined>;
+
+function raw(env: Env, name: SettingName): string {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? SETTINGS[name].default : value.trim();
+}
+
+function positiveInt(env: Env, name: SettingName, max: number): number {
+  const text = raw(env, name);
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new ConfigError(name, `"${text}" is not a whole number from 1 to ${max}; unset it to use ${SETTINGS[name].default}`);
+  }
+  return value;
+}
+
+function url(env: Env, name: SettingName, protocols: readonly string[], example: string): string | undefined {
+  const text = raw(env, name);
+  if (text === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    throw new ConfigError(name, `not a URL; use the form ${example}`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `scheme "${parsed.protocol}" is not supported; use the form ${example}`);
+  }
+  return text;
+}
+
+export interface DockerEndpoint {
+  /** The DOCKER_HOST value, as an operator would recognise it in messages. */
+  readonly text: string;
+  readonly socketPath?: string;
+  readonly host?: string;
+  readonly port?: number;
+  readonly protocol?: 'http' | 'https';
+}
+
+export function parseDockerHost(text: string): DockerEndpoint {
+  const example = 'unix:///var/run/docker.sock or tcp://host:2375';
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    throw new ConfigError('DOCKER_HOST', `"${text}" is not a URL; use the form ${example}`);
+  }
+  if (parsed.protocol === 'unix:') {
+    if (parsed.pathname === '') throw new ConfigError('DOCKER_HOST', `no socket path; use the form ${example}`);
+    return { text, socketPath: parsed.pathname };
+  }
+  if (parsed.protocol === 'tcp:' || parsed.protocol === 'http:' || parsed.protocol === 'https:') {
+    const protocol = parsed.protocol === 'https:' ? 'https' : 'http';
+    return { text, host: parsed.hostname, port: Number(parsed.port || 2375), protocol };
+  }
+  throw new ConfigError('DOCKER_HOST', `scheme "${parsed.protocol}" is not supported; use the form ${example}`);
+}
+
+export interface SciopsConfig {
+  readonly docker: DockerEndpoint;
+  readonly databaseUrl?: string;
+  readonly aws: { readonly region: string; readonly endpoint?: string };
+  readonly stateDir: string;
+  readonly devPort: number;
+  readonly concurrency: Readonly<Record<QueueKind, number>>;
+  readonly shutdownGraceSeconds: number;
+  readonly temporalCliPath?: string;
+}
+
+/** Reads and checks every setting; throws a ConfigError naming the first bad one. Pure: pass the env in. */
+export function readConfig(env: Env): SciopsConfig {
+  const concurrencySetting: Record<QueueKind, SettingName> = {
+    sciops: 'SCIOPS_CONCURRENCY_SCIOPS',
+    docker: 'SCIOPS_CONCURRENCY_DOCKER',
+    db: 'SCIOPS_CONCURRENCY_DB',
+    aws: 'SCIOPS_CONCURRENCY_AWS',
+  };
+  const concurrency = Object.fromEntries(QUEUE_KINDS.map((kind) => [kind, positiveInt(env, concurrencySetting[kind], 1000)])) as Record<
+    QueueKind,
+    number
+  >;
+  const devPort = positiveInt(env, 'SCIOPS_DEV_PORT', 64535);
+  const region = raw(env, 'AWS_REGION');
+  if (!/^[a-z]{2}(-[a-z0-9]+)+-\d+$/.test(region)) {
+    throw new ConfigError('AWS_REGION', `"${region}" is not an AWS region name such as us-east-1`);
+  }
+  return {
+    docker: parseDockerHost(raw(env, 'DOCKER_HOST')),
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://user:password@host:5432/database'),
+    aws: { region, endpoint: url(env, 'AWS_ENDPOINT_URL', ['http:', 'https:'], 'http://127.0.0.1:4566') },
+    stateDir: raw(env, 'SCIOPS_STATE_DIR'),
+    devPort,
+    concurrency,
+    shutdownGraceSeconds: positiveInt(env, 'SCIOPS_SHUTDOWN_GRACE_SECONDS', 86400),
+    temporalCliPath: raw(env, 'TEMPORAL_CLI_PATH') || undefined,
+  };
+}
+
+/** A URL with its password replaced, for messages and reports. */
+export function redactUrl(text: string): string {
+  try {
+    const parsed = new URL(text);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

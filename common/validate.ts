@@ -1,0 +1,31 @@
+import type { z } from 'zod';
+import { InputError } from './errors';
+
+/** Renders a zod issue path as the field an operator would look for: `services[2].image`. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(input)' : out;
+}
+
+/**
+ * Validates `value` against `schema`. Returns the parsed value, or throws an InputError whose issues each
+ * name the field and the problem. The same function runs in the CLI before start and at the top of each
+ * workflow, so an input typed into the Web UI gets the same message as one given to the CLI.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+    if (keys.length > 0) {
+      const where = issue.path.length > 0 ? `${fieldPath(issue.path)}.` : '';
+      return keys.map((key) => `${where}${key}: unknown field; remove it or check its spelling`).join('; ');
+    }
+    return `${fieldPath(issue.path)}: ${issue.message}`;
+  });
+  throw new InputError(what, issues);
+}

@@ -1,0 +1,7 @@
+/**
+ * Workflow type names, as typed into the Web UI's "Start Workflow" form, and the task queue they run on.
+ * Clients start workflows by these names (they never import workflow code).
+ */
+export const WorkflowType = {
+  doctor: 'doctor',
+} as const;

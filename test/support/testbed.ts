@@ -1,0 +1,88 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client as PgClient } from 'pg';
+import { parseDockerHost } from '../../common/config';
+import { dockerClient } from '../../workers/create-workers';
+
+const ROOT = path.resolve(__dirname, '../..');
+export const TESTBED_ENV_FILE = path.join(ROOT, '.sciops', 'testbed.env');
+const START = 'start the testbed with `bash scripts/testbed.sh` (npm test does it)';
+
+/** The services every integration test talks to. */
+export interface Testbed {
+  readonly temporalCliPath: string;
+  readonly dockerHost: string;
+  readonly node2DockerHost: string;
+  readonly databaseUrl: string;
+  readonly awsEndpoint: string;
+  readonly awsRegion: string;
+}
+
+const VARS = {
+  temporalCliPath: 'TEMPORAL_CLI_PATH',
+  dockerHost: 'DOCKER_HOST',
+  node2DockerHost: 'SCIOPS_TEST_NODE2_DOCKER_HOST',
+  databaseUrl: 'DATABASE_URL',
+  awsEndpoint: 'AWS_ENDPOINT_URL',
+  awsRegion: 'AWS_REGION',
+} as const satisfies Record<keyof Testbed, string>;
+
+/**
+ * Fills process.env from .sciops/testbed.env for the variables not already set (so `npx vitest` works after
+ * one `bash scripts/testbed.sh`), then reads the testbed. Throws naming every missing variable.
+ */
+export function loadTestbed(): Testbed {
+  if (existsSync(TESTBED_ENV_FILE)) {
+    for (const line of readFileSync(TESTBED_ENV_FILE, 'utf8').split('\n')) {
+      const eq = line.indexOf('=');
+      if (eq > 0 && process.env[line.slice(0, eq)] === undefined) process.env[line.slice(0, eq)] = line.slice(eq + 1);
+    }
+  }
+  const missing = Object.values(VARS).filter((name) => !process.env[name]);
+  if (missing.length > 0) throw new Error(`the test services are not configured (${missing.join(', ')} unset): ${START}`);
+  return Object.fromEntries(Object.entries(VARS).map(([key, name]) => [key, process.env[name] as string])) as unknown as Testbed;
+}
+
+async function probe(name: string, how: string, check: () => Promise<void>): Promise<string | undefined> {
+  try {
+    await check();
+    return undefined;
+  } catch (err) {
+    return `${name} (${how}): ${(err as Error).message}`;
+  }
+}
+
+/**
+ * Checks every service the integration tests need, all at once, and throws one error listing each one that
+ * is missing and how to start it. Tests never skip for a missing service: they fail here.
+ */
+export async function checkTestbed(bed: Testbed): Promise<void> {
+  const problems = await Promise.all([
+    probe('Temporal CLI', bed.temporalCliPath, async () => {
+      if (!existsSync(bed.temporalCliPath)) throw new Error('no such file');
+    }),
+    probe('Docker engine', bed.dockerHost, async () => {
+      const info = await dockerClient(parseDockerHost(bed.dockerHost)).info();
+      if (info.Swarm?.ControlAvailable !== true) throw new Error('not a swarm manager');
+    }),
+    probe('second swarm node', bed.node2DockerHost, async () => {
+      const [manager, node2] = await Promise.all([
+        dockerClient(parseDockerHost(bed.dockerHost)).listNodes(),
+        dockerClient(parseDockerHost(bed.node2DockerHost)).info(),
+      ]);
+      const member = manager.find((n: { ID: string }) => n.ID === node2.Swarm?.NodeID);
+      if (member?.Status?.State !== 'ready') throw new Error('not a Ready member of the manager’s swarm');
+    }),
+    probe('PostgreSQL', 'DATABASE_URL', async () => {
+      const client = new PgClient({ connectionString: bed.databaseUrl, connectionTimeoutMillis: 5000 });
+      await client.connect();
+      await client.end();
+    }),
+    probe('AWS emulator', bed.awsEndpoint, async () => {
+      const res = await fetch(`${bed.awsEndpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(5000) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    }),
+  ]);
+  const failed = problems.filter((p): p is string => p !== undefined);
+  if (failed.length > 0) throw new Error(`test services missing:\n  - ${failed.join('\n  - ')}\nFix: ${START}`);
+}

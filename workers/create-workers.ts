@@ -1,0 +1,112 @@
+import { BatchClient } from '@aws-sdk/client-batch';
+import { EFSClient } from '@aws-sdk/client-efs';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import Dockerode from 'dockerode';
+import { Pool } from 'pg';
+import { createAwsActivities } from '../activities/aws';
+import { createDbActivities } from '../activities/db';
+import { createDockerActivities } from '../activities/docker';
+import { type DockerEndpoint, redactUrl, type SciopsConfig } from '../common/config';
+import { ConfigError } from '../common/errors';
+import { nodeQueue, Queue, type QueueKind } from '../common/queues';
+
+/** The external clients activities are built over; each is created only for the queues that need it. */
+export interface ActivityClients {
+  readonly docker?: { readonly client: Dockerode; readonly endpoint: string };
+  readonly db?: { readonly pool: Pool; readonly url: string };
+  readonly aws?: { readonly batch: BatchClient; readonly efs: EFSClient; readonly region: string; readonly endpoint?: string };
+}
+
+export function dockerClient(endpoint: DockerEndpoint): Dockerode {
+  return endpoint.socketPath !== undefined
+    ? new Dockerode({ socketPath: endpoint.socketPath })
+    : new Dockerode({ host: endpoint.host, port: endpoint.port, protocol: endpoint.protocol });
+}
+
+/**
+ * Creates the clients the given queues need, from configuration. Throws a ConfigError when a queue's
+ * required setting is missing (the db queue without DATABASE_URL).
+ */
+export function createActivityClients(config: SciopsConfig, queues: readonly QueueKind[], node?: string): ActivityClients {
+  const needsDocker = queues.includes('docker') || node !== undefined;
+  let db: ActivityClients['db'];
+  if (queues.includes('db')) {
+    if (config.databaseUrl === undefined) {
+      throw new ConfigError('DATABASE_URL', 'not set, and the db queue needs it: set it to postgres://user:password@host:5432/database');
+    }
+    db = { pool: new Pool({ connectionString: config.databaseUrl, max: config.concurrency.db + 1 }), url: redactUrl(config.databaseUrl) };
+  }
+  let aws: ActivityClients['aws'];
+  if (queues.includes('aws')) {
+    const options = { region: config.aws.region, endpoint: config.aws.endpoint };
+    aws = { batch: new BatchClient(options), efs: new EFSClient(options), region: config.aws.region, endpoint: config.aws.endpoint };
+  }
+  return {
+    docker: needsDocker ? { client: dockerClient(config.docker), endpoint: config.docker.text } : undefined,
+    db,
+    aws,
+  };
+}
+
+export async function closeActivityClients(clients: ActivityClients): Promise<void> {
+  await clients.db?.pool.end();
+  clients.aws?.batch.destroy();
+  clients.aws?.efs.destroy();
+}
+
+export interface WorkerSetup {
+  readonly connection: NativeConnection;
+  readonly namespace: string;
+  readonly queues: readonly QueueKind[];
+  /** Also poll `docker@<node>`, with the same engine client: run this worker on that node. */
+  readonly node?: string;
+  readonly clients: ActivityClients;
+  readonly concurrency: Readonly<Record<QueueKind, number>>;
+  readonly shutdownGraceSeconds: number;
+  /** How the `sciops` queue's worker gets its workflow code: a path to bundle, or a prebuilt bundle. */
+  readonly workflows: Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>;
+}
+
+function required<T>(value: T | undefined, queue: string): T {
+  if (value === undefined) throw new Error(`no client was created for queue ${queue}`);
+  return value;
+}
+
+/** One Temporal Worker per task queue: `sciops` runs workflows, the others run their system's activities. */
+export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
+  const common = {
+    connection: setup.connection,
+    namespace: setup.namespace,
+    shutdownGraceTime: `${setup.shutdownGraceSeconds}s`,
+  } as const;
+  const activityWorker = (taskQueue: string, kind: QueueKind, activities: object) =>
+    Worker.create({ ...common, taskQueue, activities, maxConcurrentActivityTaskExecutions: setup.concurrency[kind] });
+
+  const workers: Array<Promise<Worker>> = [];
+  for (const kind of setup.queues) {
+    if (kind === 'sciops') {
+      workers.push(
+        Worker.create({
+          ...common,
+          ...setup.workflows,
+          taskQueue: Queue.workflows,
+          maxConcurrentWorkflowTaskExecutions: setup.concurrency.sciops,
+        }),
+      );
+    } else if (kind === 'docker') {
+      const { client, endpoint } = required(setup.clients.docker, kind);
+      workers.push(activityWorker(Queue.docker, kind, createDockerActivities(client, endpoint)));
+    } else if (kind === 'db') {
+      const { pool, url } = required(setup.clients.db, kind);
+      workers.push(activityWorker(Queue.db, kind, createDbActivities(pool, url)));
+    } else {
+      const aws = required(setup.clients.aws, kind);
+      workers.push(activityWorker(Queue.aws, kind, createAwsActivities(aws, aws)));
+    }
+  }
+  if (setup.node !== undefined) {
+    const { client, endpoint } = required(setup.clients.docker, nodeQueue(setup.node));
+    workers.push(activityWorker(nodeQueue(setup.node), 'docker', createDockerActivities(client, endpoint)));
+  }
+  return Promise.all(workers);
+}

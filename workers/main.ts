@@ -1,0 +1,79 @@
+/**
+ * The worker process: `sciops worker [--queues sciops,docker,db,aws] [--node NAME]`.
+ * One Temporal Worker per task queue; SIGINT/SIGTERM stop polling, let in-flight activities finish
+ * (up to SCIOPS_SHUTDOWN_GRACE_SECONDS), then exit 0.
+ */
+import { parseArgs } from 'node:util';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { readConfig } from '../common/config';
+import { ConfigError, UnreachableError } from '../common/errors';
+import { ExitCode } from '../common/exit-codes';
+import { NODE_NAME, nodeQueue, parseQueueKinds, QUEUE_KINDS, type QueueKind } from '../common/queues';
+import { loadTemporalTarget, temporalUnreachable } from '../common/temporal-connection';
+import { closeActivityClients, createActivityClients, createWorkers } from './create-workers';
+
+/** `--node` alone means a node-local worker (docker@NAME only); otherwise every queue unless `--queues` narrows it. */
+function parseCommandLine(argv: string[]): { queues: QueueKind[]; node?: string } {
+  let values: { queues?: string; node?: string };
+  try {
+    ({ values } = parseArgs({ args: argv, options: { queues: { type: 'string' }, node: { type: 'string' } }, strict: true }));
+  } catch (err) {
+    throw new ConfigError(
+      'command line',
+      `${(err as Error).message}; usage: sciops worker [--queues ${QUEUE_KINDS.join(',')}] [--node NAME]`,
+    );
+  }
+  if (values.node !== undefined && !NODE_NAME.test(values.node)) {
+    throw new ConfigError('--node', `"${values.node}" is not a node name: use the hostname that \`docker node ls\` shows`);
+  }
+  let queues: QueueKind[];
+  try {
+    queues = values.queues !== undefined ? parseQueueKinds(values.queues) : values.node !== undefined ? [] : [...QUEUE_KINDS];
+  } catch (err) {
+    throw new ConfigError('--queues', (err as Error).message);
+  }
+  return { queues, node: values.node };
+}
+
+async function main(): Promise<void> {
+  const { queues, node } = parseCommandLine(process.argv.slice(2));
+  const config = readConfig(process.env);
+  const target = loadTemporalTarget();
+  const clients = createActivityClients(config, queues, node);
+
+  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  let connection: NativeConnection;
+  try {
+    connection = await NativeConnection.connect(target.connectionOptions);
+  } catch (err) {
+    throw temporalUnreachable(target, err);
+  }
+  try {
+    const workers = await createWorkers({
+      connection,
+      namespace: target.namespace,
+      queues,
+      node,
+      clients,
+      concurrency: config.concurrency,
+      shutdownGraceSeconds: config.shutdownGraceSeconds,
+      workflows: { workflowsPath: require.resolve('../workflows') },
+    });
+    const polled = [...queues, ...(node ? [nodeQueue(node)] : [])];
+    console.error(`sciops worker: polling ${polled.join(', ')} on ${target.address} (namespace ${target.namespace})`);
+    await Promise.all(workers.map((w) => w.run()));
+    console.error('sciops worker: stopped');
+  } finally {
+    await connection.close();
+    await closeActivityClients(clients);
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof UnreachableError) {
+    console.error(`sciops worker: ${err.message}`);
+    process.exit(err instanceof ConfigError ? ExitCode.badInput : ExitCode.failed);
+  }
+  console.error('sciops worker:', err);
+  process.exit(ExitCode.failed);
+});
