@@ -6,6 +6,7 @@ import { WorkflowType } from '../../common/workflow-types';
 import { connectClient } from '../connection';
 import { renderDoctorTable } from '../doctor-table';
 import { type Output, withOutput } from '../output';
+import { startConfirmed } from '../start-workflow';
 
 export interface DoctorOptions {
   readonly node: string[];
@@ -17,11 +18,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const input = parseInput(doctorInputSchema, { nodes: options.node, waitSeconds: Number(options.wait) }, 'doctor options');
   const { client, close } = await connectClient();
   try {
-    return await client.workflow.execute<(input: unknown) => Promise<DoctorReport>>(WorkflowType.doctor, {
-      taskQueue: Queue.workflows,
-      workflowId: `doctor-${new Date().toISOString()}`,
-      args: [input],
-    });
+    const options = { taskQueue: Queue.workflows, workflowId: `doctor-${new Date().toISOString()}`, args: [input] };
+    const handle = await startConfirmed(client, WorkflowType.doctor, options, input.waitSeconds);
+    return (await handle.result()) as DoctorReport;
   } finally {
     await close();
   }
@@ -37,7 +36,7 @@ export function registerDoctor(program: Command): void {
       (v: string, acc: string[]) => [...acc, v],
       [],
     )
-    .option('--wait <seconds>', 'how long a check may wait for a worker to pick it up', '15')
+    .option('--wait <seconds>', 'how long the workflow and each check may wait for a worker to pick it up', '15')
     .addHelpText('after', '\nExamples:\n  sciops doctor\n  sciops doctor --node worker-1 --json')
     .action(
       withOutput(runDoctor, (report: DoctorReport, out: Output) => {

@@ -1,0 +1,33 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { UnreachableError } from '../common/errors';
+
+/** A workflow's history has more than these events once a worker has run its first workflow task. */
+const EVENTS_BEFORE_FIRST_TASK = 2;
+
+/**
+ * Starts a workflow and waits until a worker has picked up its first task. Without that check a CLI run
+ * against a server with no worker would wait forever; here it ends the workflow it started and says
+ * which worker to start.
+ */
+export async function startConfirmed(
+  client: Client,
+  workflowType: string,
+  options: { taskQueue: string; workflowId: string; args: unknown[] },
+  waitSeconds: number,
+): Promise<WorkflowHandle> {
+  const handle = await client.workflow.start(workflowType, options);
+  const deadline = Date.now() + waitSeconds * 1000;
+  for (;;) {
+    const description = await handle.describe();
+    if (description.historyLength > EVENTS_BEFORE_FIRST_TASK || description.status.name !== 'RUNNING') return handle;
+    if (Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await handle.terminate(`no worker picked it up within ${waitSeconds}s`).catch(() => undefined);
+  throw new UnreachableError(
+    'TEMPORAL_ADDRESS',
+    `a worker for task queue "${options.taskQueue}"`,
+    `none picked up ${workflowType} within ${waitSeconds}s`,
+    'Start one: `sciops worker` (or `sciops dev`), against the same server and namespace.',
+  );
+}

@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { DoctorReport } from '../../common/doctor';
+import { createJobQueue } from '../support/aws-fixtures';
+import { CliProcess, runCli } from '../support/cli';
+import { loadTestbed } from '../support/testbed';
+import { resetAws } from '../support/workers';
+
+const NODE2 = 'sciops-node2';
+/** No stack traces: an operator gets one line per problem. */
+const ONE_LINE = /^sciops( worker)?: [^\n]+\n$/;
+
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  loadTestbed();
+  env = { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' };
+  await resetAws();
+  await createJobQueue('e2e-queue');
+});
+
+describe('sciops CLI against real workers and services', () => {
+  const workers: CliProcess[] = [];
+
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.stop('SIGKILL', 5000).catch(() => undefined)));
+  });
+
+  it('runs the doctor end to end: client -> workflow -> a worker process per queue -> report', async () => {
+    const bed = loadTestbed();
+    const all = new CliProcess(['worker'], env);
+    const node2 = new CliProcess(['worker', '--node', NODE2], { ...env, DOCKER_HOST: bed.node2DockerHost });
+    workers.push(all, node2);
+    await all.waitFor(/polling sciops, docker, db, aws on /, 60_000);
+    await node2.waitFor(new RegExp(`polling docker@${NODE2} on `), 60_000);
+
+    const table = await runCli(['doctor', '--node', NODE2], env);
+    expect(table.stderr).toBe('');
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^ok {4}docker {2,}engine .+, swarm manager with 2 ready node\(s\)$/m);
+    expect(table.stdout).toMatch(new RegExp(`^ok {4}docker@${NODE2} +engine .+, swarm worker node ${NODE2}$`, 'm'));
+    expect(table.stdout).toMatch(/^ok {4}db {2,}PostgreSQL \d+/m);
+    expect(table.stdout).toMatch(/^ok {4}aws {2,}.+ answers; 1 Batch job queue\(s\)/m);
+    expect(table.stdout).toContain('overall: ok (4 ok, 0 warn, 0 fail)');
+
+    const json = await runCli(['--json', 'doctor'], env);
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout) as DoctorReport;
+    expect(report.status).toBe('ok');
+    expect(report.checks.map((c) => c.check)).toEqual(['docker', 'db', 'aws']);
+  });
+
+  it('stops workers gracefully on SIGTERM and SIGINT', async () => {
+    const [all, node2] = workers.splice(0, 2);
+    expect(await all.stop('SIGTERM', 40_000)).toBe(0);
+    expect(all.stderr).toContain('sciops worker: stopped');
+    expect(await node2.stop('SIGINT', 40_000)).toBe(0);
+  });
+
+  it('reports a queue no worker polls as a failed check and exits 1', async () => {
+    const partial = new CliProcess(['worker', '--queues', 'sciops,db,aws'], env);
+    workers.push(partial);
+    await partial.waitFor(/polling sciops, db, aws on /, 60_000);
+    const result = await runCli(['doctor', '--wait', '2'], env);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^FAIL {2}docker +no worker picked up the check on task queue "docker" within 2s$/m);
+    expect(result.stdout).toMatch(/^ +fix +start one where it can reach the system: sciops worker --queues docker$/m);
+    expect(await partial.stop('SIGTERM', 40_000)).toBe(0);
+  });
+
+  it('says so, instead of waiting forever, when no worker runs workflows', async () => {
+    const result = await runCli(['doctor', '--wait', '2'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(ONE_LINE);
+    expect(result.stderr).toContain('cannot reach a worker for task queue "sciops" (TEMPORAL_ADDRESS): none picked up doctor within 2s');
+  });
+});
+
+describe('bad configuration: one line naming the setting, no stack trace', () => {
+  it.each([
+    [
+      ['doctor'],
+      { TEMPORAL_ADDRESS: '127.0.0.1:1' },
+      1,
+      /^sciops: cannot reach the Temporal server at 127\.0\.0\.1:1 \(TEMPORAL_ADDRESS\): /,
+    ],
+    [['doctor'], { TEMPORAL_ADDRESS: 'http://localhost:7233' }, 2, /^sciops: TEMPORAL_ADDRESS: "http:\/\/localhost:7233" is not host:port/],
+    [['doctor', '--wait', '0'], {}, 2, /^sciops: invalid doctor options: waitSeconds: Too small/],
+    [['worker'], { DATABASE_URL: 'db.example:5432' }, 2, /^sciops worker: DATABASE_URL: scheme "db\.example:" is not supported/],
+    [['worker'], { DATABASE_URL: '' }, 2, /^sciops worker: DATABASE_URL: not set, and the db queue needs it/],
+    [['worker', '--queues', 'sciops,dokcer'], {}, 2, /^sciops worker: --queues: unknown queue "dokcer"/],
+    [['worker', '--queues', 'docker'], { DOCKER_HOST: 'ssh://host' }, 2, /^sciops worker: DOCKER_HOST: scheme "ssh:" is not supported/],
+    [
+      ['worker', '--queues', 'docker'],
+      { TEMPORAL_ADDRESS: '127.0.0.1:1' },
+      1,
+      /^sciops worker: cannot reach the Temporal server at 127\.0\.0\.1:1/,
+    ],
+    [
+      ['dev'],
+      { TEMPORAL_CLI_PATH: '/nonexistent/temporal' },
+      2,
+      /^sciops: TEMPORAL_CLI_PATH: \/nonexistent\/temporal is not an executable file$/m,
+    ],
+    [['nosuch'], {}, 2, /^error: unknown command 'nosuch'/],
+  ] as const)('sciops %j with %j exits %i', async (args, overrides, code, message) => {
+    const result = await runCli(args, { ...env, ...overrides });
+    expect(result.code).toBe(code);
+    expect(result.stderr).toMatch(message);
+    if (args[0] !== 'nosuch') expect(result.stderr).toMatch(ONE_LINE);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { renderDoctorTable } from '../../clients/doctor-table';
+import { type CheckResult, noWorkerResult, overallStatus } from '../../common/doctor';
+import { ProgressTracker } from '../../workflows/progress-tracker';
+
+const ok: CheckResult = { check: 'docker', status: 'ok', summary: 'engine 20.10', facts: [['engine', '20.10']] };
+const warn: CheckResult = { check: 'db', status: 'warn', summary: 'no pg_dump', fix: 'install it', facts: [] };
+
+describe('overallStatus', () => {
+  it('is the worst check', () => {
+    expect(overallStatus([ok])).toBe('ok');
+    expect(overallStatus([ok, warn])).toBe('warn');
+    expect(overallStatus([warn, noWorkerResult('aws', 'aws', 5)])).toBe('fail');
+  });
+});
+
+describe('noWorkerResult', () => {
+  it('tells how to start the missing worker', () => {
+    expect(noWorkerResult('docker@n2', 'docker@n2', 5).fix).toBe('start one where it can reach the system: sciops worker --node n2');
+    expect(noWorkerResult('db', 'db', 5).fix).toBe('start one where it can reach the system: sciops worker --queues db');
+  });
+});
+
+describe('renderDoctorTable', () => {
+  it('prints one block per check with its facts and fix, then the totals', () => {
+    expect(renderDoctorTable({ status: 'warn', checks: [ok, warn] }).split('\n')).toEqual([
+      'ok    docker        engine 20.10',
+      '        engine      20.10',
+      'WARN  db            no pg_dump',
+      '        fix         install it',
+      '',
+      'overall: warn (1 ok, 1 warn, 0 fail)',
+    ]);
+  });
+});
+
+describe('ProgressTracker', () => {
+  it('reports running steps as current and keeps step order', () => {
+    const progress = new ProgressTracker(['a', 'b', 'c']);
+    progress.start('a');
+    progress.start('b', 'on queue db');
+    expect(progress.snapshot()).toEqual({
+      state: 'running',
+      current: 'a, b',
+      steps: [
+        { name: 'a', state: 'running' },
+        { name: 'b', state: 'running', detail: 'on queue db' },
+        { name: 'c', state: 'pending' },
+      ],
+    });
+    progress.finish('a', 'done');
+    progress.finish('b', 'failed', 'boom');
+    progress.finish('c', 'skipped');
+    progress.end('failed');
+    const done = progress.snapshot();
+    expect(done.state).toBe('failed');
+    expect(done.current).toBeUndefined();
+    expect(done.steps.map((s) => s.state)).toEqual(['done', 'failed', 'skipped']);
+  });
+});
