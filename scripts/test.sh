@@ -15,4 +15,9 @@ log "lint and format check"
 npx biome check .
 log "type check (tests and benchmarks too)"
 npx tsc -p tsconfig.check.json
-npx vitest run "$@"
+results="$SCIOPS_STATE_DIR/vitest-results.json"
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
+# One plain closing line that any CI reads: counts from vitest's JSON report.
+node -e 'const r = require(process.argv[1]); console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)' "$results" || true
+exit "$status"

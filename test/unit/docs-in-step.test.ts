@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SETTINGS } from '../../common/config';
+import { doctorInputSchema } from '../../common/doctor';
+import { SEARCH_ATTRIBUTES } from '../../common/search-attributes';
+import { parseInput } from '../../common/validate';
+
+const root = path.resolve(__dirname, '../..');
+const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+
+describe('README', () => {
+  it('lists every setting, with its default, and no other', () => {
+    const rows = [...readme.matchAll(/^\| `([A-Z0-9_]+)` +\| ([^|]+) \|/gm)].map((m) => [m[1], m[2].trim()]);
+    expect(rows.map(([name]) => name)).toEqual(Object.keys(SETTINGS));
+    for (const [name, shown] of rows) {
+      const { default: value } = SETTINGS[name as keyof typeof SETTINGS];
+      if (value === '') expect(shown, name).toMatch(/^\(none/);
+      else expect(shown, name).toBe(`\`${value}\``);
+    }
+  });
+
+  it('names every custom search attribute', () => {
+    for (const key of SEARCH_ATTRIBUTES) expect(readme).toContain(`\`${key.name}\``);
+  });
+});
+
+describe('examples', () => {
+  it('doctor.json is a valid doctor input', () => {
+    const json = JSON.parse(readFileSync(path.join(root, 'examples/doctor.json'), 'utf8'));
+    expect(parseInput(doctorInputSchema, json, 'doctor input')).toEqual({ nodes: [], waitSeconds: 15 });
+  });
+});
