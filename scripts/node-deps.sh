@@ -9,8 +9,10 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$major" -ge 20 ] || die "Node.js $(node --version) is too old: sciops needs Node 20 or newer"
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "npm ci"
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  # `npm install`, not `npm ci`: npm 11 writes lockfiles without other platforms' optional packages
+  # (biome, swc) and then its own `npm ci` refuses them as out of sync. Versions still come from the lockfile.
+  log "npm install (from package-lock.json)"
+  npm install --no-audit --no-fund --loglevel=error >&2
 fi
 log "compiling TypeScript"
 npx tsc -p tsconfig.json
