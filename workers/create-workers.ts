@@ -5,7 +5,9 @@ import Dockerode from 'dockerode';
 import { Pool } from 'pg';
 import { createAwsActivities } from '../activities/aws';
 import { createDbActivities } from '../activities/db';
+import { explainPgError } from '../activities/db/errors';
 import { createDockerActivities } from '../activities/docker';
+import { explainDockerError } from '../activities/docker/errors';
 import { type DockerEndpoint, redactUrl, type SciopsConfig } from '../common/config';
 import { ConfigError } from '../common/errors';
 import { nodeQueue, Queue, type QueueKind } from '../common/queues';
@@ -109,4 +111,36 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     workers.push(activityWorker(nodeQueue(setup.node), 'docker', createDockerActivities(client, endpoint)));
   }
   return Promise.all(workers);
+}
+
+/**
+ * Asks each client's system whether it answers, once at start-up, and returns one warning line per system
+ * that does not (naming its setting). The worker still starts: the system may come up later, and
+ * `sciops doctor` reports it meanwhile.
+ */
+export async function probeActivityClients(clients: ActivityClients): Promise<string[]> {
+  const probes: Array<Promise<string | undefined>> = [];
+  if (clients.docker) {
+    const { client, endpoint } = clients.docker;
+    probes.push(
+      client.ping().then(
+        () => undefined,
+        (err: unknown) => sentence(explainDockerError(err, endpoint)),
+      ),
+    );
+  }
+  if (clients.db) {
+    const { pool, url } = clients.db;
+    probes.push(
+      pool.query('select 1').then(
+        () => undefined,
+        (err: unknown) => sentence(explainPgError(err, url)),
+      ),
+    );
+  }
+  return (await Promise.all(probes)).filter((line): line is string => line !== undefined);
+}
+
+function sentence({ summary, fix }: { summary: string; fix: string }): string {
+  return `${summary}; ${fix}`;
 }

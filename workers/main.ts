@@ -10,7 +10,7 @@ import { ConfigError, UnreachableError } from '../common/errors';
 import { ExitCode } from '../common/exit-codes';
 import { NODE_NAME, nodeQueue, parseQueueKinds, QUEUE_KINDS, type QueueKind } from '../common/queues';
 import { loadTemporalTarget, temporalUnreachable } from '../common/temporal-connection';
-import { closeActivityClients, createActivityClients, createWorkers } from './create-workers';
+import { closeActivityClients, createActivityClients, createWorkers, probeActivityClients } from './create-workers';
 
 /** `--node` alone means a node-local worker (docker@NAME only); otherwise every queue unless `--queues` narrows it. */
 function parseCommandLine(argv: string[]): { queues: QueueKind[]; node?: string } {
@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     });
     const polled = [...queues, ...(node ? [nodeQueue(node)] : [])];
     console.error(`sciops worker: polling ${polled.join(', ')} on ${target.address} (namespace ${target.namespace})`);
+    for (const warning of await probeActivityClients(clients)) console.error(`sciops worker: warning: ${warning}`);
     await Promise.all(workers.map((w) => w.run()));
     console.error('sciops worker: stopped');
   } finally {

@@ -67,6 +67,27 @@ describe('sciops CLI against real workers and services', () => {
     expect(await partial.stop('SIGTERM', 40_000)).toBe(0);
   });
 
+  it('warns at start-up, naming the setting, when the engine or the database does not answer, and keeps polling', async () => {
+    const url = new URL(loadTestbed().databaseUrl);
+    url.port = '1';
+    const worker = new CliProcess(['worker', '--queues', 'docker,db'], {
+      ...env,
+      DOCKER_HOST: 'unix:///var/run/sciops-no-such.sock',
+      DATABASE_URL: url.toString(),
+    });
+    workers.push(worker);
+    await worker.waitFor(/warning: no PostgreSQL/, 60_000);
+    await worker.waitFor(/warning: no Docker engine/, 10_000);
+    expect(worker.stderr).toContain(
+      'sciops worker: warning: no Docker engine at DOCKER_HOST=unix:///var/run/sciops-no-such.sock: the socket does not exist; start dockerd on this machine, or set DOCKER_HOST to an engine that runs\n',
+    );
+    expect(worker.stderr).toMatch(
+      /^sciops worker: warning: no PostgreSQL answers at DATABASE_URL=postgres:\/\/sciops:\*\*\*@127\.0\.0\.1:1\/sciops: connection refused; /m,
+    );
+    expect(worker.child.exitCode).toBeNull();
+    expect(await worker.stop('SIGTERM', 40_000)).toBe(0);
+  });
+
   it('says so, instead of waiting forever, when no worker runs workflows', async () => {
     const result = await runCli(['doctor', '--wait', '2'], env);
     expect(result.code).toBe(1);

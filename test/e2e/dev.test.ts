@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { portAnswers } from '../../clients/dev-server';
-import { CliProcess } from '../support/cli';
+import { CliProcess, runCli } from '../support/cli';
 import { loadTestbed } from '../support/testbed';
 
 /** A port that is free, and whose +1000 (the UI) is free too. */
@@ -46,6 +46,20 @@ describe('sciops dev: the main job for a newcomer', () => {
     expect(dev.stdout).toContain('Stopping the workers...\nStopping the Temporal dev server...\nStopped.');
     expect(await portAnswers(port)).toBe(false);
     expect(await portAnswers(port + 1000)).toBe(false);
+  });
+
+  it('refuses a port that is already taken, naming SCIOPS_DEV_PORT', async () => {
+    const port = await freePortPair();
+    const blocker = createServer().listen(port, '127.0.0.1');
+    try {
+      const result = await runCli(['dev'], { ...process.env, SCIOPS_DEV_PORT: String(port), SCIOPS_STATE_DIR: stateDir });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(
+        `sciops: SCIOPS_DEV_PORT: port ${port} is already in use (another \`sciops dev\`?): stop that process or choose another port\n`,
+      );
+    } finally {
+      blocker.close();
+    }
   });
 
   it('keeps its state in a file: a second start finds the first run’s workflows', async () => {

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { checkTestbed } from '../support/testbed';
+
+describe('the test harness', () => {
+  it('fails, naming every missing service and how to start them, instead of skipping', async () => {
+    const err = await checkTestbed({
+      temporalCliPath: '/nonexistent/temporal',
+      dockerHost: 'unix:///nonexistent/docker.sock',
+      node2DockerHost: 'unix:///nonexistent/node2.sock',
+      databaseUrl: 'postgres://sciops:x@127.0.0.1:1/sciops',
+      awsEndpoint: 'http://127.0.0.1:1',
+      awsRegion: 'us-east-1',
+    }).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    const lines = (err as Error).message.split('\n');
+    expect(lines[0]).toBe('test services missing:');
+    for (const service of ['Temporal CLI', 'Docker engine', 'second swarm node', 'PostgreSQL', 'AWS emulator']) {
+      expect(lines.some((l) => l.startsWith(`  - ${service} (`))).toBe(true);
+    }
+    expect(lines.at(-1)).toBe('Fix: start the testbed with `bash scripts/testbed.sh` (npm test does it)');
+  });
+});
