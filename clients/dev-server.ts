@@ -69,22 +69,27 @@ export async function startDevServer(temporalCli: string, dir: string, port: num
   const child = spawn(temporalCli, args, { stdio: ['ignore', log, log], detached: true });
   const address = `127.0.0.1:${port}`;
   const uiUrl = `http://127.0.0.1:${uiPort}`;
-  await until('the Temporal frontend', 60, child, logFile, async () => {
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: '1s' });
-      await connection.close();
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  await until('the Web UI', 60, child, logFile, async () => {
-    try {
-      return (await fetch(uiUrl)).ok;
-    } catch {
-      return false;
-    }
-  });
+  try {
+    await until('the Temporal frontend', 60, child, logFile, async () => {
+      try {
+        const connection = await Connection.connect({ address, connectTimeout: '1s' });
+        await connection.close();
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    await until('the Web UI', 60, child, logFile, async () => {
+      try {
+        return (await fetch(uiUrl)).ok;
+      } catch {
+        return false;
+      }
+    });
+  } catch (err) {
+    await stopProcess(child, 5);
+    throw err;
+  }
   return { process: child, address, uiUrl, logFile };
 }
 

@@ -12,10 +12,9 @@ export interface Output {
 export function withOutput<O, R>(run: (options: O) => Promise<R>, render: (result: R, out: Output) => number) {
   return async (options: O, command: Command): Promise<void> => {
     const json = Boolean(command.optsWithGlobals().json);
-    const out: Output = { json, print: (text) => process.stdout.write(`${text}\n`) };
+    const print = (text: string) => process.stdout.write(`${text}\n`);
     const result = await run(options);
-    const code = render(result, { ...out, print: json ? () => {} : out.print });
-    if (json) out.print(JSON.stringify(result, null, 2));
-    process.exitCode = code;
+    process.exitCode = render(result, { json, print: json ? () => {} : print });
+    if (json) print(JSON.stringify(result, null, 2));
   };
 }

@@ -103,7 +103,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
       workers.push(activityWorker(Queue.db, kind, createDbActivities(pool, url)));
     } else {
       const aws = required(setup.clients.aws, kind);
-      workers.push(activityWorker(Queue.aws, kind, createAwsActivities(aws, aws)));
+      workers.push(activityWorker(Queue.aws, kind, createAwsActivities({ batch: aws.batch, efs: aws.efs }, aws)));
     }
   }
   if (setup.node !== undefined) {

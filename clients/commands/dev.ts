@@ -53,29 +53,34 @@ export async function runDev(options: DevOptions): Promise<void> {
   say('  npx sciops --help            # every command');
   say('');
 
-  let stopping = false;
-  const stop = new Promise<string>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
+  // The session ends on Ctrl-C or SIGTERM (no reason), or when a child dies (the reason, with its log).
+  const interrupted = new Promise<undefined>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(undefined));
   });
   const crashed = Promise.race([
     exited(worker).then((how) => `the workers stopped (${how}); their log ends with:\n${logTail(workerLog)}`),
     exited(server.process).then((how) => `the Temporal dev server stopped (${how}); its log ends with:\n${logTail(server.logFile)}`),
   ]);
+  const ended = Promise.race([interrupted, crashed]);
 
-  if (options.demo) {
-    say('Demo: running the doctor workflow (watch it in the Web UI)...');
-    const report = await Promise.race([runDoctor({ node: [], wait: '30' }), crashed.then((why) => Promise.reject(new Error(why)))]);
-    say(renderDoctorTable(report));
-    say('');
+  let reason: string | undefined;
+  try {
+    if (options.demo) {
+      say('Demo: running the doctor workflow (watch it in the Web UI)...');
+      const doctor = runDoctor({ node: [], wait: '30' });
+      doctor.catch(() => undefined); // observed below, unless the session ends first
+      const report = await Promise.race([doctor, ended.then(() => undefined)]);
+      if (report !== undefined) say(`${renderDoctorTable(report)}\n`);
+    }
+    say('Running. Press Ctrl-C to stop.');
+    reason = await ended;
+  } finally {
+    // Workers first, so in-flight activities finish against a live server.
+    say('Stopping the workers...');
+    await stopProcess(worker, config.shutdownGraceSeconds + 5);
+    say('Stopping the Temporal dev server...');
+    await stopProcess(server.process, 15);
   }
-  say('Running. Press Ctrl-C to stop.');
-
-  const reason = await Promise.race([stop.then(() => undefined), crashed.then((why) => (stopping ? undefined : why))]);
-  stopping = true;
-  say('Stopping the workers...');
-  await stopProcess(worker, config.shutdownGraceSeconds + 5);
-  say('Stopping the Temporal dev server...');
-  await stopProcess(server.process, 15);
   if (reason !== undefined) throw new Error(reason);
   say('Stopped.');
 }
