@@ -88,6 +88,28 @@ describe('sciops CLI against real workers and services', () => {
     expect(await worker.stop('SIGTERM', 40_000)).toBe(0);
   });
 
+  it('loses nothing when the worker is killed mid-run: a new worker finishes the same workflow', async () => {
+    // Only workflows at first: the docker, db and aws checks wait for their workers.
+    const first = new CliProcess(['worker', '--queues', 'sciops'], env);
+    workers.push(first);
+    await first.waitFor(/polling sciops on /, 60_000);
+    const doctor = runCli(['--json', 'doctor', '--wait', '60'], env, 90_000);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await first.stop('SIGKILL', 10_000)).toBeNull();
+
+    const second = new CliProcess(['worker'], env);
+    workers.push(second);
+    const result = await doctor;
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as DoctorReport;
+    expect(report.checks.map((c) => [c.check, c.status])).toEqual([
+      ['docker', 'ok'],
+      ['db', 'ok'],
+      ['aws', 'ok'],
+    ]);
+    expect(await second.stop('SIGTERM', 40_000)).toBe(0);
+  });
+
   it('says so, instead of waiting forever, when no worker runs workflows', async () => {
     const result = await runCli(['doctor', '--wait', '2'], env);
     expect(result.code).toBe(1);
