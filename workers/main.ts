@@ -42,6 +42,7 @@ async function main(): Promise<void> {
   const clients = createActivityClients(config, queues, node);
 
   Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  const letGoOfParent = followParent();
   let connection: NativeConnection;
   try {
     connection = await NativeConnection.connect(target.connectionOptions);
@@ -67,7 +68,23 @@ async function main(): Promise<void> {
   } finally {
     await connection.close();
     await closeActivityClients(clients);
+    letGoOfParent();
   }
+}
+
+/**
+ * Started by the sciops CLI (an IPC channel is open): when the CLI goes away, even by SIGKILL, stop as on
+ * SIGTERM rather than poll on as an orphan. Returns what closes the channel once stopped, so the process
+ * can exit.
+ */
+function followParent(): () => void {
+  if (process.send === undefined) return () => {};
+  const onParentGone = () => process.kill(process.pid, 'SIGTERM');
+  process.once('disconnect', onParentGone);
+  return () => {
+    process.off('disconnect', onParentGone);
+    if (process.connected) process.disconnect();
+  };
 }
 
 main().catch((err: unknown) => {

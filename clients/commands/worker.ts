@@ -3,7 +3,7 @@ import { spawnWorker } from '../worker-process';
 
 /** Runs the worker process in the foreground; signals are passed on, its exit code is ours. */
 export function runWorker(args: readonly string[]): Promise<number> {
-  const child = spawnWorker(args, 'inherit');
+  const child = spawnWorker(args, ['inherit', 'inherit', 'inherit']);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1))));
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DoctorReport } from '../../common/doctor';
 import { createJobQueue } from '../support/aws-fixtures';
@@ -10,6 +11,15 @@ const NODE2 = 'sciops-node2';
 const ONE_LINE = /^sciops( worker)?: [^\n]+\n$/;
 
 let env: NodeJS.ProcessEnv;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 beforeAll(async () => {
   loadTestbed();
@@ -89,8 +99,9 @@ describe('sciops CLI against real workers and services', () => {
   });
 
   it('loses nothing when the worker is killed mid-run: a new worker finishes the same workflow', async () => {
-    // Only workflows at first: the docker, db and aws checks wait for their workers.
-    const first = new CliProcess(['worker', '--queues', 'sciops'], env);
+    // Only workflows at first: the docker, db and aws checks wait for their workers. The worker process
+    // itself is killed, as a crash or an OOM kill would.
+    const first = new CliProcess(['--queues', 'sciops'], env, 'worker');
     workers.push(first);
     await first.waitFor(/polling sciops on /, 60_000);
     const doctor = runCli(['--json', 'doctor', '--wait', '60'], env, 90_000);
@@ -108,6 +119,22 @@ describe('sciops CLI against real workers and services', () => {
       ['aws', 'ok'],
     ]);
     expect(await second.stop('SIGTERM', 40_000)).toBe(0);
+  });
+
+  it('leaves no orphan: when the sciops CLI is killed, the worker it started shuts down', async () => {
+    const cli = new CliProcess(['worker', '--queues', 'sciops'], env);
+    workers.push(cli);
+    await cli.waitFor(/polling sciops on /, 60_000);
+    const worker = Number(
+      execFileSync('pgrep', ['-P', String(cli.child.pid)])
+        .toString()
+        .trim(),
+    );
+    expect(worker).toBeGreaterThan(0);
+    expect(await cli.stop('SIGKILL', 10_000)).toBeNull();
+    const deadline = Date.now() + 40_000;
+    while (alive(worker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(alive(worker)).toBe(false);
   });
 
   it('says so, instead of waiting forever, when no worker runs workflows', async () => {

@@ -3,10 +3,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 const CLI = path.resolve(__dirname, '../../dist/clients/cli.js');
+/** The worker entry itself, as a service manager would run it (the CLI's `worker` command spawns it). */
+const WORKER = path.resolve(__dirname, '../../dist/workers/main.js');
 
-function cliPath(): string {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first with \`npm run build\` (npm test does it)`);
-  return CLI;
+function built(file = CLI): string {
+  if (!existsSync(file)) throw new Error(`${file} is missing: build first with \`npm run build\` (npm test does it)`);
+  return file;
 }
 
 export interface CliResult {
@@ -18,7 +20,7 @@ export interface CliResult {
 /** Runs the built `sciops` CLI to completion, as an operator would. */
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath(), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [built(), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -41,8 +43,10 @@ export class CliProcess {
   stderr = '';
   private readonly exit: Promise<number | null>;
 
-  constructor(args: readonly string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, [cliPath(), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `sciops <args>`, or with `entry: 'worker'` the worker entry itself with those args. */
+  constructor(args: readonly string[], env: NodeJS.ProcessEnv, entry: 'cli' | 'worker' = 'cli') {
+    const file = built(entry === 'cli' ? CLI : WORKER);
+    this.child = spawn(process.execPath, [file, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout?.on('data', (d) => (this.stdout += d));
     this.child.stderr?.on('data', (d) => (this.stderr += d));
     this.exit = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
