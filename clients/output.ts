@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 
 export interface Output {
-  readonly json: boolean;
+  /** Prints a line for a person; silent under `--json`. */
   print(text: string): void;
 }
 
@@ -14,7 +14,7 @@ export function withOutput<O, R>(run: (options: O) => Promise<R>, render: (resul
     const json = Boolean(command.optsWithGlobals().json);
     const print = (text: string) => process.stdout.write(`${text}\n`);
     const result = await run(options);
-    process.exitCode = render(result, { json, print: json ? () => {} : print });
+    process.exitCode = render(result, { print: json ? () => {} : print });
     if (json) print(JSON.stringify(result, null, 2));
   };
 }

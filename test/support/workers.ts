@@ -4,7 +4,7 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Work
 import { inject } from 'vitest';
 import { readConfig } from '../../common/config';
 import type { QueueKind } from '../../common/queues';
-import { type ActivityClients, closeActivityClients, createActivityClients, createWorkers } from '../../workers/create-workers';
+import { closeActivityClients, createActivityClients, createWorkers } from '../../workers/create-workers';
 import { loadTestbed } from './testbed';
 
 // Workers in tests log only errors; expected failures (invalid input) would otherwise flood the output.
@@ -28,15 +28,10 @@ export interface RunningWorkers {
  * Starts in-process workers for `queues` (and docker@<node>) against the test server, built by the same
  * code as `sciops worker`, with clients from the testbed's environment plus `env` overrides.
  */
-export async function startWorkers(options: {
-  queues: QueueKind[];
-  node?: string;
-  env?: Record<string, string>;
-  clients?: ActivityClients;
-}): Promise<RunningWorkers> {
+export async function startWorkers(options: { queues: QueueKind[]; node?: string; env?: Record<string, string> }): Promise<RunningWorkers> {
   loadTestbed();
   const config = readConfig({ ...process.env, ...options.env });
-  const clients = options.clients ?? createActivityClients(config, options.queues, options.node);
+  const clients = createActivityClients(config, options.queues, options.node);
   const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
   const workers = await createWorkers({
     connection,
