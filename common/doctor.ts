@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { NODE_NAME } from './queues';
+import { NODE_NAME, nodeOfQueue } from './queues';
 
 /** `ok`: works; `warn`: works, but something an operator will need later is missing; `fail`: broken. */
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 /** One system's answer to the doctor: what was found, and for a warn/fail what to do about it. */
 export interface CheckResult {
-  /** What was checked: `docker`, `docker@node-2`, `db`, `aws`. */
+  /** What was checked, named after the task queue it ran on: `docker`, `docker@node-2`, `db`, `aws`. */
   readonly check: string;
   readonly status: CheckStatus;
   /** One line: what works, or what is wrong. */
@@ -48,10 +48,11 @@ export function overallStatus(checks: readonly CheckResult[]): CheckStatus {
 }
 
 /** A check for a queue no worker picked up in time. */
-export function noWorkerResult(check: string, queue: string, waitSeconds: number): CheckResult {
-  const kind = queue.startsWith('docker@') ? `--node ${queue.slice('docker@'.length)}` : `--queues ${queue}`;
+export function noWorkerResult(queue: string, waitSeconds: number): CheckResult {
+  const node = nodeOfQueue(queue);
+  const kind = node !== undefined ? `--node ${node}` : `--queues ${queue}`;
   return {
-    check,
+    check: queue,
     status: 'fail',
     summary: `no worker picked up the check on task queue "${queue}" within ${waitSeconds}s`,
     fix: `start one where it can reach the system: sciops worker ${kind}`,

@@ -16,9 +16,16 @@ export type QueueKind = (typeof Queue)[keyof typeof Queue];
 
 export const QUEUE_KINDS: readonly QueueKind[] = Object.values(Queue);
 
+const NODE_QUEUE_PREFIX = 'docker@';
+
 /** The queue of the worker running on one swarm node, next to that node's Docker engine. */
 export function nodeQueue(node: string): string {
-  return `docker@${node}`;
+  return `${NODE_QUEUE_PREFIX}${node}`;
+}
+
+/** The node of a node-local queue (`docker@gpu-1` -> `gpu-1`); undefined for any other queue. */
+export function nodeOfQueue(queue: string): string | undefined {
+  return queue.startsWith(NODE_QUEUE_PREFIX) ? queue.slice(NODE_QUEUE_PREFIX.length) : undefined;
 }
 
 /** Node names as Docker reports them: hostnames. */

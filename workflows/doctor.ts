@@ -27,33 +27,32 @@ function checkOptions(taskQueue: string, waitSeconds: number) {
 export async function doctor(rawInput?: unknown): Promise<DoctorReport> {
   const { nodes, waitSeconds } = validatedInput(doctorInputSchema, rawInput ?? {}, 'doctor input');
 
-  const plan: Array<{ check: string; queue: string; run: () => Promise<CheckResult> }> = [
+  // Each check is named after the task queue it runs on.
+  const plan: Array<{ queue: string; run: () => Promise<CheckResult> }> = [
     {
-      check: 'docker',
       queue: Queue.docker,
-      run: () => proxyActivities<DockerActivities>(checkOptions(Queue.docker, waitSeconds)).checkDockerEngine({ check: 'docker' }),
+      run: () => proxyActivities<DockerActivities>(checkOptions(Queue.docker, waitSeconds)).checkDockerEngine({ check: Queue.docker }),
     },
     ...nodes.map((node) => {
       const queue = nodeQueue(node);
       return {
-        check: queue,
         queue,
         run: () =>
           proxyActivities<DockerActivities>(checkOptions(queue, waitSeconds)).checkDockerEngine({ check: queue, expectedNode: node }),
       };
     }),
-    { check: 'db', queue: Queue.db, run: () => proxyActivities<DbActivities>(checkOptions(Queue.db, waitSeconds)).checkDatabase() },
-    { check: 'aws', queue: Queue.aws, run: () => proxyActivities<AwsActivities>(checkOptions(Queue.aws, waitSeconds)).checkAws() },
+    { queue: Queue.db, run: () => proxyActivities<DbActivities>(checkOptions(Queue.db, waitSeconds)).checkDatabase() },
+    { queue: Queue.aws, run: () => proxyActivities<AwsActivities>(checkOptions(Queue.aws, waitSeconds)).checkAws() },
   ];
 
-  const progress = new ProgressTracker(plan.map((p) => p.check));
+  const progress = new ProgressTracker(plan.map((p) => p.queue));
   setHandler(progressQuery, () => progress.snapshot());
 
   const checks = await Promise.all(
-    plan.map(async ({ check, queue, run }): Promise<CheckResult> => {
-      progress.start(check, `on task queue ${queue}`);
-      const result = await run().catch((err: unknown) => failedCheck(check, queue, waitSeconds, err));
-      progress.finish(check, result.status === 'fail' ? 'failed' : 'done', result.summary);
+    plan.map(async ({ queue, run }): Promise<CheckResult> => {
+      progress.start(queue, `on task queue ${queue}`);
+      const result = await run().catch((err: unknown) => failedCheck(queue, waitSeconds, err));
+      progress.finish(queue, result.status === 'fail' ? 'failed' : 'done', result.summary);
       return result;
     }),
   );
@@ -63,14 +62,14 @@ export async function doctor(rawInput?: unknown): Promise<DoctorReport> {
 }
 
 /** What an activity failure means for the report: no worker on the queue, or a check that broke. */
-function failedCheck(check: string, queue: string, waitSeconds: number, err: unknown): CheckResult {
+function failedCheck(queue: string, waitSeconds: number, err: unknown): CheckResult {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof TimeoutFailure && cause.timeoutType === TimeoutType.SCHEDULE_TO_START) {
-    return noWorkerResult(check, queue, waitSeconds);
+    return noWorkerResult(queue, waitSeconds);
   }
   const message = cause instanceof Error ? cause.message : String(cause);
   return {
-    check,
+    check: queue,
     status: 'fail',
     summary: `the check failed on task queue "${queue}": ${message}`,
     fix: 'see the worker log for this queue',

@@ -57,20 +57,18 @@ async function probe(name: string, how: string, check: () => Promise<void>): Pro
  * is missing and how to start it. Tests never skip for a missing service: they fail here.
  */
 export async function checkTestbed(bed: Testbed): Promise<void> {
+  const manager = dockerClient(parseDockerHost(bed.dockerHost));
   const problems = await Promise.all([
     probe('Temporal CLI', bed.temporalCliPath, async () => {
       if (!existsSync(bed.temporalCliPath)) throw new Error('no such file');
     }),
     probe('Docker engine', bed.dockerHost, async () => {
-      const info = await dockerClient(parseDockerHost(bed.dockerHost)).info();
+      const info = await manager.info();
       if (info.Swarm?.ControlAvailable !== true) throw new Error('not a swarm manager');
     }),
     probe('second swarm node', bed.node2DockerHost, async () => {
-      const [manager, node2] = await Promise.all([
-        dockerClient(parseDockerHost(bed.dockerHost)).listNodes(),
-        dockerClient(parseDockerHost(bed.node2DockerHost)).info(),
-      ]);
-      const member = manager.find((n: { ID: string }) => n.ID === node2.Swarm?.NodeID);
+      const [nodes, node2] = await Promise.all([manager.listNodes(), dockerClient(parseDockerHost(bed.node2DockerHost)).info()]);
+      const member = nodes.find((n: { ID: string }) => n.ID === node2.Swarm?.NodeID);
       if (member?.Status?.State !== 'ready') throw new Error('not a Ready member of the manager’s swarm');
     }),
     probe('PostgreSQL', 'DATABASE_URL', async () => {

@@ -10,14 +10,14 @@ describe('overallStatus', () => {
   it('is the worst check', () => {
     expect(overallStatus([ok])).toBe('ok');
     expect(overallStatus([ok, warn])).toBe('warn');
-    expect(overallStatus([warn, noWorkerResult('aws', 'aws', 5)])).toBe('fail');
+    expect(overallStatus([warn, noWorkerResult('aws', 5)])).toBe('fail');
   });
 });
 
 describe('noWorkerResult', () => {
   it('tells how to start the missing worker', () => {
-    expect(noWorkerResult('docker@n2', 'docker@n2', 5).fix).toBe('start one where it can reach the system: sciops worker --node n2');
-    expect(noWorkerResult('db', 'db', 5).fix).toBe('start one where it can reach the system: sciops worker --queues db');
+    expect(noWorkerResult('docker@n2', 5).fix).toBe('start one where it can reach the system: sciops worker --node n2');
+    expect(noWorkerResult('db', 5).fix).toBe('start one where it can reach the system: sciops worker --queues db');
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NODE_NAME, nodeQueue, parseQueueKinds } from '../../common/queues';
+import { NODE_NAME, nodeOfQueue, nodeQueue, parseQueueKinds } from '../../common/queues';
 
 describe('parseQueueKinds', () => {
   it('keeps order and drops duplicates and blanks', () => {
@@ -16,6 +16,8 @@ describe('parseQueueKinds', () => {
 describe('node queues', () => {
   it('are docker@<node>', () => {
     expect(nodeQueue('gpu-1')).toBe('docker@gpu-1');
+    expect(nodeOfQueue('docker@gpu-1')).toBe('gpu-1');
+    expect(nodeOfQueue('docker')).toBeUndefined();
   });
   it('accept hostnames only', () => {
     expect(NODE_NAME.test('worker-1.lab')).toBe(true);
