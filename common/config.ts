@@ -1,4 +1,5 @@
 import { ConfigError } from './errors';
+import { type ExperimentLimits, readExperimentLimits } from './experiment-limits';
 import { QUEUE_KINDS, type QueueKind } from './queues';
 
 /**
@@ -20,6 +21,15 @@ export const SETTINGS = {
   AWS_ENDPOINT_URL: {
     default: '',
     meaning: 'AWS endpoint override, e.g. a local emulator (empty: the real AWS endpoints)',
+  },
+  SCIOPS_EXPERIMENTS_DIR: {
+    default: '.sciops/experiments',
+    meaning:
+      "where a worker saves each experiment's stdout.txt, stderr.txt and exit_code.txt (`<dir>/<id>`) unless its spec names an outputDir",
+  },
+  SCIOPS_RECOVERY_MINUTES: {
+    default: '5',
+    meaning: 'how often the recoverExperiments schedule runs (and it runs once when a workflow worker starts); 0: never',
   },
   SCIOPS_STATE_DIR: {
     default: '.sciops',
@@ -116,6 +126,10 @@ export interface SciopsConfig {
   readonly concurrency: Readonly<Record<QueueKind, number>>;
   readonly shutdownGraceSeconds: number;
   readonly temporalCliPath?: string;
+  readonly experimentsDir: string;
+  /** 0: no recovery schedule, and no recovery run at worker start. */
+  readonly recoveryMinutes: number;
+  readonly experimentLimits: ExperimentLimits;
 }
 
 /** Reads and checks every setting; throws a ConfigError naming the first bad one. Pure: pass the env in. */
@@ -144,6 +158,9 @@ export function readConfig(env: Env): SciopsConfig {
     concurrency,
     shutdownGraceSeconds: positiveInt(env, 'SCIOPS_SHUTDOWN_GRACE_SECONDS', 86400),
     temporalCliPath: raw(env, 'TEMPORAL_CLI_PATH') || undefined,
+    experimentsDir: raw(env, 'SCIOPS_EXPERIMENTS_DIR'),
+    recoveryMinutes: raw(env, 'SCIOPS_RECOVERY_MINUTES') === '0' ? 0 : positiveInt(env, 'SCIOPS_RECOVERY_MINUTES', 1440),
+    experimentLimits: readExperimentLimits(env),
   };
 }
 

@@ -7,6 +7,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
  */
 export const SearchAttribute = {
   stack: defineSearchAttributeKey('SciopsStack', SearchAttributeType.KEYWORD),
+  experimentId: defineSearchAttributeKey('SciopsExperimentId', SearchAttributeType.KEYWORD),
   experimentState: defineSearchAttributeKey('SciopsExperimentState', SearchAttributeType.KEYWORD),
   experimentType: defineSearchAttributeKey('SciopsExperimentType', SearchAttributeType.KEYWORD),
   backupTarget: defineSearchAttributeKey('SciopsBackupTarget', SearchAttributeType.KEYWORD),

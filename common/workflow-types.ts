@@ -4,4 +4,7 @@
  */
 export const WorkflowType = {
   doctor: 'doctor',
+  runExperiment: 'runExperiment',
+  recoverExperiments: 'recoverExperiments',
+  ensureEfs: 'ensureEfs',
 } as const;

@@ -1,22 +1,24 @@
 import { BatchClient } from '@aws-sdk/client-batch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import Dockerode from 'dockerode';
 import { Pool } from 'pg';
-import { createAwsActivities } from '../activities/aws';
+import { type AwsClients, createAwsActivities } from '../activities/aws';
 import { createDbActivities } from '../activities/db';
 import { explainPgError } from '../activities/db/errors';
 import { createDockerActivities } from '../activities/docker';
 import { explainDockerError } from '../activities/docker/errors';
 import { type DockerEndpoint, redactUrl, type SciopsConfig } from '../common/config';
 import { ConfigError } from '../common/errors';
+import type { ExperimentLimits } from '../common/experiment-limits';
 import { nodeQueue, Queue, type QueueKind } from '../common/queues';
 
 /** The external clients activities are built over; each is created only for the queues that need it. */
 export interface ActivityClients {
   readonly docker?: { readonly client: Dockerode; readonly endpoint: string };
   readonly db?: { readonly pool: Pool; readonly url: string };
-  readonly aws?: { readonly batch: BatchClient; readonly efs: EFSClient; readonly region: string; readonly endpoint?: string };
+  readonly aws?: AwsClients & { readonly region: string; readonly endpoint?: string };
 }
 
 export function dockerClient(endpoint: DockerEndpoint): Dockerode {
@@ -41,7 +43,13 @@ export function createActivityClients(config: SciopsConfig, queues: readonly Que
   let aws: ActivityClients['aws'];
   if (queues.includes('aws')) {
     const options = { region: config.aws.region, endpoint: config.aws.endpoint };
-    aws = { batch: new BatchClient(options), efs: new EFSClient(options), region: config.aws.region, endpoint: config.aws.endpoint };
+    aws = {
+      batch: new BatchClient(options),
+      efs: new EFSClient(options),
+      logs: new CloudWatchLogsClient(options),
+      region: config.aws.region,
+      endpoint: config.aws.endpoint,
+    };
   }
   return {
     docker: needsDocker ? { client: dockerClient(config.docker), endpoint: config.docker.text } : undefined,
@@ -54,6 +62,7 @@ export async function closeActivityClients(clients: ActivityClients): Promise<vo
   await clients.db?.pool.end();
   clients.aws?.batch.destroy();
   clients.aws?.efs.destroy();
+  clients.aws?.logs.destroy();
 }
 
 export interface WorkerSetup {
@@ -65,6 +74,8 @@ export interface WorkerSetup {
   readonly clients: ActivityClients;
   readonly concurrency: Readonly<Record<QueueKind, number>>;
   readonly shutdownGraceSeconds: number;
+  readonly experimentsDir: string;
+  readonly experimentLimits: ExperimentLimits;
   /** How the `sciops` queue's worker gets its workflow code: a path to bundle, or a prebuilt bundle. */
   readonly workflows: Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>;
 }
@@ -97,18 +108,18 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
       );
     } else if (kind === 'docker') {
       const { client, endpoint } = required(setup.clients.docker, kind);
-      workers.push(activityWorker(Queue.docker, kind, createDockerActivities(client, endpoint)));
+      workers.push(activityWorker(Queue.docker, kind, createDockerActivities(client, endpoint, setup.experimentsDir)));
     } else if (kind === 'db') {
       const { pool, url } = required(setup.clients.db, kind);
-      workers.push(activityWorker(Queue.db, kind, createDbActivities(pool, url)));
+      workers.push(activityWorker(Queue.db, kind, createDbActivities(pool, url, setup.experimentLimits)));
     } else {
       const aws = required(setup.clients.aws, kind);
-      workers.push(activityWorker(Queue.aws, kind, createAwsActivities({ batch: aws.batch, efs: aws.efs }, aws)));
+      workers.push(activityWorker(Queue.aws, kind, createAwsActivities(aws, aws, setup.experimentsDir)));
     }
   }
   if (setup.node !== undefined) {
     const { client, endpoint } = required(setup.clients.docker, nodeQueue(setup.node));
-    workers.push(activityWorker(nodeQueue(setup.node), 'docker', createDockerActivities(client, endpoint)));
+    workers.push(activityWorker(nodeQueue(setup.node), 'docker', createDockerActivities(client, endpoint, setup.experimentsDir)));
   }
   return Promise.all(workers);
 }

@@ -58,6 +58,8 @@ async function main(): Promise<void> {
       clients,
       concurrency: config.concurrency,
       shutdownGraceSeconds: config.shutdownGraceSeconds,
+      experimentsDir: config.experimentsDir,
+      experimentLimits: config.experimentLimits,
       workflows: { workflowsPath: require.resolve('../workflows') },
     });
     const polled = [...queues, ...(node ? [nodeQueue(node)] : [])];

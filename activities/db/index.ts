@@ -1,14 +1,14 @@
 import type { Pool } from 'pg';
+import type { ExperimentLimits } from '../../common/experiment-limits';
+import { createExperimentState } from './experiment-state';
 import { createServerHealth } from './server-health';
 
 /**
  * Activities of the `db` queue, over one injected connection pool.
  * `url` is DATABASE_URL with its password redacted, used in messages.
  */
-export function createDbActivities(pool: Pool, url: string) {
-  return {
-    ...createServerHealth(pool, url),
-  };
+export function createDbActivities(pool: Pool, url: string, limits: ExperimentLimits) {
+  return Object.assign(createServerHealth(pool, url), createExperimentState(pool, limits));
 }
 
 export type DbActivities = ReturnType<typeof createDbActivities>;

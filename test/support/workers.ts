@@ -41,6 +41,8 @@ export async function startWorkers(options: { queues: QueueKind[]; node?: string
     clients,
     concurrency: config.concurrency,
     shutdownGraceSeconds: 5,
+    experimentsDir: config.experimentsDir,
+    experimentLimits: config.experimentLimits,
     workflows: { workflowBundle: await workflowBundle() },
   });
   const running = Promise.all(workers.map((w) => w.run()));

@@ -1,0 +1,112 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type Dockerode from 'dockerode';
+import { EXPERIMENT_LABEL, ExperimentFailure, type ExperimentSpec, type RunOutcome } from '../../common/experiment';
+import { outputDirOf, saveRunOutput } from '../files/run-output';
+import { heartbeating } from '../heartbeating';
+import { containerOptions } from './experiment-specs';
+
+function statusOf(err: unknown): number | undefined {
+  return (err as { statusCode?: number }).statusCode;
+}
+
+function detailOf(err: unknown): string {
+  const e = err as { json?: { message?: string }; message?: string };
+  return e.json?.message ?? e.message ?? String(err);
+}
+
+/**
+ * Experiments as containers on one engine. Every container carries the experiment id as a label, so
+ * each activity finds "its" container again after a crash instead of starting a second one.
+ */
+export function createExperimentContainers(docker: Dockerode, experimentsDir: string) {
+  async function find(id: string): Promise<Dockerode.ContainerInfo | undefined> {
+    const list = await docker.listContainers({ all: true, filters: { label: [`${EXPERIMENT_LABEL}=${id}`] } });
+    return list[0];
+  }
+
+  /** The experiment's container, running or finished: found by label, else created and started. */
+  async function startOrFind(spec: ExperimentSpec): Promise<Dockerode.Container> {
+    const found = await find(spec.id);
+    if (found !== undefined) {
+      const container = docker.getContainer(found.Id);
+      if (found.State === 'created') await container.start().catch(ignore(304));
+      return container;
+    }
+    let container: Dockerode.Container;
+    try {
+      container = await docker.createContainer(containerOptions(spec));
+    } catch (err) {
+      if (statusOf(err) === 409) return startOrFind(spec); // created meanwhile by a retry racing this one
+      if (statusOf(err) === 404) {
+        throw ApplicationFailure.create({
+          type: ExperimentFailure.runRejected,
+          nonRetryable: true,
+          message: `image ${spec.image} is not on this engine: ${detailOf(err)}. Build or load it there (docker load / docker build)`,
+        });
+      }
+      throw err;
+    }
+    try {
+      await container.start();
+    } catch (err) {
+      throw ApplicationFailure.create({
+        type: ExperimentFailure.runRejected,
+        nonRetryable: true,
+        message: `Docker could not start experiment ${spec.id}: ${detailOf(err)}`,
+      });
+    }
+    return container;
+  }
+
+  /** Waits for the container to exit (heartbeating), then saves its logs and exit code. */
+  async function finish(container: Dockerode.Container, outputDir: string): Promise<RunOutcome> {
+    const { StatusCode } = await heartbeating({ container: container.id }, (abortSignal) =>
+      container.wait({ condition: 'not-running', abortSignal }),
+    );
+    return saveRunOutput(outputDir, StatusCode, async (stdout, stderr) => {
+      const stream = (await container.logs({ follow: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
+      await new Promise<void>((resolve, reject) => {
+        container.modem.demuxStream(stream, stdout, stderr);
+        stream.on('end', resolve);
+        stream.on('error', reject);
+      });
+    });
+  }
+
+  return {
+    /**
+     * Runs the experiment's container to its end and saves stdout.txt, stderr.txt and exit_code.txt in its
+     * output directory. A retry (after a worker died) re-attaches to the same container, running or exited.
+     */
+    async runExperimentContainer({ spec }: { spec: ExperimentSpec }): Promise<RunOutcome> {
+      return finish(await startOrFind(spec), outputDirOf(spec, experimentsDir));
+    },
+
+    /**
+     * Stops the experiment's container: SIGTERM, then SIGKILL after its stopGraceSeconds; saves what it printed.
+     * Returns undefined when it never started.
+     */
+    async stopExperimentContainer({ spec }: { spec: ExperimentSpec }): Promise<RunOutcome | undefined> {
+      const found = await find(spec.id);
+      if (found === undefined) return undefined;
+      const container = docker.getContainer(found.Id);
+      if (found.State === 'running' || found.State === 'restarting' || found.State === 'paused') {
+        await container.stop({ t: spec.stopGraceSeconds }).catch(ignore(304));
+      }
+      return finish(container, outputDirOf(spec, experimentsDir));
+    },
+
+    /** Removes the experiment's container once its result is recorded. Nothing there: nothing to do. */
+    async removeExperimentContainer({ spec }: { spec: ExperimentSpec }): Promise<void> {
+      const found = await find(spec.id);
+      if (found !== undefined) await docker.getContainer(found.Id).remove({ force: true }).catch(ignore(404));
+    },
+  };
+}
+
+/** A catch handler that swallows one HTTP status (304 already started/stopped, 404 already gone). */
+function ignore(status: number) {
+  return (err: unknown): void => {
+    if (statusOf(err) !== status) throw err;
+  };
+}

@@ -1,0 +1,109 @@
+import { PassThrough } from 'node:stream';
+import { ApplicationFailure } from '@temporalio/common';
+import type Dockerode from 'dockerode';
+import { EXPERIMENT_LABEL, ExperimentFailure, type ExperimentSpec, type RunOutcome } from '../../common/experiment';
+import { outputDirOf, saveRunOutput } from '../files/run-output';
+import { heartbeating } from '../heartbeating';
+import { serviceSpec } from './experiment-specs';
+
+/** The parts of a swarm task this file reads (dockerode types tasks as any). */
+interface Task {
+  readonly ID: string;
+  readonly CreatedAt: string;
+  readonly NodeID?: string;
+  readonly DesiredState: string;
+  readonly Status: { State: string; Err?: string; Message?: string; ContainerStatus?: { ExitCode?: number } };
+}
+
+/** Task states after which the task's container will not run again. */
+const ENDED = new Set(['complete', 'failed', 'shutdown', 'rejected', 'orphaned', 'remove']);
+const POLL_MS = 500;
+
+/**
+ * Experiments as one-shot swarm services (one replica, restart condition none), so that the swarm places
+ * them by node labels and constraints. Run from the `docker` queue, against a manager.
+ */
+export function createExperimentServices(docker: Dockerode, experimentsDir: string) {
+  async function find(id: string): Promise<Dockerode.Service | undefined> {
+    const list = await docker.listServices({ filters: { label: [`${EXPERIMENT_LABEL}=${id}`] } });
+    return list[0] === undefined ? undefined : docker.getService(list[0].ID);
+  }
+
+  async function task(service: Dockerode.Service): Promise<Task | undefined> {
+    const tasks = (await docker.listTasks({ filters: { service: [service.id] } })) as Task[];
+    return tasks.sort((a, b) => b.CreatedAt.localeCompare(a.CreatedAt))[0];
+  }
+
+  /** Polls the service's task until it has ended (heartbeating), then saves its logs and exit code. */
+  async function finish(service: Dockerode.Service, id: string, outputDir: string): Promise<RunOutcome> {
+    const ended = await heartbeating({ service: service.id }, async (signal) => {
+      for (;;) {
+        const t = await task(service);
+        if (t !== undefined && ENDED.has(t.Status.State)) return t;
+        if (t?.Status.Err !== undefined && t.DesiredState === 'shutdown') return t;
+        await new Promise((r) => setTimeout(r, POLL_MS));
+        if (signal.aborted) throw new Error('aborted');
+      }
+    });
+    const exitCode = ended.Status.ContainerStatus?.ExitCode;
+    if (exitCode === undefined) {
+      throw ApplicationFailure.create({
+        type: ExperimentFailure.runRejected,
+        nonRetryable: true,
+        message: `the swarm could not run experiment ${id}: task ${ended.Status.State}: ${ended.Status.Err ?? ended.Status.Message ?? 'no reason given'}`,
+      });
+    }
+    return saveRunOutput(outputDir, exitCode, async (stdout, stderr) => {
+      // A finished service's logs come back as one buffer (`follow` would wait for tasks that never come).
+      const logs = (await service.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+      const source = new PassThrough();
+      const done = new Promise<void>((resolve) => source.on('end', resolve));
+      docker.modem.demuxStream(source, stdout, stderr);
+      source.end(logs);
+      await done;
+    });
+  }
+
+  return {
+    /** Creates the experiment's service unless it exists, and waits for its task to end. Re-attaches on retry. */
+    async runExperimentService({ spec }: { spec: ExperimentSpec }): Promise<RunOutcome> {
+      let service = await find(spec.id);
+      if (service === undefined) {
+        try {
+          const created = (await docker.createService(serviceSpec(spec))) as unknown as { id?: string; ID?: string };
+          service = docker.getService(created.id ?? (created.ID as string));
+        } catch (err) {
+          const status = (err as { statusCode?: number }).statusCode;
+          if (status === 409) service = await find(spec.id);
+          else throw err;
+        }
+      }
+      if (service === undefined) throw new Error(`service of experiment ${spec.id} vanished while it was created`);
+      return finish(service, spec.id, outputDirOf(spec, experimentsDir));
+    },
+
+    /**
+     * Stops the experiment's task: scales its service to 0, so the task gets SIGTERM and, after the service's
+     * stop grace period, SIGKILL; then saves what it printed. Undefined when no service exists.
+     */
+    async stopExperimentService({ spec }: { spec: ExperimentSpec }): Promise<RunOutcome | undefined> {
+      const service = await find(spec.id);
+      if (service === undefined) return undefined;
+      const info = await service.inspect();
+      if (info.Spec.Mode?.Replicated?.Replicas !== 0) {
+        await service.update({ ...info.Spec, Mode: { Replicated: { Replicas: 0 } }, version: info.Version.Index });
+      }
+      return finish(service, spec.id, outputDirOf(spec, experimentsDir)).catch((err: unknown) => {
+        if (err instanceof ApplicationFailure && err.type === ExperimentFailure.runRejected) return undefined; // stopped before it ran
+        throw err;
+      });
+    },
+
+    async removeExperimentService({ spec }: { spec: ExperimentSpec }): Promise<void> {
+      const service = await find(spec.id);
+      await service?.remove().catch((err: unknown) => {
+        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+      });
+    },
+  };
+}

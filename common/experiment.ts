@@ -1,0 +1,212 @@
+import { z } from 'zod';
+import { NODE_NAME } from './queues';
+
+/**
+ * An experiment's life, as the platforms in the field already record it. Only forward moves:
+ * PENDING -> IN_PROCESS -> one terminal state (or PENDING straight to a terminal state when it is stopped,
+ * or rejected, before it ever ran).
+ */
+export const ExperimentState = {
+  pending: 'PENDING',
+  inProcess: 'IN_PROCESS',
+  completed: 'COMPLETED',
+  finishedWithError: 'FINISHED_WITH_ERROR',
+  timeoutExceeded: 'TIMEOUT_EXCEEDED',
+  stopped: 'STOPPED',
+} as const;
+
+export type ExperimentState = (typeof ExperimentState)[keyof typeof ExperimentState];
+
+export const EXPERIMENT_STATES: readonly ExperimentState[] = Object.values(ExperimentState);
+
+export const TERMINAL_STATES: readonly ExperimentState[] = [
+  ExperimentState.completed,
+  ExperimentState.finishedWithError,
+  ExperimentState.timeoutExceeded,
+  ExperimentState.stopped,
+];
+
+export function isTerminal(state: ExperimentState): boolean {
+  return TERMINAL_STATES.includes(state);
+}
+
+/** The states an experiment may be in just before it moves to `to`. */
+export function previousStates(to: ExperimentState): readonly ExperimentState[] {
+  if (to === ExperimentState.pending) return [];
+  if (to === ExperimentState.inProcess) return [ExperimentState.pending];
+  return [ExperimentState.pending, ExperimentState.inProcess];
+}
+
+/**
+ * The soft time limit of each experiment type the platforms run, in seconds; overridden per type with
+ * `EXPERIMENT_TIME_LIMIT_<TYPE>` (e.g. EXPERIMENT_TIME_LIMIT_DATASET_SYNC=600). Other types get the default.
+ */
+export const DEFAULT_TIME_LIMITS: Readonly<Record<string, number>> = {
+  correlation_analysis: 10800,
+  feature_selection: 10800,
+  statistical_validation: 10800,
+  model_training: 10800,
+  inference: 10800,
+  dataset_sync: 3600,
+};
+export const DEFAULT_TIME_LIMIT_SECONDS = 10800;
+
+export const EXPERIMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+const EXPERIMENT_TYPE = /^[a-z][a-z0-9_]{0,62}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const absolutePath = z.string().regex(/^\/\S*$/, 'must be an absolute path such as /data/out');
+
+const mountSchema = z.strictObject({
+  type: z.enum(['volume', 'bind']).describe('`volume`: a named Docker volume; `bind`: a host directory'),
+  source: z.string().min(1, 'name the volume or the host directory'),
+  target: absolutePath.describe('where it appears inside the container'),
+  readOnly: z.boolean().default(false),
+});
+
+const efsVolumeSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, - and _ only'),
+  fileSystemId: z.string().regex(/^fs-[0-9a-f]+$/, 'an EFS file system id such as fs-0123abcd'),
+  accessPointId: z
+    .string()
+    .regex(/^fsap-[0-9a-f]+$/, 'an EFS access point id such as fsap-0123abcd')
+    .optional(),
+  rootDirectory: absolutePath.optional(),
+  containerPath: absolutePath,
+  readOnly: z.boolean().default(false),
+});
+
+/** One experiment: what to run, where, with which limits. The same document comes from the CLI, the UI, or a row. */
+export const experimentSpecSchema = z
+  .strictObject({
+    id: z.string().regex(EXPERIMENT_ID, 'letters, digits, "_" and "-", at most 63, starting with a letter or digit'),
+    type: z
+      .string()
+      .regex(EXPERIMENT_TYPE, 'lower-case words joined by "_", e.g. correlation_analysis')
+      .describe('selects the default soft time limit'),
+    image: z.string().min(1, 'name a Docker image, e.g. local/busybox:1'),
+    command: z.array(z.string()).optional().describe("the container's command; the image's default when absent"),
+    env: z.record(z.string().regex(ENV_NAME, 'environment variable names are letters, digits and _'), z.string()).default({}),
+    mounts: z.array(mountSchema).default([]),
+    workingDir: absolutePath.optional(),
+    resources: z
+      .strictObject({
+        cpus: z.number().positive().max(512).optional(),
+        memoryMb: z.number().int().min(6).optional(),
+        gpus: z.number().int().min(0).max(64).optional(),
+      })
+      .default({}),
+    placement: z
+      .strictObject({
+        constraints: z.array(z.string().regex(/^\S+\s*(==|!=)\s*\S+$/, 'a swarm constraint such as node.labels.gpu==true')).default([]),
+        node: z.string().regex(NODE_NAME, 'a node name as `docker node ls` shows it').optional(),
+      })
+      .default({ constraints: [] }),
+    backend: z.enum(['docker', 'swarm', 'batch']).default('docker'),
+    timeLimitSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 86400)
+      .optional()
+      .describe('soft time limit; the default comes from EXPERIMENT_TIME_LIMIT_<TYPE> on the db worker'),
+    stopGraceSeconds: z.number().int().min(0).max(3600).default(10).describe('between SIGTERM and SIGKILL when stopped'),
+    maxAttempts: z.number().int().min(1).max(20).default(3).describe('runs started after crashes before giving up'),
+    outputDir: absolutePath.optional().describe('where stdout.txt, stderr.txt and exit_code.txt go (on the worker)'),
+    batch: z
+      .strictObject({
+        jobQueue: z.string().min(1, 'name the Batch job queue'),
+        efsVolumes: z.array(efsVolumeSchema).default([]),
+      })
+      .optional(),
+  })
+  .superRefine((spec, ctx) => {
+    if (spec.backend === 'batch' && spec.batch === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['batch'], message: 'required when backend is "batch": give batch.jobQueue' });
+    }
+    if (spec.backend !== 'batch' && spec.batch !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['batch'], message: `only for backend "batch"; remove it or set backend: batch` });
+    }
+    if (spec.backend === 'docker' && (spec.placement.constraints.length > 0 || spec.placement.node !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['placement'],
+        message: 'placement needs backend "swarm"; the docker backend runs on one engine',
+      });
+    }
+    if (spec.backend === 'batch' && spec.mounts.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['mounts'], message: 'Batch jobs cannot mount Docker volumes; use batch.efsVolumes' });
+    }
+    spec.mounts.forEach((m, i) => {
+      if (m.type === 'bind' && !m.source.startsWith('/')) {
+        ctx.addIssue({ code: 'custom', path: ['mounts', i, 'source'], message: 'a bind mount source must be an absolute host path' });
+      }
+    });
+  });
+
+export type ExperimentSpec = z.infer<typeof experimentSpecSchema>;
+
+/** The workflow id of an experiment's run: one id per experiment, so it can never run twice at once. */
+export function experimentWorkflowId(id: string): string {
+  return `experiment-${id}`;
+}
+
+/** The label every container, service and job of an experiment carries: how a retried start finds it. */
+export const EXPERIMENT_LABEL = 'sciops.experiment';
+export const EXPERIMENT_TYPE_LABEL = 'sciops.experiment.type';
+
+/** The name of an experiment's container, swarm service or Batch job. */
+export function experimentJobName(id: string): string {
+  return `sciops-exp-${id}`;
+}
+
+/** Failure types of experiment activities that the workflows treat specially. */
+export const ExperimentFailure = {
+  /** Docker, the swarm or Batch refused to run it (no such image, bad mount): retrying will not help. */
+  runRejected: 'ExperimentRunRejected',
+  /** The id is taken by an experiment with another spec. */
+  specConflict: 'ExperimentSpecConflict',
+  /** A state change the state machine forbids (e.g. out of a terminal state). */
+  illegalTransition: 'IllegalStateTransition',
+  /** The type's concurrency cap is reached; retried until a slot frees. */
+  noSlot: 'NoExperimentSlot',
+} as const;
+
+/** What a finished run reports, whatever the backend. */
+export interface RunOutcome {
+  readonly exitCode: number;
+  /** The last lines of stderr (for Batch: of the combined log), for failure messages. */
+  readonly stderrTail: string;
+  readonly outputDir: string;
+}
+
+/** An experiment as recorded: what runExperiment returns, and `sciops experiment status` shows. */
+export interface ExperimentResult {
+  readonly id: string;
+  readonly type: string;
+  readonly state: ExperimentState;
+  /** Workflow runs that took this experiment (a re-run after a crash is one more). */
+  readonly attempts: number;
+  readonly exitCode?: number;
+  readonly durationSeconds?: number;
+  readonly outputDir?: string;
+  readonly message?: string;
+}
+
+/** The last `lines` non-empty lines of a text, for messages. */
+export function lastLines(text: string, lines = 10): string {
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(-lines)
+    .join('\n');
+}
+
+/** Environment variable that overrides one type's soft time limit. */
+export function timeLimitSetting(type: string): string {
+  return `EXPERIMENT_TIME_LIMIT_${type.toUpperCase()}`;
+}
+
+/** Environment variable that caps how many experiments of one type are IN_PROCESS at once. */
+export function concurrencySetting(type: string): string {
+  return `EXPERIMENT_CONCURRENCY_${type.toUpperCase()}`;
+}

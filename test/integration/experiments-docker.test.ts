@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ApplicationFailure, type Client, WorkflowFailedError } from '@temporalio/client';
+import type Dockerode from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDockerHost } from '../../common/config';
+import { EXPERIMENT_LABEL } from '../../common/experiment';
+import { dockerClient } from '../../workers/create-workers';
+import { type ScratchDatabase, scratchDatabase } from '../support/database';
+import { containersCreated, eventually, runExperiment, startExperiment, tempDir, uniqueId } from '../support/experiments';
+import { loadTestbed } from '../support/testbed';
+import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+
+let client: Client;
+let closeClient: () => Promise<void>;
+let workers: RunningWorkers;
+let db: ScratchDatabase;
+let docker: Dockerode;
+const outputs = tempDir('experiments');
+
+const spec = (name: string, command: string, extra: Record<string, unknown> = {}) => ({
+  id: uniqueId(name),
+  type: 'correlation_analysis',
+  image: 'local/busybox:1',
+  command: ['sh', '-c', command],
+  ...extra,
+});
+
+const read = (id: string, file: string) => readFileSync(path.join(outputs, id, file), 'utf8');
+
+async function row(id: string) {
+  const { rows } = await db.pool.query('select state, attempts, exit_code from experiments where id = $1', [id]);
+  return rows[0] as { state: string; attempts: number; exit_code: number | null } | undefined;
+}
+
+async function containersOf(id: string) {
+  return docker.listContainers({ all: true, filters: { label: [`${EXPERIMENT_LABEL}=${id}`] } });
+}
+
+beforeAll(async () => {
+  docker = dockerClient(parseDockerHost(loadTestbed().dockerHost));
+  db = await scratchDatabase('sciops_exp_docker');
+  ({ client, close: closeClient } = await testClient());
+  workers = await startWorkers({
+    queues: ['sciops', 'docker', 'db'],
+    env: { DATABASE_URL: db.url, SCIOPS_EXPERIMENTS_DIR: outputs },
+  });
+});
+
+afterAll(async () => {
+  await workers?.stop();
+  await closeClient?.();
+  await db?.drop();
+});
+
+describe('runExperiment on the docker backend', () => {
+  it('COMPLETED: saves stdout, stderr and the exit code, records the row, removes the container', async () => {
+    const s = spec('ok', 'echo hello; echo careful >&2');
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const result = await runExperiment(client, s);
+    expect(result).toMatchObject({ id: s.id, state: 'COMPLETED', exitCode: 0, attempts: 1, outputDir: path.join(outputs, s.id) });
+    expect(result.durationSeconds).toBeGreaterThanOrEqual(0);
+    expect(read(s.id, 'stdout.txt')).toBe('hello\n');
+    expect(read(s.id, 'stderr.txt')).toBe('careful\n');
+    expect(read(s.id, 'exit_code.txt')).toBe('0\n');
+    expect(await row(s.id)).toEqual({ state: 'COMPLETED', attempts: 1, exit_code: 0 });
+    expect(await containersOf(s.id)).toEqual([]);
+    expect(await containersCreated(docker, s.id, since)).toBe(1);
+  });
+
+  it('FINISHED_WITH_ERROR: a non-zero exit, with the end of stderr in the message', async () => {
+    const s = spec('fails', 'echo step one; echo "matrix is singular" >&2; exit 3');
+    const result = await runExperiment(client, s);
+    expect(result).toMatchObject({ state: 'FINISHED_WITH_ERROR', exitCode: 3 });
+    expect(result.message).toContain('exited with code 3');
+    expect(result.message).toContain('matrix is singular');
+    expect(read(s.id, 'exit_code.txt')).toBe('3\n');
+  });
+
+  it('TIMEOUT_EXCEEDED: past its soft time limit the container gets SIGTERM and its output is kept', async () => {
+    const s = spec('slow', "trap 'echo got TERM; exit 143' TERM; echo started; sleep 60 & wait", { timeLimitSeconds: 2 });
+    const result = await runExperiment(client, s);
+    expect(result).toMatchObject({ state: 'TIMEOUT_EXCEEDED', exitCode: 143 });
+    expect(result.message).toContain('soft time limit of 2s exceeded');
+    expect(read(s.id, 'stdout.txt')).toBe('started\ngot TERM\n');
+    expect(await containersOf(s.id)).toEqual([]);
+  });
+
+  it('STOPPED: cancelling the workflow stops the container, SIGKILL after the grace period', async () => {
+    const s = spec('stop', "trap '' TERM; echo ignoring TERM; while true; do sleep 1; done", { stopGraceSeconds: 1 });
+    const handle = await startExperiment(client, s);
+    await eventually('the container to run', 30_000, async () => ((await containersOf(s.id))[0]?.State === 'running' ? true : undefined));
+    await handle.cancel();
+    const result = await handle.result();
+    expect(result).toMatchObject({ state: 'STOPPED', exitCode: 137 });
+    expect(read(s.id, 'stdout.txt')).toBe('ignoring TERM\n');
+    expect((await row(s.id))?.state).toBe('STOPPED');
+    expect(await containersOf(s.id)).toEqual([]);
+  });
+
+  it('runs a finished experiment never again: a second start returns the recorded result', async () => {
+    const s = spec('once', 'echo once');
+    await runExperiment(client, s);
+    const since = Math.floor(Date.now() / 1000);
+    const again = await runExperiment(client, s);
+    expect(again).toMatchObject({ state: 'COMPLETED', attempts: 1 });
+    expect(await containersCreated(docker, s.id, since)).toBe(0);
+  });
+
+  it('an image the engine does not have: FINISHED_WITH_ERROR naming it, no retry loop', async () => {
+    const s = { ...spec('noimage', 'true'), image: 'local/does-not-exist:1' };
+    const result = await runExperiment(client, s);
+    expect(result.state).toBe('FINISHED_WITH_ERROR');
+    expect(result.message).toContain('image local/does-not-exist:1 is not on this engine');
+  });
+
+  it('the same id with another spec is refused and the recorded experiment is untouched', async () => {
+    const s = spec('clash', 'echo first');
+    await runExperiment(client, s);
+    const err = await runExperiment(client, { ...s, command: ['echo', 'second'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause?.cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect((cause as ApplicationFailure).type).toBe('ExperimentSpecConflict');
+    expect(await row(s.id)).toMatchObject({ state: 'COMPLETED', attempts: 1 });
+  });
+
+  it('an invalid spec fails at once naming the fields, and writes nothing', async () => {
+    const id = uniqueId('bad');
+    const err = await runExperiment(client, {
+      id,
+      type: 'Bad Type',
+      image: '',
+      mounts: [{ type: 'bind', source: 'rel', target: '/x' }],
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe('InvalidInput');
+    expect(cause.message).toContain('type: lower-case words');
+    expect(cause.message).toContain('image: name a Docker image');
+    expect(await row(id)).toBeUndefined();
+  });
+});

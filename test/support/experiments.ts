@@ -1,0 +1,54 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type Dockerode from 'dockerode';
+import { EXPERIMENT_LABEL, type ExperimentResult, experimentWorkflowId } from '../../common/experiment';
+import { Queue } from '../../common/queues';
+import { WorkflowType } from '../../common/workflow-types';
+
+let counter = 0;
+
+/** An experiment id no earlier run of the tests has used. */
+export function uniqueId(name: string): string {
+  return `${name}-${Date.now().toString(36)}-${counter++}`;
+}
+
+export function tempDir(name: string): string {
+  return mkdtempSync(path.join(tmpdir(), `sciops-${name}-`));
+}
+
+export function startExperiment(client: Client, spec: { id: string } & Record<string, unknown>): Promise<WorkflowHandle> {
+  return client.workflow.start(WorkflowType.runExperiment, {
+    taskQueue: Queue.workflows,
+    workflowId: experimentWorkflowId(spec.id),
+    args: [spec],
+  });
+}
+
+export async function runExperiment(client: Client, spec: { id: string } & Record<string, unknown>): Promise<ExperimentResult> {
+  return (await startExperiment(client, spec)).result() as Promise<ExperimentResult>;
+}
+
+/** How many containers the engine created for an experiment since `since` (Unix seconds): its events, not its list. */
+export async function containersCreated(docker: Dockerode, id: string, since: number): Promise<number> {
+  const stream = (await docker.getEvents({
+    since,
+    until: Math.ceil(Date.now() / 1000) + 1,
+    filters: { type: ['container'], event: ['create'], label: [`${EXPERIMENT_LABEL}=${id}`] },
+  })) as NodeJS.ReadableStream;
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  return text.split('\n').filter((line) => line.trim() !== '').length;
+}
+
+/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs` naming `what`. */
+export async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

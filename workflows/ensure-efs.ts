@@ -1,0 +1,48 @@
+import { proxyActivities, setHandler } from '@temporalio/workflow';
+import type { AwsActivities } from '../activities/aws';
+import { type EfsResult, efsInputSchema } from '../common/efs';
+import { progressQuery } from '../common/progress';
+import { Queue } from '../common/queues';
+import { ProgressTracker } from './progress-tracker';
+import { validatedInput } from './validated-input';
+
+const aws = proxyActivities<AwsActivities>({ taskQueue: Queue.aws, startToCloseTimeout: '5m', retry: { maximumInterval: '30s' } });
+
+/**
+ * The shared file system Batch experiments mount: the file system of a creation token (encrypted, with
+ * backups and a transition to infrequent access), a mount target per subnet, and an access point. Every
+ * step finds what exists first, so running it again changes nothing.
+ */
+export async function ensureEfs(rawInput: unknown): Promise<EfsResult> {
+  const input = validatedInput(efsInputSchema, rawInput, 'EFS input');
+  const progress = new ProgressTracker(['file system', 'mount targets', 'access point']);
+  setHandler(progressQuery, () => progress.snapshot());
+
+  progress.start('file system', input.creationToken);
+  const fs = await aws.ensureFileSystem(input);
+  progress.finish('file system', 'done', fs.id);
+
+  progress.start('mount targets', `${input.subnetIds.length} subnets`);
+  const targets = await aws.ensureMountTargets({
+    fileSystemId: fs.id,
+    subnetIds: input.subnetIds,
+    securityGroupIds: input.securityGroupIds,
+  });
+  progress.finish('mount targets', 'done', targets.ids.join(', '));
+
+  let accessPoint: { id: string; created: boolean } | undefined;
+  if (input.accessPoint === undefined) {
+    progress.finish('access point', 'skipped');
+  } else {
+    progress.start('access point', input.accessPoint.path);
+    accessPoint = await aws.ensureAccessPoint({ fileSystemId: fs.id, creationToken: input.creationToken, ...input.accessPoint });
+    progress.finish('access point', 'done', accessPoint.id);
+  }
+  progress.end('completed');
+  return {
+    fileSystemId: fs.id,
+    mountTargetIds: targets.ids,
+    ...(accessPoint === undefined ? {} : { accessPointId: accessPoint.id }),
+    created: [...(fs.created ? [fs.id] : []), ...targets.created, ...(accessPoint?.created ? [accessPoint.id] : [])],
+  };
+}

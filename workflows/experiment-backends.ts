@@ -1,0 +1,54 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { AwsActivities } from '../activities/aws';
+import type { DockerActivities } from '../activities/docker';
+import { ExperimentFailure, type ExperimentSpec, type RunOutcome } from '../common/experiment';
+import { Queue } from '../common/queues';
+
+/** One backend's three moves; each activity finds the experiment's container, service or job by its id. */
+export interface ExperimentBackend {
+  run(): Promise<RunOutcome>;
+  /** SIGTERM, then SIGKILL after the grace period (TerminateJob on Batch); undefined when it never started. */
+  stop(reason: string): Promise<RunOutcome | undefined>;
+  /** Frees what the run left behind, once its result is recorded. */
+  remove(): Promise<void>;
+}
+
+/** A worker that dies is noticed within this, and the retry re-attaches to the run. */
+const HEARTBEAT_TIMEOUT = '20s';
+
+/**
+ * The activities of the experiment's backend, with timeouts fitted to its time limit: a run may take the soft
+ * limit, the grace period and an hour of queueing on top; a dead worker is detected by its missing heartbeat;
+ * retries (re-attachments) are unlimited except for a run its backend rejected.
+ */
+export function experimentBackend(spec: ExperimentSpec, timeLimitSeconds: number): ExperimentBackend {
+  const longest = `${timeLimitSeconds + spec.stopGraceSeconds + 3600}s`;
+  const retry = { initialInterval: '1s', maximumInterval: '10s', nonRetryableErrorTypes: [ExperimentFailure.runRejected] };
+  const options = (taskQueue: string, startToCloseTimeout: string) =>
+    ({ taskQueue, startToCloseTimeout, heartbeatTimeout: HEARTBEAT_TIMEOUT, retry }) as const;
+  const stopTimeout = `${spec.stopGraceSeconds + 600}s`;
+
+  if (spec.backend === 'batch') {
+    const run = proxyActivities<AwsActivities>(options(Queue.aws, longest));
+    const stop = proxyActivities<AwsActivities>(options(Queue.aws, stopTimeout));
+    return {
+      run: () => run.runBatchJob({ spec, timeLimitSeconds }),
+      stop: (reason) => stop.terminateBatchJob({ spec, reason }),
+      remove: async () => {}, // Batch keeps finished jobs for a while and then forgets them by itself.
+    };
+  }
+  const run = proxyActivities<DockerActivities>(options(Queue.docker, longest));
+  const stop = proxyActivities<DockerActivities>(options(Queue.docker, stopTimeout));
+  if (spec.backend === 'swarm') {
+    return {
+      run: () => run.runExperimentService({ spec }),
+      stop: () => stop.stopExperimentService({ spec }),
+      remove: () => stop.removeExperimentService({ spec }),
+    };
+  }
+  return {
+    run: () => run.runExperimentContainer({ spec }),
+    stop: () => stop.stopExperimentContainer({ spec }),
+    remove: () => stop.removeExperimentContainer({ spec }),
+  };
+}

@@ -1,0 +1,160 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { DbActivities } from '../activities/db';
+import {
+  ExperimentFailure,
+  type ExperimentResult,
+  type ExperimentSpec,
+  type ExperimentState,
+  experimentSpecSchema,
+  isTerminal,
+  type RunOutcome,
+  ExperimentState as State,
+} from '../common/experiment';
+import { progressQuery } from '../common/progress';
+import { Queue } from '../common/queues';
+import { SearchAttribute } from '../common/search-attributes';
+import { experimentBackend } from './experiment-backends';
+import { ProgressTracker } from './progress-tracker';
+import { validatedInput } from './validated-input';
+
+const db = proxyActivities<DbActivities>({
+  taskQueue: Queue.db,
+  startToCloseTimeout: '60s',
+  retry: { maximumInterval: '30s', nonRetryableErrorTypes: [ExperimentFailure.specConflict, ExperimentFailure.illegalTransition] },
+});
+
+/** Waiting for a slot under the type's cap: retried every few seconds, for as long as it takes. */
+const slots = proxyActivities<DbActivities>({
+  taskQueue: Queue.db,
+  startToCloseTimeout: '60s',
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 1.5,
+    maximumInterval: '15s',
+    nonRetryableErrorTypes: [ExperimentFailure.illegalTransition],
+  },
+});
+
+const Step = { register: 'register', slot: 'wait for a slot', run: 'run', record: 'record the result' } as const;
+
+/**
+ * One experiment, start to end: record it (PENDING), take a slot (IN_PROCESS), run its container, service or
+ * Batch job under a soft time limit, and record how it ended: COMPLETED, FINISHED_WITH_ERROR,
+ * TIMEOUT_EXCEEDED (the limit passed: stopped), or STOPPED (the workflow was cancelled: stopped).
+ * Started with the workflow id `experiment-<id>`; a re-run of a finished experiment returns its recorded result.
+ */
+export async function runExperiment(rawSpec: unknown): Promise<ExperimentResult> {
+  const spec = validatedInput(experimentSpecSchema, rawSpec, 'experiment spec');
+  const progress = new ProgressTracker(Object.values(Step));
+  setHandler(progressQuery, () => progress.snapshot());
+  const show = (state: ExperimentState) =>
+    upsertSearchAttributes([
+      { key: SearchAttribute.experimentId, value: spec.id },
+      { key: SearchAttribute.experimentType, value: spec.type },
+      { key: SearchAttribute.experimentState, value: state },
+    ]);
+
+  progress.start(Step.register);
+  const { row, timeLimitSeconds } = await db.registerExperiment({ spec, runId: workflowInfo().runId });
+  show(row.state);
+  if (isTerminal(row.state)) {
+    progress.finish(Step.register, 'done', `already ${row.state}: not run again`);
+    progress.end('completed');
+    return row;
+  }
+  progress.finish(Step.register, 'done', `attempt ${row.attempts} of ${spec.maxAttempts}`);
+
+  let end: { state: ExperimentState; outcome?: RunOutcome; message?: string };
+  if (row.attempts > spec.maxAttempts) {
+    end = { state: State.finishedWithError, message: `gave up after ${spec.maxAttempts} attempts (maxAttempts); nothing was started` };
+  } else {
+    end = await run(spec, timeLimitSeconds, progress, show);
+  }
+
+  progress.start(Step.record, end.state);
+  const finished = await CancellationScope.nonCancellable(() =>
+    db.finishExperiment({
+      id: spec.id,
+      state: end.state,
+      exitCode: end.outcome?.exitCode,
+      message: end.message,
+      outputDir: end.outcome?.outputDir,
+    }),
+  );
+  show(finished.state);
+  await CancellationScope.nonCancellable(() => experimentBackend(spec, timeLimitSeconds).remove()).catch((err: unknown) =>
+    log.warn('could not remove the finished run; remove it by hand', { experiment: spec.id, error: String(err) }),
+  );
+  progress.finish(Step.record, 'done', finished.state);
+  progress.end(finished.state === State.completed ? 'completed' : 'failed');
+  return finished;
+}
+
+/** Takes a slot and runs the experiment to one of the four ends. Never throws for an experiment's own failure. */
+async function run(
+  spec: ExperimentSpec,
+  timeLimitSeconds: number,
+  progress: ProgressTracker,
+  show: (state: ExperimentState) => void,
+): Promise<{ state: ExperimentState; outcome?: RunOutcome; message?: string }> {
+  const backend = experimentBackend(spec, timeLimitSeconds);
+  try {
+    progress.start(Step.slot);
+    await slots.claimExperimentSlot({ id: spec.id, type: spec.type });
+    show(State.inProcess);
+    progress.finish(Step.slot, 'done');
+    progress.start(Step.run, `${spec.backend}, soft time limit ${timeLimitSeconds}s`);
+    const outcome = await within(timeLimitSeconds, () => backend.run());
+    if (outcome === 'expired') {
+      progress.finish(Step.run, 'failed', 'soft time limit exceeded: stopping');
+      const stopped = await CancellationScope.nonCancellable(() => backend.stop(`soft time limit of ${timeLimitSeconds}s exceeded`));
+      return { state: State.timeoutExceeded, outcome: stopped, message: `soft time limit of ${timeLimitSeconds}s exceeded; stopped` };
+    }
+    progress.finish(Step.run, outcome.exitCode === 0 ? 'done' : 'failed', `exit code ${outcome.exitCode}`);
+    if (outcome.exitCode === 0) return { state: State.completed, outcome };
+    const tail = outcome.stderrTail === '' ? '' : `; last lines of stderr:\n${outcome.stderrTail}`;
+    return { state: State.finishedWithError, outcome, message: `exited with code ${outcome.exitCode}${tail}` };
+  } catch (err) {
+    if (isCancellation(err)) {
+      progress.finish(Step.run, 'failed', 'stopped by request');
+      const stopped = await CancellationScope.nonCancellable(() => backend.stop('stopped by request'));
+      return { state: State.stopped, outcome: stopped, message: 'stopped by request' };
+    }
+    const cause = err instanceof ActivityFailure ? err.cause : err;
+    if (cause instanceof ApplicationFailure && cause.type === ExperimentFailure.runRejected) {
+      progress.finish(Step.run, 'failed', cause.message);
+      return { state: State.finishedWithError, message: cause.message };
+    }
+    throw err;
+  }
+}
+
+/** Runs `work` under a timer: its result, or 'expired' (with `work` cancelled) when `seconds` pass first. */
+async function within<T>(seconds: number, work: () => Promise<T>): Promise<T | 'expired'> {
+  const workScope = new CancellationScope();
+  const timerScope = new CancellationScope();
+  const result = workScope.run(work);
+  const timer = timerScope.run(() => sleep(seconds * 1000)).then(() => 'expired' as const);
+  try {
+    const first = await Promise.race([result, timer]);
+    if (first === 'expired') {
+      workScope.cancel();
+      result.catch(() => undefined);
+    }
+    return first;
+  } finally {
+    timerScope.cancel();
+    timer.catch(() => undefined);
+  }
+}
