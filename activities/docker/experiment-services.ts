@@ -12,12 +12,19 @@ interface Task {
   readonly CreatedAt: string;
   readonly NodeID?: string;
   readonly DesiredState: string;
-  readonly Status: { State: string; Err?: string; Message?: string; ContainerStatus?: { ExitCode?: number } };
+  readonly Status: { State: string; Err?: string; Message?: string; ContainerStatus?: { ContainerID?: string; ExitCode?: number } };
 }
 
 /** Task states after which the task's container will not run again. */
 const ENDED = new Set(['complete', 'failed', 'shutdown', 'rejected', 'orphaned', 'remove']);
 const POLL_MS = 500;
+/** A placement no node satisfies: how a stopped experiment's service keeps its task from being replaced. */
+const STOPPED_CONSTRAINT = 'node.labels.sciops-experiment-stopped==true';
+
+/** Whether a task got as far as a container (a rejected one has a ContainerStatus without a container id). */
+function ran(t: Task): boolean {
+  return (t.Status.ContainerStatus?.ContainerID ?? '') !== '';
+}
 
 /**
  * Experiments as one-shot swarm services (one replica, restart condition none), so that the swarm places
@@ -29,23 +36,30 @@ export function createExperimentServices(docker: Dockerode, experimentsDir: stri
     return list[0] === undefined ? undefined : docker.getService(list[0].ID);
   }
 
+  /** The task that ran a container (the newest such), else the newest task. */
   async function task(service: Dockerode.Service): Promise<Task | undefined> {
-    const tasks = (await docker.listTasks({ filters: { service: [service.id] } })) as Task[];
-    return tasks.sort((a, b) => b.CreatedAt.localeCompare(a.CreatedAt))[0];
+    const tasks = ((await docker.listTasks({ filters: { service: [service.id] } })) as Task[]).sort((a, b) =>
+      b.CreatedAt.localeCompare(a.CreatedAt),
+    );
+    return tasks.find(ran) ?? tasks[0];
   }
 
-  /** Polls the service's task until it has ended (heartbeating), then saves its logs and exit code. */
-  async function finish(service: Dockerode.Service, id: string, outputDir: string): Promise<RunOutcome> {
+  /**
+   * Polls the service's task until it has ended (heartbeating), then saves its logs and exit code. When
+   * stopping a task that never got a container (no node fits), undefined: nothing ran.
+   */
+  async function finish(service: Dockerode.Service, id: string, outputDir: string, stopping = false): Promise<RunOutcome | undefined> {
     const ended = await heartbeating({ service: service.id }, async (signal) => {
       for (;;) {
         const t = await task(service);
+        if (stopping && (t === undefined || !ran(t))) return undefined;
         if (t !== undefined && ENDED.has(t.Status.State)) return t;
-        if (t?.Status.Err !== undefined && t.DesiredState === 'shutdown') return t;
         await new Promise((r) => setTimeout(r, POLL_MS));
         if (signal.aborted) throw new Error('aborted');
       }
     });
-    const exitCode = ended.Status.ContainerStatus?.ExitCode;
+    if (ended === undefined) return undefined;
+    const exitCode = ran(ended) ? ended.Status.ContainerStatus?.ExitCode : undefined;
     if (exitCode === undefined) {
       throw ApplicationFailure.create({
         type: ExperimentFailure.runRejected,
@@ -79,22 +93,34 @@ export function createExperimentServices(docker: Dockerode, experimentsDir: stri
         }
       }
       if (service === undefined) throw new Error(`service of experiment ${spec.id} vanished while it was created`);
-      return finish(service, spec.id, outputDirOf(spec, experimentsDir));
+      return finish(service, spec.id, outputDirOf(spec, experimentsDir)) as Promise<RunOutcome>;
     },
 
     /**
-     * Stops the experiment's task: scales its service to 0, so the task gets SIGTERM and, after the service's
-     * stop grace period, SIGKILL; then saves what it printed. Undefined when no service exists.
+     * Stops the experiment's task with SIGTERM and, after the service's stop grace period, SIGKILL; then saves
+     * what it printed. Scaling to 0 would do that too, but the swarm then deletes the task, its exit code and
+     * its logs; so the service is instead updated to a placement no node satisfies: the running task is shut
+     * down and kept in the service's history, and its replacement never starts. Undefined when nothing ran.
      */
     async stopExperimentService({ spec }: { spec: ExperimentSpec }): Promise<RunOutcome | undefined> {
       const service = await find(spec.id);
       if (service === undefined) return undefined;
       const info = await service.inspect();
-      if (info.Spec.Mode?.Replicated?.Replicas !== 0) {
-        await service.update({ ...info.Spec, Mode: { Replicated: { Replicas: 0 } }, version: info.Version.Index });
+      const constraints: string[] = info.Spec.TaskTemplate?.Placement?.Constraints ?? [];
+      if (!constraints.includes(STOPPED_CONSTRAINT)) {
+        const template = info.Spec.TaskTemplate ?? {};
+        await service.update({
+          ...info.Spec,
+          TaskTemplate: {
+            ...template,
+            Placement: { ...template.Placement, Constraints: [...constraints, STOPPED_CONSTRAINT] },
+            ForceUpdate: (template.ForceUpdate ?? 0) + 1,
+          },
+          version: info.Version.Index,
+        });
       }
-      return finish(service, spec.id, outputDirOf(spec, experimentsDir)).catch((err: unknown) => {
-        if (err instanceof ApplicationFailure && err.type === ExperimentFailure.runRejected) return undefined; // stopped before it ran
+      return finish(service, spec.id, outputDirOf(spec, experimentsDir), true).catch((err: unknown) => {
+        if (err instanceof ApplicationFailure && err.type === ExperimentFailure.runRejected) return undefined;
         throw err;
       });
     },
