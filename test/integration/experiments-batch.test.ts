@@ -1,0 +1,150 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { BatchClient, DescribeJobDefinitionsCommand } from '@aws-sdk/client-batch';
+import { DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeLifecycleConfigurationCommand, DescribeMountTargetsCommand, EFSClient } from '@aws-sdk/client-efs';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EfsResult } from '../../common/efs';
+import { Queue } from '../../common/queues';
+import { WorkflowType } from '../../common/workflow-types';
+import { createJobQueue } from '../support/aws-fixtures';
+import { type ScratchDatabase, scratchDatabase } from '../support/database';
+import { runExperiment, startExperiment, tempDir, uniqueId } from '../support/experiments';
+import { loadTestbed } from '../support/testbed';
+import { type RunningWorkers, resetAws, startWorkers, testClient } from '../support/workers';
+
+const JOB_QUEUE = 'experiments';
+let client: Client;
+let closeClient: () => Promise<void>;
+let workers: RunningWorkers;
+let db: ScratchDatabase;
+let batch: BatchClient;
+let efs: EFSClient;
+const outputs = tempDir('batch-experiments');
+
+const spec = (name: string, command: string, extra: Record<string, unknown> = {}) => ({
+  id: uniqueId(name),
+  type: 'inference',
+  backend: 'batch',
+  image: 'local/busybox:1',
+  command: ['sh', '-c', command],
+  batch: { jobQueue: JOB_QUEUE },
+  ...extra,
+});
+
+const read = (id: string, file: string) => readFileSync(path.join(outputs, id, file), 'utf8');
+
+beforeAll(async () => {
+  const bed = loadTestbed();
+  await resetAws();
+  await createJobQueue(JOB_QUEUE);
+  batch = new BatchClient({ region: bed.awsRegion, endpoint: bed.awsEndpoint });
+  efs = new EFSClient({ region: bed.awsRegion, endpoint: bed.awsEndpoint });
+  db = await scratchDatabase('sciops_exp_batch');
+  ({ client, close: closeClient } = await testClient());
+  workers = await startWorkers({ queues: ['sciops', 'aws', 'db'], env: { DATABASE_URL: db.url, SCIOPS_EXPERIMENTS_DIR: outputs } });
+});
+
+afterAll(async () => {
+  await workers?.stop();
+  await closeClient?.();
+  await db?.drop();
+  batch?.destroy();
+  efs?.destroy();
+});
+
+describe('runExperiment on the batch backend (jobs run as real containers by the emulator)', () => {
+  it('COMPLETED: the log stream lands in stdout.txt; one job definition revision serves every experiment of a type', async () => {
+    const first = spec('ok', 'echo "AUC 0.91"', { env: { MODEL: 'm1' } });
+    const result = await runExperiment(client, first);
+    expect(result).toMatchObject({ state: 'COMPLETED', exitCode: 0 });
+    expect(read(first.id, 'stdout.txt')).toBe('AUC 0.91\n');
+    expect(read(first.id, 'stderr.txt')).toBe('');
+    expect(read(first.id, 'exit_code.txt')).toBe('0\n');
+
+    const second = spec('ok2', 'echo "model=$MODEL"', { env: { MODEL: 'm2' } });
+    expect(await runExperiment(client, second)).toMatchObject({ state: 'COMPLETED' });
+    expect(read(second.id, 'stdout.txt')).toBe('model=m2\n');
+    const { jobDefinitions = [] } = await batch.send(new DescribeJobDefinitionsCommand({ jobDefinitionName: 'sciops-inference' }));
+    expect(jobDefinitions.map((d) => d.revision)).toEqual([1]);
+  });
+
+  it('FINISHED_WITH_ERROR with the exit code Batch reports', async () => {
+    const s = spec('fails', 'echo "out of memory" >&2; exit 2');
+    const result = await runExperiment(client, s);
+    expect(result).toMatchObject({ state: 'FINISHED_WITH_ERROR', exitCode: 2 });
+    expect(result.message).toContain('out of memory');
+  });
+
+  it('TIMEOUT_EXCEEDED: past the soft limit the job is terminated (TerminateJob)', async () => {
+    const s = spec('slow', 'echo working; sleep 60', { timeLimitSeconds: 4 });
+    const result = await runExperiment(client, s);
+    expect(result.state).toBe('TIMEOUT_EXCEEDED');
+    expect(result.exitCode).not.toBe(0);
+    expect(read(s.id, 'stdout.txt')).toBe('working\n');
+  });
+
+  it('STOPPED: cancelling the workflow terminates the job', async () => {
+    const s = spec('stop', 'echo working; sleep 60');
+    const handle = await startExperiment(client, s);
+    await new Promise((r) => setTimeout(r, 4000));
+    await handle.cancel();
+    const result = await handle.result();
+    expect(result.state).toBe('STOPPED');
+  });
+});
+
+describe('Batch experiments with EFS volumes', () => {
+  it('register a job definition that mounts the file system through its access point', async () => {
+    const efsVolumes = [
+      { name: 'data', fileSystemId: 'fs-0123abcd', accessPointId: 'fsap-0123abcd', containerPath: '/data', readOnly: true },
+    ];
+    const s = spec('efs', 'ls /data', { type: 'dataset_sync', batch: { jobQueue: JOB_QUEUE, efsVolumes } });
+    const result = await runExperiment(client, s);
+    // The emulator registers and describes such a definition but cannot run its job (TESTBED.md).
+    expect(result.state).toBe('FINISHED_WITH_ERROR');
+    const { jobDefinitions = [] } = await batch.send(new DescribeJobDefinitionsCommand({ jobDefinitionName: 'sciops-dataset-sync' }));
+    expect(jobDefinitions).toHaveLength(1);
+    expect(jobDefinitions[0].containerProperties?.volumes).toEqual([
+      {
+        name: 'data',
+        efsVolumeConfiguration: {
+          fileSystemId: 'fs-0123abcd',
+          transitEncryption: 'ENABLED',
+          authorizationConfig: { accessPointId: 'fsap-0123abcd', iam: 'DISABLED' },
+        },
+      },
+    ]);
+    expect(jobDefinitions[0].containerProperties?.mountPoints).toEqual([{ sourceVolume: 'data', containerPath: '/data', readOnly: true }]);
+  });
+});
+
+describe('ensureEfs: the shared file system Batch experiments mount', () => {
+  it('creates the file system, a mount target per subnet, an access point and the lifecycle policy, once', async () => {
+    const bed = loadTestbed();
+    const ec2 = new EC2Client({ region: bed.awsRegion, endpoint: bed.awsEndpoint });
+    const { Subnets = [] } = await ec2.send(new DescribeSubnetsCommand({}));
+    ec2.destroy();
+    const subnetIds = Subnets.slice(0, 2).map((s) => s.SubnetId as string);
+    expect(subnetIds).toHaveLength(2);
+    const input = { creationToken: 'omics-shared', subnetIds, accessPoint: { path: '/experiments' } };
+    const run = () =>
+      client.workflow.execute(WorkflowType.ensureEfs, {
+        taskQueue: Queue.workflows,
+        workflowId: uniqueId('efs'),
+        args: [input],
+      }) as Promise<EfsResult>;
+
+    const first = await run();
+    expect(first.mountTargetIds).toHaveLength(2);
+    expect(first.created).toHaveLength(4);
+    const again = await run();
+    expect(again).toEqual({ ...first, created: [] });
+
+    const { MountTargets = [] } = await efs.send(new DescribeMountTargetsCommand({ FileSystemId: first.fileSystemId }));
+    expect(MountTargets.map((t) => t.SubnetId).sort()).toEqual([...subnetIds].sort());
+    const lifecycle = await efs.send(new DescribeLifecycleConfigurationCommand({ FileSystemId: first.fileSystemId }));
+    expect(lifecycle.LifecyclePolicies).toEqual([{ TransitionToIA: 'AFTER_14_DAYS' }]);
+  });
+});
