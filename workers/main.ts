@@ -4,6 +4,7 @@
  * (up to SCIOPS_SHUTDOWN_GRACE_SECONDS), then exit 0.
  */
 import { parseArgs } from 'node:util';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { readConfig } from '../common/config';
 import { ConfigError, UnreachableError } from '../common/errors';
@@ -11,6 +12,7 @@ import { ExitCode } from '../common/exit-codes';
 import { NODE_NAME, nodeQueue, parseQueueKinds, QUEUE_KINDS, type QueueKind } from '../common/queues';
 import { loadTemporalTarget, temporalUnreachable } from '../common/temporal-connection';
 import { closeActivityClients, createActivityClients, createWorkers, probeActivityClients } from './create-workers';
+import { startRecovery } from './recovery-schedule';
 
 /** `--node` alone means a node-local worker (docker@NAME only); otherwise every queue unless `--queues` narrows it. */
 function parseCommandLine(argv: string[]): { queues: QueueKind[]; node?: string } {
@@ -65,7 +67,16 @@ async function main(): Promise<void> {
     const polled = [...queues, ...(node ? [nodeQueue(node)] : [])];
     console.error(`sciops worker: polling ${polled.join(', ')} on ${target.address} (namespace ${target.namespace})`);
     for (const warning of await probeActivityClients(clients)) console.error(`sciops worker: warning: ${warning}`);
-    await Promise.all(workers.map((w) => w.run()));
+    const running = Promise.all(workers.map((w) => w.run()));
+    if (queues.includes('sciops')) {
+      const client = new Client({ connection, namespace: target.namespace });
+      await startRecovery(client, config.recoveryMinutes).then(
+        (state) =>
+          state === 'started' && console.error(`sciops worker: recovering experiments now and every ${config.recoveryMinutes} min`),
+        (err: unknown) => console.error(`sciops worker: warning: the experiment recovery schedule could not be set up: ${String(err)}`),
+      );
+    }
+    await running;
     console.error('sciops worker: stopped');
   } finally {
     await connection.close();

@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import type Dockerode from 'dockerode';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseDockerHost } from '../../common/config';
+import { EXPERIMENT_TYPE_LABEL, type ExperimentResult, experimentWorkflowId } from '../../common/experiment';
+import { Queue } from '../../common/queues';
+import type { RecoveryReport } from '../../common/recovery';
+import { WorkflowType } from '../../common/workflow-types';
+import { dockerClient } from '../../workers/create-workers';
+import { CliProcess } from '../support/cli';
+import { type ScratchDatabase, scratchDatabase } from '../support/database';
+import { containersCreated, eventually, startExperiment, tempDir, uniqueId } from '../support/experiments';
+import { loadTestbed } from '../support/testbed';
+import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+
+let client: Client;
+let closeClient: () => Promise<void>;
+let workers: RunningWorkers;
+let db: ScratchDatabase;
+let docker: Dockerode;
+const outputs = tempDir('recovery');
+const CAP = 2;
+
+const spec = (name: string, command: string, type = 'statistical_validation') => ({
+  id: uniqueId(name),
+  type,
+  image: 'local/busybox:1',
+  command: ['sh', '-c', command],
+});
+
+function recover(): Promise<RecoveryReport> {
+  return client.workflow.execute(WorkflowType.recoverExperiments, {
+    taskQueue: Queue.workflows,
+    workflowId: uniqueId('recover'),
+    args: [{ pageSize: 2 }],
+  }) as Promise<RecoveryReport>;
+}
+
+const result = (id: string) => client.workflow.getHandle(experimentWorkflowId(id)).result() as Promise<ExperimentResult>;
+const stateOf = async (id: string) => (await db.pool.query('select state from experiments where id = $1', [id])).rows[0]?.state;
+
+beforeAll(async () => {
+  docker = dockerClient(parseDockerHost(loadTestbed().dockerHost));
+  db = await scratchDatabase('sciops_recovery');
+  ({ client, close: closeClient } = await testClient());
+  // docker runs in its own process (below), so that it can be killed.
+  workers = await startWorkers({
+    queues: ['sciops', 'db'],
+    env: { DATABASE_URL: db.url, EXPERIMENT_CONCURRENCY_FEATURE_SELECTION: String(CAP) },
+  });
+});
+
+afterAll(async () => {
+  await workers?.stop();
+  await closeClient?.();
+  await db?.drop();
+});
+
+function dockerWorker(): CliProcess {
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    SCIOPS_EXPERIMENTS_DIR: outputs,
+    SCIOPS_RECOVERY_MINUTES: '0',
+  };
+  return new CliProcess(['--queues', 'docker'], env, 'worker');
+}
+
+describe('a docker worker killed with SIGKILL mid-run', () => {
+  it('the retry re-attaches to the same container: it finishes, and exactly one container ever existed', async () => {
+    const first = dockerWorker();
+    let second: CliProcess | undefined;
+    try {
+      await first.waitFor(/polling docker/, 30_000);
+      const s = spec('crash', 'echo begin; sleep 6; echo end');
+      const since = Math.floor(Date.now() / 1000) - 1;
+      const handle = await startExperiment(client, s);
+      await eventually('the container to run', 30_000, async () => {
+        const [c] = await docker.listContainers({ filters: { label: [`sciops.experiment=${s.id}`] } });
+        return c?.State === 'running' ? true : undefined;
+      });
+      await first.stop('SIGKILL', 5000);
+      second = dockerWorker();
+      const done = (await handle.result()) as ExperimentResult;
+      expect(done).toMatchObject({ state: 'COMPLETED', exitCode: 0, attempts: 1 });
+      expect(readFileSync(path.join(outputs, s.id, 'stdout.txt'), 'utf8')).toBe('begin\nend\n');
+      expect(await containersCreated(docker, s.id, since)).toBe(1);
+    } finally {
+      await first.stop('SIGKILL', 5000);
+      await second?.stop('SIGTERM', 30_000);
+    }
+  });
+});
+
+describe('recoverExperiments', () => {
+  it("starts the rows the platform's app inserted, leaves running ones alone, and marks invalid specs", async () => {
+    const worker = dockerWorker();
+    try {
+      await worker.waitFor(/polling docker/, 30_000);
+      const running = spec('long', 'sleep 5');
+      const handle = await startExperiment(client, running);
+      await eventually('the long one to be IN_PROCESS', 30_000, async () =>
+        (await stateOf(running.id)) === 'IN_PROCESS' ? true : undefined,
+      );
+
+      const inserted = [spec('app-1', 'echo one'), spec('app-2', 'echo two'), spec('app-3', 'echo three')];
+      for (const s of inserted) {
+        await db.pool.query('insert into experiments (id, type, spec) values ($1, $2, $3)', [s.id, s.type, JSON.stringify(s)]);
+      }
+      const broken = uniqueId('broken');
+      await db.pool.query('insert into experiments (id, type, spec) values ($1, $2, $3)', [broken, 'inference', '{"image": ""}']);
+
+      const report = await recover();
+      expect([...report.started].sort()).toEqual(inserted.map((s) => s.id).sort());
+      expect(report.running).toEqual([running.id]);
+      expect(report.invalid).toEqual([broken]);
+      for (const s of inserted) expect(await result(s.id)).toMatchObject({ state: 'COMPLETED', attempts: 1 });
+      expect(readFileSync(path.join(outputs, inserted[1].id, 'stdout.txt'), 'utf8')).toBe('two\n');
+      const invalid = await db.pool.query('select state, message from experiments where id = $1', [broken]);
+      expect(invalid.rows[0].state).toBe('FINISHED_WITH_ERROR');
+      expect(invalid.rows[0].message).toContain('id: ');
+
+      await handle.result();
+      expect(await recover()).toEqual({ started: [], running: [], invalid: [] });
+    } finally {
+      await worker.stop('SIGTERM', 30_000);
+    }
+  });
+});
+
+describe('a backlog under a per-type concurrency cap', () => {
+  it(`drains every experiment, never more than ${CAP} IN_PROCESS at once`, async () => {
+    const worker = dockerWorker();
+    try {
+      await worker.waitFor(/polling docker/, 30_000);
+      const backlog = Array.from({ length: 8 }, (_, i) => spec(`backlog-${i}`, 'sleep 1', 'feature_selection'));
+      let peak = 0;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const { rows } = await db.pool.query(
+            "select count(*)::int as n from experiments where type = 'feature_selection' and state = 'IN_PROCESS'",
+          );
+          const containers = await docker.listContainers({ filters: { label: [`${EXPERIMENT_TYPE_LABEL}=feature_selection`] } });
+          peak = Math.max(peak, rows[0].n, containers.length);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
+      const handles = await Promise.all(backlog.map((s) => startExperiment(client, s)));
+      const results = (await Promise.all(handles.map((h) => h.result()))) as ExperimentResult[];
+      sampling = false;
+      await sampler;
+      expect(results.map((r) => r.state)).toEqual(backlog.map(() => 'COMPLETED'));
+      expect(peak).toBe(CAP);
+    } finally {
+      await worker.stop('SIGTERM', 30_000);
+    }
+  });
+});
