@@ -10,6 +10,7 @@ import { ConfigError, InputError, UnreachableError } from '../common/errors';
 import { ExitCode } from '../common/exit-codes';
 import { registerDev } from './commands/dev';
 import { registerDoctor } from './commands/doctor';
+import { registerExperiment } from './commands/experiment';
 import { registerWorker } from './commands/worker';
 
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerDev(program);
   registerWorker(program);
   registerDoctor(program);
+  registerExperiment(program);
   program.addHelpText(
     'after',
     `
@@ -28,6 +30,7 @@ Examples:
   sciops dev                 start a local Temporal server + Web UI + workers, and run the doctor
   sciops doctor              check docker, db and aws through the workers
   sciops worker --node n2    on swarm node n2: run its node-local worker
+  sciops experiment submit examples/experiments/correlation.json --wait
 
 Connection: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_PROFILE, TEMPORAL_TLS_* (Temporal's own settings).
 Exit codes: 0 ok, 1 failed, 2 bad input or configuration, 3 not found, 130 interrupted.`,

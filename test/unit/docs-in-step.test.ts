@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readSpecFile } from '../../clients/spec-file';
 import { SETTINGS } from '../../common/config';
 import { doctorInputSchema } from '../../common/doctor';
+import { efsInputSchema } from '../../common/efs';
+import { experimentSpecSchema } from '../../common/experiment';
+import { recoverInputSchema } from '../../common/recovery';
 import { SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { parseInput } from '../../common/validate';
 
@@ -29,5 +33,18 @@ describe('examples', () => {
   it('doctor.json is a valid doctor input', () => {
     const json = JSON.parse(readFileSync(path.join(root, 'examples/doctor.json'), 'utf8'));
     expect(parseInput(doctorInputSchema, json, 'doctor input')).toEqual({ nodes: [], waitSeconds: 15 });
+  });
+
+  it.each(['correlation.json', 'training-on-gpu-node.yaml', 'batch-inference.json'])(
+    'experiments/%s is a valid experiment spec',
+    (file) => {
+      const spec = parseInput(experimentSpecSchema, readSpecFile(path.join(root, 'examples/experiments', file)), file);
+      expect(spec.image).toBe('local/busybox:1');
+    },
+  );
+
+  it('efs.json and recover.json are valid inputs of their workflows', () => {
+    expect(parseInput(efsInputSchema, readSpecFile(path.join(root, 'examples/efs.json')), 'efs').creationToken).toBe('omics-shared');
+    expect(parseInput(recoverInputSchema, readSpecFile(path.join(root, 'examples/recover.json')), 'recover')).toEqual({ pageSize: 200 });
   });
 });

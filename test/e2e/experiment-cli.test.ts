@@ -1,0 +1,106 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { ExperimentResult } from '../../common/experiment';
+import { runCli } from '../support/cli';
+import { type ScratchDatabase, scratchDatabase } from '../support/database';
+import { eventually, tempDir, uniqueId } from '../support/experiments';
+import { type RunningWorkers, startWorkers } from '../support/workers';
+
+let env: NodeJS.ProcessEnv;
+let workers: RunningWorkers;
+let db: ScratchDatabase;
+const dir = tempDir('experiment-cli');
+
+function specFile(name: string, spec: Record<string, unknown>, ext = 'json'): string {
+  const file = path.join(dir, `${name}.${ext}`);
+  writeFileSync(file, JSON.stringify(spec));
+  return file;
+}
+
+const spec = (name: string, command: string) => ({
+  id: uniqueId(name),
+  type: 'dataset_sync',
+  image: 'local/busybox:1',
+  command: ['sh', '-c', command],
+});
+
+beforeAll(async () => {
+  db = await scratchDatabase('sciops_exp_cli');
+  env = { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' };
+  workers = await startWorkers({
+    queues: ['sciops', 'docker', 'db'],
+    env: { DATABASE_URL: db.url, SCIOPS_EXPERIMENTS_DIR: path.join(dir, 'out') },
+  });
+});
+
+afterAll(async () => {
+  await workers?.stop();
+  await db?.drop();
+});
+
+describe('sciops experiment', () => {
+  it('submit --wait, status, logs and list: one experiment from spec file to saved output', async () => {
+    const s = spec('cli', 'echo synced 42 files; echo slow mirror >&2');
+    const submitted = await runCli(['--json', 'experiment', 'submit', specFile('ok', s), '--wait'], env);
+    expect(submitted.stderr).toBe('');
+    expect(submitted.code).toBe(0);
+    const { result } = JSON.parse(submitted.stdout) as { result: ExperimentResult };
+    expect(result).toMatchObject({ id: s.id, state: 'COMPLETED', exitCode: 0 });
+
+    const status = await runCli(['experiment', 'status', s.id], env);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`experiment ${s.id}: COMPLETED`);
+    expect(status.stdout).toMatch(/exit code\s+0/);
+
+    const logs = await runCli(['experiment', 'logs', s.id], env);
+    expect(logs).toMatchObject({ code: 0, stdout: 'synced 42 files\n', stderr: 'slow mirror\n' });
+
+    const listed = await eventually('the experiment in the COMPLETED list', 20_000, async () => {
+      const list = await runCli(['--json', 'experiment', 'list', '--state', 'COMPLETED', '--type', 'dataset_sync'], env);
+      const rows = JSON.parse(list.stdout) as Array<{ id: string; state: string }>;
+      return rows.find((r) => r.id === s.id);
+    });
+    expect(listed.state).toBe('COMPLETED');
+  });
+
+  it('stop ends a running experiment STOPPED', async () => {
+    const s = spec('cli-stop', 'echo waiting; sleep 120');
+    const file = specFile('stop', { ...s, stopGraceSeconds: 1 });
+    const submitted = await runCli(['experiment', 'submit', file], env);
+    expect(submitted.code).toBe(0);
+    expect(submitted.stdout).toContain(`submitted experiment ${s.id}`);
+    await eventually('it to run', 30_000, async () => {
+      const st = await runCli(['--json', 'experiment', 'status', s.id], env);
+      return (JSON.parse(st.stdout) as { state?: string }).state === 'IN_PROCESS' ? true : undefined;
+    });
+    const again = await runCli(['experiment', 'submit', file], env);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('already running');
+    const stopped = await runCli(['experiment', 'stop', s.id], env);
+    expect(stopped.stdout).toContain(`experiment ${s.id}: STOPPED`);
+    expect(stopped.code).toBe(0);
+  });
+
+  it('an invalid spec exits 2 naming the fields, and starts nothing', async () => {
+    const id = uniqueId('cli-bad');
+    const bad = await runCli(['experiment', 'submit', specFile('bad', { id, type: 'x', image: 'i', backend: 'k8s', colour: 1 })], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^sciops: invalid experiment spec .*backend: .*colour: unknown field/);
+    const status = await runCli(['experiment', 'status', id], env);
+    expect(status.code).toBe(3);
+  });
+
+  it('a YAML file that does not parse, and a file that does not exist, are one-line input errors', async () => {
+    const yaml = path.join(dir, 'broken.yaml');
+    writeFileSync(yaml, 'id: [unclosed');
+    expect(await runCli(['experiment', 'submit', yaml], env)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('is not valid YAML'),
+    });
+    expect(await runCli(['experiment', 'submit', path.join(dir, 'nope.json')], env)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('cannot be read: ENOENT'),
+    });
+  });
+});
