@@ -40,6 +40,10 @@ export const SETTINGS = {
     meaning: 'gRPC port of the `sciops dev` Temporal server; its Web UI listens on this port + 1000',
   },
   SCIOPS_CONCURRENCY_SCIOPS: { default: '40', meaning: 'workflow tasks run at once by one worker process' },
+  SCIOPS_CACHED_WORKFLOWS: {
+    default: '100',
+    meaning: 'workflows one worker process keeps in memory between tasks (about 1 MB each); the rest are replayed when they wake',
+  },
   SCIOPS_CONCURRENCY_DOCKER: {
     default: '8',
     meaning: 'activities run at once on the docker and docker@<node> queues',
@@ -125,6 +129,7 @@ export interface SciopsConfig {
   readonly devPort: number;
   readonly concurrency: Readonly<Record<QueueKind, number>>;
   readonly shutdownGraceSeconds: number;
+  readonly cachedWorkflows: number;
   readonly temporalCliPath?: string;
   readonly experimentsDir: string;
   /** 0: no recovery schedule, and no recovery run at worker start. */
@@ -157,6 +162,7 @@ export function readConfig(env: Env): SciopsConfig {
     devPort,
     concurrency,
     shutdownGraceSeconds: positiveInt(env, 'SCIOPS_SHUTDOWN_GRACE_SECONDS', 86400),
+    cachedWorkflows: positiveInt(env, 'SCIOPS_CACHED_WORKFLOWS', 100_000),
     temporalCliPath: raw(env, 'TEMPORAL_CLI_PATH') || undefined,
     experimentsDir: raw(env, 'SCIOPS_EXPERIMENTS_DIR'),
     recoveryMinutes: raw(env, 'SCIOPS_RECOVERY_MINUTES') === '0' ? 0 : positiveInt(env, 'SCIOPS_RECOVERY_MINUTES', 1440),

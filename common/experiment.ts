@@ -167,8 +167,6 @@ export const ExperimentFailure = {
   specConflict: 'ExperimentSpecConflict',
   /** A state change the state machine forbids (e.g. out of a terminal state). */
   illegalTransition: 'IllegalStateTransition',
-  /** The type's concurrency cap is reached; retried until a slot frees. */
-  noSlot: 'NoExperimentSlot',
 } as const;
 
 /** What a finished run reports, whatever the backend. */

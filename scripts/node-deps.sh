@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the npm dependencies from the lockfile when node_modules is missing or older than the lockfile,
-# then compiles TypeScript to dist/ (the CLI and the workers run from there).
+# then builds dist/: the compiled TypeScript (the CLI and the workers run from there) and the workflow bundle.
 source "$(dirname "$0")/lib.sh"
 cd "$SCIOPS_ROOT"
 
@@ -14,5 +14,5 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   log "npm install (from package-lock.json)"
   npm install --no-audit --no-fund --loglevel=error >&2
 fi
-log "compiling TypeScript"
-npx tsc -p tsconfig.json
+log "compiling TypeScript, bundling the workflow code"
+npm run --silent build

@@ -74,6 +74,7 @@ export interface WorkerSetup {
   readonly clients: ActivityClients;
   readonly concurrency: Readonly<Record<QueueKind, number>>;
   readonly shutdownGraceSeconds: number;
+  readonly cachedWorkflows: number;
   readonly experimentsDir: string;
   readonly experimentLimits: ExperimentLimits;
   /** How the `sciops` queue's worker gets its workflow code: a path to bundle, or a prebuilt bundle. */
@@ -104,6 +105,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
           ...setup.workflows,
           taskQueue: Queue.workflows,
           maxConcurrentWorkflowTaskExecutions: setup.concurrency.sciops,
+          maxCachedWorkflows: setup.cachedWorkflows,
         }),
       );
     } else if (kind === 'docker') {

@@ -11,6 +11,7 @@ import { ConfigError, UnreachableError } from '../common/errors';
 import { ExitCode } from '../common/exit-codes';
 import { NODE_NAME, nodeQueue, parseQueueKinds, QUEUE_KINDS, type QueueKind } from '../common/queues';
 import { loadTemporalTarget, temporalUnreachable } from '../common/temporal-connection';
+import { WORKFLOW_BUNDLE } from './bundle-workflows';
 import { closeActivityClients, createActivityClients, createWorkers, probeActivityClients } from './create-workers';
 import { startRecovery } from './recovery-schedule';
 
@@ -60,9 +61,10 @@ async function main(): Promise<void> {
       clients,
       concurrency: config.concurrency,
       shutdownGraceSeconds: config.shutdownGraceSeconds,
+      cachedWorkflows: config.cachedWorkflows,
       experimentsDir: config.experimentsDir,
       experimentLimits: config.experimentLimits,
-      workflows: { workflowsPath: require.resolve('../workflows') },
+      workflows: { workflowBundle: { codePath: WORKFLOW_BUNDLE } },
     });
     const polled = [...queues, ...(node ? [nodeQueue(node)] : [])];
     console.error(`sciops worker: polling ${polled.join(', ')} on ${target.address} (namespace ${target.namespace})`);

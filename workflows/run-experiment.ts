@@ -34,18 +34,6 @@ const db = proxyActivities<DbActivities>({
   retry: { maximumInterval: '30s', nonRetryableErrorTypes: [ExperimentFailure.specConflict, ExperimentFailure.illegalTransition] },
 });
 
-/** Waiting for a slot under the type's cap: retried every few seconds, for as long as it takes. */
-const slots = proxyActivities<DbActivities>({
-  taskQueue: Queue.db,
-  startToCloseTimeout: '60s',
-  retry: {
-    initialInterval: '2s',
-    backoffCoefficient: 1.5,
-    maximumInterval: '15s',
-    nonRetryableErrorTypes: [ExperimentFailure.illegalTransition],
-  },
-});
-
 const Step = { register: 'register', slot: 'wait for a slot', run: 'run', record: 'record the result' } as const;
 
 /**
@@ -66,7 +54,7 @@ export async function runExperiment(rawSpec: unknown): Promise<ExperimentResult>
     ]);
 
   progress.start(Step.register);
-  const { row, timeLimitSeconds } = await db.registerExperiment({ spec, runId: workflowInfo().runId });
+  const { row, timeLimitSeconds, waitingFor } = await db.registerExperiment({ spec, runId: workflowInfo().runId });
   show(row.state);
   if (isTerminal(row.state)) {
     progress.finish(Step.register, 'done', `already ${row.state}: not run again`);
@@ -79,7 +67,7 @@ export async function runExperiment(rawSpec: unknown): Promise<ExperimentResult>
   if (row.attempts > spec.maxAttempts) {
     end = { state: State.finishedWithError, message: `gave up after ${spec.maxAttempts} attempts (maxAttempts); nothing was started` };
   } else {
-    end = await run(spec, timeLimitSeconds, progress, show);
+    end = await run(spec, timeLimitSeconds, row.state === State.inProcess ? undefined : waitingFor, progress, show);
   }
 
   progress.start(Step.record, end.state);
@@ -105,13 +93,14 @@ export async function runExperiment(rawSpec: unknown): Promise<ExperimentResult>
 async function run(
   spec: ExperimentSpec,
   timeLimitSeconds: number,
+  /** undefined: registration already took the slot. */
+  waitingFor: string | undefined,
   progress: ProgressTracker,
   show: (state: ExperimentState) => void,
 ): Promise<{ state: ExperimentState; outcome?: RunOutcome; message?: string }> {
   const backend = experimentBackend(spec, timeLimitSeconds);
   try {
-    progress.start(Step.slot);
-    await slots.claimExperimentSlot({ id: spec.id, type: spec.type });
+    if (waitingFor !== undefined) await claimSlot(spec, waitingFor, progress);
     show(State.inProcess);
     progress.finish(Step.slot, 'done');
     progress.start(Step.run, `${spec.backend}, soft time limit ${timeLimitSeconds}s`);
@@ -156,5 +145,15 @@ async function within<T>(seconds: number, work: () => Promise<T>): Promise<T | '
   } finally {
     timerScope.cancel();
     timer.catch(() => undefined);
+  }
+}
+
+/** Waits for a slot under the type's cap: sleeps on a timer (1 s, growing to 15 s) and asks again. */
+async function claimSlot(spec: ExperimentSpec, waitingFor: string, progress: ProgressTracker): Promise<void> {
+  let reason: string | undefined = waitingFor;
+  for (let delay = 1000; reason !== undefined; delay = Math.min(15_000, Math.round(delay * 1.5))) {
+    progress.start(Step.slot, reason);
+    await sleep(delay);
+    ({ waitingFor: reason } = await db.claimExperimentSlot({ id: spec.id, type: spec.type }));
   }
 }

@@ -21,6 +21,8 @@ export interface Registration {
   readonly row: ExperimentResult;
   /** The soft time limit to apply: the spec's own, else the type's from the db worker's configuration. */
   readonly timeLimitSeconds: number;
+  /** Set when the row stayed PENDING for want of a slot under the type's cap: what it waits for. */
+  readonly waitingFor?: string;
 }
 
 const ROW_COLUMNS = `id, type, state, attempts, exit_code, message, output_dir,
@@ -75,10 +77,42 @@ export function createExperimentState(pool: Pool, limits: ExperimentLimits) {
     return rows[0] && toRow(rows[0]);
   }
 
+  /**
+   * PENDING -> IN_PROCESS, when the type's concurrency cap (EXPERIMENT_CONCURRENCY_<TYPE>) leaves room.
+   * Without room the row stays PENDING and `claimed` is false: the workflow waits on a timer and asks
+   * again. Already IN_PROCESS (a re-run after a crash) counts as claimed.
+   */
+  async function claim(id: string, type: string): Promise<{ claimed: boolean; waitingFor?: string }> {
+    const cap = limits.concurrency(type);
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      if (cap !== undefined) await client.query('select pg_advisory_xact_lock(hashtext($1))', [`sciops.experiments.${type}`]);
+      await client.query(
+        `update experiments set state = 'IN_PROCESS', started_at = now(), updated_at = now()
+          where id = $1 and state = 'PENDING'
+            and ($3::int is null or (select count(*) from experiments where type = $2 and state = 'IN_PROCESS') < $3)`,
+        [id, type, cap ?? null],
+      );
+      await client.query('commit');
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    const row = await current(pool, id);
+    if (row?.state === State.inProcess) return { claimed: true };
+    if (row?.state === State.pending)
+      return { claimed: false, waitingFor: `${cap} of type ${type} already running (${concurrencySetting(type)})` };
+    throw illegal(id, row?.state, State.inProcess);
+  }
+
   return {
     /**
-     * Records the experiment (PENDING) unless its row exists, and counts this workflow run as an attempt
-     * (once per run, however often this activity is retried). An existing row with a different spec is a
+     * Records the experiment (PENDING) unless its row exists, counts this workflow run as an attempt (once
+     * per run, however often this activity is retried), and takes a slot (IN_PROCESS) when the type's cap
+     * allows; one round trip for what every experiment does first. An existing row with a different spec is a
      * conflict: the same id cannot name two experiments.
      */
     async registerExperiment(input: { spec: ExperimentSpec; runId: string }): Promise<Registration> {
@@ -110,46 +144,18 @@ export function createExperimentState(pool: Pool, limits: ExperimentLimits) {
           where id = $1 and state in ('PENDING', 'IN_PROCESS') and workflow_run_id is distinct from $2`,
         [spec.id, runId],
       );
-      const row = await current(pool, spec.id);
+      let row = await current(pool, spec.id);
       if (row === undefined) throw new Error(`experiment ${spec.id} vanished while it was registered`);
-      return { row, timeLimitSeconds: spec.timeLimitSeconds ?? limits.timeLimitSeconds(spec.type) };
+      let waitingFor: string | undefined;
+      if (row.state === State.pending && row.attempts <= spec.maxAttempts) {
+        ({ waitingFor } = await claim(spec.id, spec.type));
+        row = (await current(pool, spec.id)) as ExperimentResult;
+      }
+      return { row, timeLimitSeconds: spec.timeLimitSeconds ?? limits.timeLimitSeconds(spec.type), waitingFor };
     },
 
-    /**
-     * PENDING -> IN_PROCESS, when the type's concurrency cap (EXPERIMENT_CONCURRENCY_<TYPE>) leaves room.
-     * Without room it fails with a retryable NoExperimentSlot, and the workflow's retry policy waits for one.
-     * Already IN_PROCESS (a re-run after a crash) is fine.
-     */
-    async claimExperimentSlot(input: { id: string; type: string }): Promise<ExperimentResult> {
-      await ready();
-      const cap = limits.concurrency(input.type);
-      const client = await pool.connect();
-      try {
-        await client.query('begin');
-        if (cap !== undefined) await client.query('select pg_advisory_xact_lock(hashtext($1))', [`sciops.experiments.${input.type}`]);
-        const { rowCount } = await client.query(
-          `update experiments set state = 'IN_PROCESS', started_at = now(), updated_at = now()
-            where id = $1 and state = 'PENDING'
-              and ($3::int is null or (select count(*) from experiments where type = $2 and state = 'IN_PROCESS') < $3)`,
-          [input.id, input.type, cap ?? null],
-        );
-        await client.query('commit');
-        const row = await current(pool, input.id);
-        if (rowCount === 1 || row?.state === State.inProcess) return row as ExperimentResult;
-        if (row?.state === State.pending) {
-          throw ApplicationFailure.create({
-            type: ExperimentFailure.noSlot,
-            message: `${cap} experiments of type ${input.type} are running (${concurrencySetting(input.type)}); waiting`,
-          });
-        }
-        throw illegal(input.id, row?.state, State.inProcess);
-      } catch (err) {
-        await client.query('rollback').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
-    },
+    /** Asks again for a slot, for an experiment left PENDING by registerExperiment. */
+    claimExperimentSlot: (input: { id: string; type: string }) => claim(input.id, input.type),
 
     /**
      * Moves an experiment to a terminal state with its result, in one statement that checks the previous

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,9 +23,11 @@ export async function saveRunOutput(
   tailOf: 'stdout' | 'stderr' = 'stderr',
 ): Promise<RunOutcome> {
   await mkdir(dir, { recursive: true });
-  const names = { stdout: path.join(dir, 'stdout.txt'), stderr: path.join(dir, 'stderr.txt') };
-  const stdout = createWriteStream(`${names.stdout}.partial`);
-  const stderr = createWriteStream(`${names.stderr}.partial`);
+  const names = { stdout: path.join(dir, 'stdout.txt'), stderr: path.join(dir, 'stderr.txt'), exitCode: path.join(dir, 'exit_code.txt') };
+  // Temporary names of this writer's own: a stop racing a run's last save must not rename the other's file.
+  const partial = `.partial-${randomBytes(4).toString('hex')}`;
+  const stdout = createWriteStream(`${names.stdout}${partial}`);
+  const stderr = createWriteStream(`${names.stderr}${partial}`);
   try {
     await fill(stdout, stderr);
   } finally {
@@ -32,10 +35,10 @@ export async function saveRunOutput(
     stderr.end();
   }
   await Promise.all([finished(stdout), finished(stderr)]);
-  await rename(`${names.stdout}.partial`, names.stdout);
-  await rename(`${names.stderr}.partial`, names.stderr);
-  await writeFile(path.join(dir, 'exit_code.txt.partial'), `${exitCode}\n`);
-  await rename(path.join(dir, 'exit_code.txt.partial'), path.join(dir, 'exit_code.txt'));
+  await rename(`${names.stdout}${partial}`, names.stdout);
+  await rename(`${names.stderr}${partial}`, names.stderr);
+  await writeFile(`${names.exitCode}${partial}`, `${exitCode}\n`);
+  await rename(`${names.exitCode}${partial}`, names.exitCode);
   return { exitCode, stderrTail: lastLines(await tail(names[tailOf])), outputDir: dir };
 }
 

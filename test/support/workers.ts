@@ -41,6 +41,7 @@ export async function startWorkers(options: { queues: QueueKind[]; node?: string
     clients,
     concurrency: config.concurrency,
     shutdownGraceSeconds: 5,
+    cachedWorkflows: config.cachedWorkflows,
     experimentsDir: config.experimentsDir,
     experimentLimits: config.experimentLimits,
     workflows: { workflowBundle: await workflowBundle() },
