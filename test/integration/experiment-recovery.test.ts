@@ -58,14 +58,14 @@ afterAll(async () => {
   await db?.drop();
 });
 
-function dockerWorker(): CliProcess {
+function dockerWorker(extra: NodeJS.ProcessEnv = {}): CliProcess {
   const env = {
     ...process.env,
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     SCIOPS_EXPERIMENTS_DIR: outputs,
     SCIOPS_RECOVERY_MINUTES: '0',
   };
-  return new CliProcess(['--queues', 'docker'], env, 'worker');
+  return new CliProcess(['--queues', 'docker'], { ...env, ...extra }, 'worker');
 }
 
 describe('a docker worker killed with SIGKILL mid-run', () => {
@@ -75,7 +75,7 @@ describe('a docker worker killed with SIGKILL mid-run', () => {
     try {
       await first.waitFor(/polling docker/, 30_000);
       const s = spec('crash', 'echo begin; sleep 6; echo end');
-      const since = Math.floor(Date.now() / 1000) - 1;
+      const since = Date.now();
       const handle = await startExperiment(client, s);
       await eventually('the container to run', 30_000, async () => {
         const [c] = await docker.listContainers({ filters: { label: [`sciops.experiment=${s.id}`] } });
@@ -86,6 +86,32 @@ describe('a docker worker killed with SIGKILL mid-run', () => {
       const done = (await handle.result()) as ExperimentResult;
       expect(done).toMatchObject({ state: 'COMPLETED', exitCode: 0, attempts: 1 });
       expect(readFileSync(path.join(outputs, s.id, 'stdout.txt'), 'utf8')).toBe('begin\nend\n');
+      expect(await containersCreated(docker, s.id, since)).toBe(1);
+    } finally {
+      await first.stop('SIGKILL', 5000);
+      await second?.stop('SIGTERM', 30_000);
+    }
+  });
+});
+
+describe('a docker worker stopped with SIGTERM mid-run', () => {
+  it('lets go of the run after its grace period and exits 0; the next worker re-attaches to the same container', async () => {
+    const first = dockerWorker({ SCIOPS_SHUTDOWN_GRACE_SECONDS: '1' });
+    let second: CliProcess | undefined;
+    try {
+      await first.waitFor(/polling docker/, 30_000);
+      const s = spec('sigterm', 'echo begin; sleep 8; echo end');
+      const since = Date.now();
+      const handle = await startExperiment(client, s);
+      await eventually('the container to run', 30_000, async () => {
+        const [c] = await docker.listContainers({ filters: { label: [`sciops.experiment=${s.id}`] } });
+        return c?.State === 'running' ? true : undefined;
+      });
+      expect(await first.stop('SIGTERM', 20_000)).toBe(0);
+      const [c] = await docker.listContainers({ filters: { label: [`sciops.experiment=${s.id}`] } });
+      expect(c?.State).toBe('running');
+      second = dockerWorker();
+      expect(await handle.result()).toMatchObject({ state: 'COMPLETED', exitCode: 0 });
       expect(await containersCreated(docker, s.id, since)).toBe(1);
     } finally {
       await first.stop('SIGKILL', 5000);

@@ -30,10 +30,11 @@ export async function runExperiment(client: Client, spec: { id: string } & Recor
   return (await startExperiment(client, spec)).result() as Promise<ExperimentResult>;
 }
 
-/** How many containers the engine created for an experiment since `since` (Unix seconds): its events, not its list. */
-export async function containersCreated(docker: Dockerode, id: string, since: number): Promise<number> {
+/** How many containers the engine created for an experiment since `sinceMs` (a Date.now()): its events, not its list. */
+export async function containersCreated(docker: Dockerode, id: string, sinceMs: number): Promise<number> {
   const stream = (await docker.getEvents({
-    since,
+    // The engine takes fractional seconds: a create in the same second but before `sinceMs` is not counted.
+    since: (sinceMs / 1000).toFixed(3) as unknown as number,
     until: Math.ceil(Date.now() / 1000) + 1,
     filters: { type: ['container'], event: ['create'], label: [`${EXPERIMENT_LABEL}=${id}`] },
   })) as NodeJS.ReadableStream;

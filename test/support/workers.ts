@@ -28,11 +28,17 @@ export interface RunningWorkers {
  * Starts in-process workers for `queues` (and docker@<node>) against the test server, built by the same
  * code as `sciops worker`, with clients from the testbed's environment plus `env` overrides.
  */
-export async function startWorkers(options: { queues: QueueKind[]; node?: string; env?: Record<string, string> }): Promise<RunningWorkers> {
+export async function startWorkers(options: {
+  queues: QueueKind[];
+  node?: string;
+  env?: Record<string, string>;
+  /** Another Temporal server than the test harness's. */
+  address?: string;
+}): Promise<RunningWorkers> {
   loadTestbed();
   const config = readConfig({ ...process.env, ...options.env });
   const clients = createActivityClients(config, options.queues, options.node);
-  const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+  const connection = await NativeConnection.connect({ address: options.address ?? inject('temporalAddress') });
   const workers = await createWorkers({
     connection,
     namespace: 'default',
