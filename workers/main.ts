@@ -14,6 +14,7 @@ import { loadTemporalTarget, temporalUnreachable } from '../common/temporal-conn
 import { WORKFLOW_BUNDLE } from './bundle-workflows';
 import { closeActivityClients, createActivityClients, createWorkers, probeActivityClients } from './create-workers';
 import { startRecovery } from './recovery-schedule';
+import { searchAttributeWarning } from './search-attribute-check';
 
 /** `--node` alone means a node-local worker (docker@NAME only); otherwise every queue unless `--queues` narrows it. */
 function parseCommandLine(argv: string[]): { queues: QueueKind[]; node?: string } {
@@ -71,6 +72,10 @@ async function main(): Promise<void> {
     for (const warning of await probeActivityClients(clients)) console.error(`sciops worker: warning: ${warning}`);
     const running = Promise.all(workers.map((w) => w.run()));
     if (queues.includes('sciops')) {
+      const missing = await searchAttributeWarning(connection, target.namespace).catch(
+        (err: unknown) => `cannot list search attributes: ${String(err)}`,
+      );
+      if (missing !== undefined) console.error(`sciops worker: warning: ${missing}`);
       const client = new Client({ connection, namespace: target.namespace });
       await startRecovery(client, config.recoveryMinutes).then(
         (state) =>

@@ -1,10 +1,13 @@
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { portAnswers, stopProcess } from '../../clients/dev-server';
 import type { ExperimentResult } from '../../common/experiment';
-import { runCli } from '../support/cli';
+import { CliProcess, runCli } from '../support/cli';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
+import { loadTestbed } from '../support/testbed';
 import { type RunningWorkers, startWorkers } from '../support/workers';
 
 let env: NodeJS.ProcessEnv;
@@ -102,5 +105,34 @@ describe('sciops experiment', () => {
       code: 2,
       stderr: expect.stringContaining('cannot be read: ENOENT'),
     });
+  });
+
+  it('a workflow worker on a server without the search attributes says which are missing and how to register them', async () => {
+    let port = 21000 + Math.floor(Math.random() * 9000);
+    while (await portAnswers(port)) port++;
+    const server = spawn(
+      loadTestbed().temporalCliPath,
+      ['server', 'start-dev', '--headless', '--port', String(port), '--log-level', 'error'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const worker = new CliProcess(
+      ['--queues', 'sciops'],
+      { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, SCIOPS_RECOVERY_MINUTES: '0' },
+      'worker',
+    );
+    try {
+      await worker.waitFor(/lacks the search attributes/, 60_000);
+      expect(worker.stderr).toContain(
+        'lacks the search attributes SciopsStack, SciopsExperimentId, SciopsExperimentState, SciopsExperimentType, SciopsBackupTarget',
+      );
+      expect(worker.stderr).toContain(
+        'temporal operator search-attribute create --namespace default --name SciopsExperimentId --type Keyword',
+      );
+    } finally {
+      await worker.stop('SIGTERM', 20_000);
+      await stopProcess(server, 5);
+    }
   });
 });
