@@ -6,6 +6,8 @@
 import { parseArgs } from 'node:util';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
+import { EXPERIMENT_MIGRATIONS, MIGRATIONS_TABLE } from '../activities/db/experiments-schema';
+import { applyMigrations } from '../activities/db/migrate';
 import { readConfig } from '../common/config';
 import { ConfigError, UnreachableError } from '../common/errors';
 import { ExitCode } from '../common/exit-codes';
@@ -70,6 +72,13 @@ async function main(): Promise<void> {
     const polled = [...queues, ...(node ? [nodeQueue(node)] : [])];
     console.error(`sciops worker: polling ${polled.join(', ')} on ${target.address} (namespace ${target.namespace})`);
     for (const warning of await probeActivityClients(clients)) console.error(`sciops worker: warning: ${warning}`);
+    if (clients.db !== undefined) {
+      // The experiments table exists as soon as a db worker runs, for the platform's app to read and write.
+      await applyMigrations(clients.db.pool, MIGRATIONS_TABLE, EXPERIMENT_MIGRATIONS).then(
+        (applied) => applied.length > 0 && console.error(`sciops worker: applied migrations ${applied.join(', ')}`),
+        (err: unknown) => console.error(`sciops worker: warning: the experiments table could not be migrated: ${String(err)}`),
+      );
+    }
     const running = Promise.all(workers.map((w) => w.run()));
     if (queues.includes('sciops')) {
       const missing = await searchAttributeWarning(connection, target.namespace).catch(

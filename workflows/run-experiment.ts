@@ -2,6 +2,9 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
+  defineSignal,
+  getExternalWorkflowHandle,
   isCancellation,
   log,
   proxyActivities,
@@ -17,6 +20,7 @@ import {
   type ExperimentSpec,
   type ExperimentState,
   experimentSpecSchema,
+  experimentWorkflowId,
   isTerminal,
   type RunOutcome,
   ExperimentState as State,
@@ -33,6 +37,10 @@ const db = proxyActivities<DbActivities>({
   startToCloseTimeout: '60s',
   retry: { maximumInterval: '30s', nonRetryableErrorTypes: [ExperimentFailure.specConflict, ExperimentFailure.illegalTransition] },
 });
+
+/** Sent by an ending experiment to the ones of its type waiting for the slot it freed. */
+export const slotFreedSignal = defineSignal('slotFreed');
+const SLOT_RECHECK = '1 minute';
 
 const Step = { register: 'register', slot: 'wait for a slot', run: 'run', record: 'record the result' } as const;
 
@@ -71,7 +79,7 @@ export async function runExperiment(rawSpec: unknown): Promise<ExperimentResult>
   }
 
   progress.start(Step.record, end.state);
-  const finished = await CancellationScope.nonCancellable(() =>
+  const { result: finished, waiting } = await CancellationScope.nonCancellable(() =>
     db.finishExperiment({
       id: spec.id,
       state: end.state,
@@ -81,6 +89,14 @@ export async function runExperiment(rawSpec: unknown): Promise<ExperimentResult>
     }),
   );
   show(finished.state);
+  // Wake the experiments waiting for the slot this one freed; one that is gone needs no waking.
+  await Promise.all(
+    waiting.map((id) =>
+      getExternalWorkflowHandle(experimentWorkflowId(id))
+        .signal(slotFreedSignal)
+        .catch(() => undefined),
+    ),
+  );
   await CancellationScope.nonCancellable(() => experimentBackend(spec, timeLimitSeconds).remove()).catch((err: unknown) =>
     log.warn('could not remove the finished run; remove it by hand', { experiment: spec.id, error: String(err) }),
   );
@@ -148,12 +164,20 @@ async function within<T>(seconds: number, work: () => Promise<T>): Promise<T | '
   }
 }
 
-/** Waits for a slot under the type's cap: sleeps on a timer (1 s, growing to 15 s) and asks again. */
+/**
+ * Waits for a slot under the type's cap: until an experiment of the type ends and signals `slotFreed`, or a
+ * minute passes (in case that signal was lost), then asks again. Waiting costs no polling.
+ */
 async function claimSlot(spec: ExperimentSpec, waitingFor: string, progress: ProgressTracker): Promise<void> {
+  let woken = false;
+  setHandler(slotFreedSignal, () => {
+    woken = true;
+  });
   let reason: string | undefined = waitingFor;
-  for (let delay = 1000; reason !== undefined; delay = Math.min(15_000, Math.round(delay * 1.5))) {
+  while (reason !== undefined) {
     progress.start(Step.slot, reason);
-    await sleep(delay);
+    await condition(() => woken, SLOT_RECHECK);
+    woken = false;
     ({ waitingFor: reason } = await db.claimExperimentSlot({ id: spec.id, type: spec.type }));
   }
 }

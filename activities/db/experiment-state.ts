@@ -160,6 +160,7 @@ export function createExperimentState(pool: Pool, limits: ExperimentLimits) {
     /**
      * Moves an experiment to a terminal state with its result, in one statement that checks the previous
      * state. Repeating the same move is a no-op (an activity retry); any other move from a terminal state fails.
+     * Also returns the experiments of the same type waiting for the slot this one freed (under a cap).
      */
     async finishExperiment(input: {
       id: string;
@@ -167,7 +168,7 @@ export function createExperimentState(pool: Pool, limits: ExperimentLimits) {
       exitCode?: number;
       message?: string;
       outputDir?: string;
-    }): Promise<ExperimentResult> {
+    }): Promise<{ result: ExperimentResult; waiting: string[] }> {
       await ready();
       if (!isTerminal(input.state)) throw new Error(`finishExperiment needs a terminal state, not ${input.state}`);
       await pool.query(
@@ -179,7 +180,18 @@ export function createExperimentState(pool: Pool, limits: ExperimentLimits) {
       );
       const row = await current(pool, input.id);
       if (row?.state !== input.state) throw illegal(input.id, row?.state, input.state);
-      return row;
+      // Under a cap this ending freed a slot: the oldest experiments waiting for one, to be woken.
+      const cap = limits.concurrency(row.type);
+      const waiting =
+        cap === undefined
+          ? []
+          : (
+              await pool.query<{ id: string }>(
+                `select id from experiments where type = $1 and state = 'PENDING' and id <> $2 order by created_at, id limit $3`,
+                [row.type, row.id, cap],
+              )
+            ).rows.map((r) => r.id);
+      return { result: row, waiting };
     },
 
     /** Experiments left PENDING or IN_PROCESS, oldest first, after the given id (keyset paging). */
@@ -192,11 +204,6 @@ export function createExperimentState(pool: Pool, limits: ExperimentLimits) {
         [input.afterId ?? null, input.limit],
       );
       return rows;
-    },
-
-    async getExperiment(id: string): Promise<ExperimentResult | undefined> {
-      await ready();
-      return current(pool, id);
     },
   };
 }

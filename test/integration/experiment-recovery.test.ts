@@ -162,6 +162,10 @@ describe('a backlog under a per-type concurrency cap', () => {
     try {
       await worker.waitFor(/polling docker/, 30_000);
       const backlog = Array.from({ length: 8 }, (_, i) => spec(`backlog-${i}`, 'sleep 1', 'feature_selection'));
+      const handles = await Promise.all(backlog.map((s) => startExperiment(client, s)));
+      await eventually('the experiments table', 30_000, async () =>
+        (await db.pool.query("select to_regclass('experiments') as t")).rows[0].t === null ? undefined : true,
+      );
       let peak = 0;
       let sampling = true;
       const sampler = (async () => {
@@ -174,7 +178,6 @@ describe('a backlog under a per-type concurrency cap', () => {
           await new Promise((r) => setTimeout(r, 100));
         }
       })();
-      const handles = await Promise.all(backlog.map((s) => startExperiment(client, s)));
       const results = (await Promise.all(handles.map((h) => h.result()))) as ExperimentResult[];
       sampling = false;
       await sampler;
