@@ -27,6 +27,10 @@ export const SETTINGS = {
     meaning:
       "where a worker saves each experiment's stdout.txt, stderr.txt and exit_code.txt (`<dir>/<id>`) unless its spec names an outputDir",
   },
+  SCIOPS_SECRETS_DIR: {
+    default: '.sciops/secrets',
+    meaning: "where the manager's worker writes each generated secret once, mode 0600, for the operator to read",
+  },
   SCIOPS_RECOVERY_MINUTES: {
     default: '5',
     meaning: 'how often the recoverExperiments schedule runs (and it runs once when a workflow worker starts); 0: never',
@@ -132,6 +136,7 @@ export interface SciopsConfig {
   readonly cachedWorkflows: number;
   readonly temporalCliPath?: string;
   readonly experimentsDir: string;
+  readonly secretsDir: string;
   /** 0: no recovery schedule, and no recovery run at worker start. */
   readonly recoveryMinutes: number;
   readonly experimentLimits: ExperimentLimits;
@@ -165,6 +170,7 @@ export function readConfig(env: Env): SciopsConfig {
     cachedWorkflows: positiveInt(env, 'SCIOPS_CACHED_WORKFLOWS', 100_000),
     temporalCliPath: raw(env, 'TEMPORAL_CLI_PATH') || undefined,
     experimentsDir: raw(env, 'SCIOPS_EXPERIMENTS_DIR'),
+    secretsDir: raw(env, 'SCIOPS_SECRETS_DIR'),
     recoveryMinutes: raw(env, 'SCIOPS_RECOVERY_MINUTES') === '0' ? 0 : positiveInt(env, 'SCIOPS_RECOVERY_MINUTES', 1440),
     experimentLimits: readExperimentLimits(env),
   };

@@ -7,4 +7,7 @@ export const WorkflowType = {
   runExperiment: 'runExperiment',
   recoverExperiments: 'recoverExperiments',
   ensureEfs: 'ensureEfs',
+  deployStack: 'deployStack',
+  planStackDeploy: 'planStackDeploy',
+  teardownStack: 'teardownStack',
 } as const;

@@ -76,6 +76,7 @@ export interface WorkerSetup {
   readonly shutdownGraceSeconds: number;
   readonly cachedWorkflows: number;
   readonly experimentsDir: string;
+  readonly secretsDir: string;
   readonly experimentLimits: ExperimentLimits;
   /** How the `sciops` queue's worker gets its workflow code: a path to bundle, or a prebuilt bundle. */
   readonly workflows: Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>;
@@ -96,6 +97,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
   const activityWorker = (taskQueue: string, kind: QueueKind, activities: object) =>
     Worker.create({ ...common, taskQueue, activities, maxConcurrentActivityTaskExecutions: setup.concurrency[kind] });
 
+  const dirs = { experiments: setup.experimentsDir, secrets: setup.secretsDir };
   const workers: Array<Promise<Worker>> = [];
   for (const kind of setup.queues) {
     if (kind === 'sciops') {
@@ -110,7 +112,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
       );
     } else if (kind === 'docker') {
       const { client, endpoint } = required(setup.clients.docker, kind);
-      workers.push(activityWorker(Queue.docker, kind, createDockerActivities(client, endpoint, setup.experimentsDir)));
+      workers.push(activityWorker(Queue.docker, kind, createDockerActivities(client, endpoint, dirs)));
     } else if (kind === 'db') {
       const { pool, url } = required(setup.clients.db, kind);
       workers.push(activityWorker(Queue.db, kind, createDbActivities(pool, url, setup.experimentLimits)));
@@ -121,7 +123,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
   }
   if (setup.node !== undefined) {
     const { client, endpoint } = required(setup.clients.docker, nodeQueue(setup.node));
-    workers.push(activityWorker(nodeQueue(setup.node), 'docker', createDockerActivities(client, endpoint, setup.experimentsDir)));
+    workers.push(activityWorker(nodeQueue(setup.node), 'docker', createDockerActivities(client, endpoint, dirs)));
   }
   return Promise.all(workers);
 }

@@ -66,6 +66,7 @@ async function main(): Promise<void> {
       shutdownGraceSeconds: config.shutdownGraceSeconds,
       cachedWorkflows: config.cachedWorkflows,
       experimentsDir: config.experimentsDir,
+      secretsDir: config.secretsDir,
       experimentLimits: config.experimentLimits,
       workflows: { workflowBundle: { codePath: WORKFLOW_BUNDLE } },
     });

@@ -1,5 +1,7 @@
 // Every workflow the `sciops` task queue runs. The worker bundles this file.
+export { deployStack, planStackDeploy } from './deploy-stack';
 export { doctor } from './doctor';
 export { ensureEfs } from './ensure-efs';
 export { recoverExperiments } from './recover-experiments';
 export { runExperiment } from './run-experiment';
+export { teardownStack } from './teardown-stack';

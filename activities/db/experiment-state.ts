@@ -13,6 +13,7 @@ import {
   ExperimentState as State,
 } from '../../common/experiment';
 import type { ExperimentLimits } from '../../common/experiment-limits';
+import { canonicalJson } from '../../common/fingerprint';
 import { parseInput } from '../../common/validate';
 import { EXPERIMENT_MIGRATIONS, MIGRATIONS_TABLE } from './experiments-schema';
 import { applyMigrations } from './migrate';
@@ -50,15 +51,6 @@ function toRow(r: DbRow): ExperimentResult {
     ...(r.output_dir === null ? {} : { outputDir: r.output_dir }),
     ...(r.duration === null ? {} : { durationSeconds: Math.round(r.duration * 1000) / 1000 }),
   };
-}
-
-/** JSON with sorted keys: two specs are the same experiment when these strings are equal. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
 }
 
 export function createExperimentState(pool: Pool, limits: ExperimentLimits) {
@@ -131,7 +123,7 @@ export function createExperimentState(pool: Pool, limits: ExperimentLimits) {
         storedSpec = stored.rows[0].spec as ExperimentSpec;
         if (!(err instanceof InputError)) throw err;
       }
-      if (canonical(storedSpec) !== canonical(spec)) {
+      if (canonicalJson(storedSpec) !== canonicalJson(spec)) {
         throw ApplicationFailure.create({
           type: ExperimentFailure.specConflict,
           nonRetryable: true,

@@ -49,6 +49,7 @@ export async function startWorkers(options: {
     shutdownGraceSeconds: 5,
     cachedWorkflows: config.cachedWorkflows,
     experimentsDir: config.experimentsDir,
+    secretsDir: config.secretsDir,
     experimentLimits: config.experimentLimits,
     workflows: { workflowBundle: await workflowBundle() },
   });

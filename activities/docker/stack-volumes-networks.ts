@@ -1,0 +1,53 @@
+import type Dockerode from 'dockerode';
+import type { networkRequest, volumeRequest } from '../../common/stack-resources';
+
+const status = (err: unknown) => (err as { statusCode?: number }).statusCode;
+
+/**
+ * Named volumes (on the node whose queue runs this) and overlay networks (on a manager). Each `ensure`
+ * looks up the name first and reports whether it created anything, so a retry or a re-run changes nothing.
+ */
+export function createVolumesAndNetworks(docker: Dockerode) {
+  return {
+    async ensureVolume(input: { request: ReturnType<typeof volumeRequest> }): Promise<{ created: boolean }> {
+      const existing = await docker
+        .getVolume(input.request.Name)
+        .inspect()
+        .catch((err: unknown) => {
+          if (status(err) === 404) return undefined;
+          throw err;
+        });
+      if (existing !== undefined) return { created: false };
+      await docker.createVolume(input.request);
+      return { created: true };
+    },
+
+    async removeVolume(input: { name: string }): Promise<void> {
+      await docker
+        .getVolume(input.name)
+        .remove()
+        .catch((err: unknown) => {
+          if (status(err) !== 404) throw err;
+        });
+    },
+
+    async ensureNetwork(input: { request: ReturnType<typeof networkRequest> }): Promise<{ created: boolean }> {
+      const found = await docker.listNetworks({ filters: { name: [input.request.Name] } });
+      if (found.some((n) => n.Name === input.request.Name)) return { created: false };
+      await docker.createNetwork(input.request);
+      return { created: true };
+    },
+
+    async removeNetwork(input: { name: string }): Promise<void> {
+      const found = await docker.listNetworks({ filters: { name: [input.name] } });
+      for (const n of found.filter((x) => x.Name === input.name)) {
+        await docker
+          .getNetwork(n.Id)
+          .remove()
+          .catch((err: unknown) => {
+            if (status(err) !== 404) throw err;
+          });
+      }
+    },
+  };
+}

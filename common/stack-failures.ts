@@ -1,0 +1,5 @@
+/** Failure types of stack activities that no retry can fix. */
+export const NOT_CONVERGED_TYPE = 'ServiceNotConverged';
+export const SECRET_REJECTED_TYPE = 'SecretRejected';
+/** The spec cannot be deployed on this swarm (a volume on an unknown node, a changed network): nothing was touched. */
+export const STACK_REJECTED_TYPE = 'StackRejected';

@@ -1,0 +1,196 @@
+import { z } from 'zod';
+import { NODE_NAME } from './queues';
+
+const NAME = /^[a-z0-9][a-z0-9_-]{0,47}$/;
+const name = (what: string) => z.string().regex(NAME, `a ${what} name: lower-case letters, digits, _ and -, at most 48`);
+const labels = z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'label keys are lower-case, dots allowed'), z.string()).default({});
+
+/** An IPv4 address, four octets of 0-255. Pure. */
+export function isIPv4(text: string): boolean {
+  const parts = text.split('.');
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+}
+
+/** An IPv4 CIDR block whose host bits are zero, e.g. 10.20.0.0/24. Pure. */
+export function isCidr(text: string): boolean {
+  const [ip, bits, extra] = text.split('/');
+  if (extra !== undefined || ip === undefined || bits === undefined || !isIPv4(ip) || !/^\d{1,2}$/.test(bits) || Number(bits) > 32)
+    return false;
+  const value = ip.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
+  const hostBits = 32 - Number(bits);
+  return value % 2 ** hostBits === 0;
+}
+
+/** Whether an IPv4 address lies inside a CIDR block. Pure. */
+export function inCidr(address: string, cidr: string): boolean {
+  const [ip, bits] = cidr.split('/');
+  const toInt = (a: string) => a.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
+  const size = 2 ** (32 - Number(bits));
+  const start = toInt(ip as string);
+  return toInt(address) >= start && toInt(address) < start + size;
+}
+
+const volumeSchema = z.strictObject({
+  name: name('volume'),
+  node: z
+    .string()
+    .regex(NODE_NAME, 'a node name as `docker node ls` shows it')
+    .describe('named volumes are node-local: the node it lives on'),
+  driver: z.string().min(1).default('local'),
+  driverOpts: z.record(z.string(), z.string()).default({}),
+  labels,
+});
+
+const networkSchema = z
+  .strictObject({
+    name: name('network'),
+    attachable: z.boolean().default(true),
+    subnet: z.string().refine(isCidr, 'not an IPv4 CIDR block with zero host bits, e.g. 10.20.0.0/24').optional(),
+    gateway: z.string().refine(isIPv4, 'not an IPv4 address').optional(),
+    labels,
+  })
+  .superRefine((n, ctx) => {
+    if (n.gateway !== undefined && n.subnet === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['gateway'], message: 'a gateway needs a subnet' });
+    } else if (n.gateway !== undefined && n.subnet !== undefined && !inCidr(n.gateway, n.subnet)) {
+      ctx.addIssue({ code: 'custom', path: ['gateway'], message: `${n.gateway} is not inside subnet ${n.subnet}` });
+    }
+  });
+
+const secretSchema = z
+  .strictObject({
+    name: name('secret'),
+    generate: z
+      .strictObject({
+        length: z.number().int().min(8).max(256).default(32),
+        alphabet: z
+          .string()
+          .min(10, 'at least 10 distinct characters')
+          .default('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'),
+      })
+      .optional(),
+    file: z
+      .string()
+      .regex(/^\/\S*$/, 'an absolute path on the manager worker')
+      .optional(),
+    env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable of the manager's worker")
+      .optional(),
+    labels,
+  })
+  .superRefine((s, ctx) => {
+    const sources = [s.generate, s.file, s.env].filter((v) => v !== undefined).length;
+    if (sources !== 1) ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of generate, file, env' });
+  });
+
+const serviceSchema = z.strictObject({
+  name: name('service'),
+  image: z.string().min(1, 'name an image'),
+  command: z.array(z.string()).optional(),
+  env: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'), z.string())
+    .default({}),
+  secrets: z.array(name('secret')).default([]).describe('mounted at /run/secrets/<name>'),
+  volumes: z
+    .array(
+      z.strictObject({
+        source: name('volume'),
+        target: z.string().regex(/^\/\S*$/, 'an absolute path'),
+        readOnly: z.boolean().default(false),
+      }),
+    )
+    .default([]),
+  networks: z.array(name('network')).default([]),
+  ports: z
+    .array(
+      z.strictObject({
+        published: z.number().int().min(1).max(65535),
+        target: z.number().int().min(1).max(65535),
+        protocol: z.enum(['tcp', 'udp']).default('tcp'),
+      }),
+    )
+    .default([]),
+  replicas: z.number().int().min(0).max(1000).default(1),
+  constraints: z.array(z.string().regex(/^\S+\s*(==|!=)\s*\S+$/, 'a swarm constraint such as node.labels.gpu==true')).default([]),
+  resources: z.strictObject({ cpus: z.number().positive().optional(), memoryMb: z.number().int().min(6).optional() }).default({}),
+  labels,
+  convergeSeconds: z.number().int().min(5).max(3600).default(120).describe('how long its tasks may take to run'),
+});
+
+/** A platform stack: what `sciops deploy` makes exist on the swarm. */
+export const stackSpecSchema = z
+  .strictObject({
+    name: name('stack'),
+    volumes: z.array(volumeSchema).default([]),
+    networks: z.array(networkSchema).default([]),
+    secrets: z.array(secretSchema).default([]),
+    services: z.array(serviceSchema).default([]),
+  })
+  .superRefine((stack, ctx) => {
+    for (const kind of ['volumes', 'networks', 'secrets', 'services'] as const) {
+      const seen = new Set<string>();
+      stack[kind].forEach((item, i) => {
+        if (seen.has(item.name)) ctx.addIssue({ code: 'custom', path: [kind, i, 'name'], message: `"${item.name}" is defined twice` });
+        seen.add(item.name);
+      });
+    }
+    const defined = (kind: 'volumes' | 'networks' | 'secrets') => new Set(stack[kind].map((x) => x.name));
+    const volumes = defined('volumes');
+    const networks = defined('networks');
+    const secrets = defined('secrets');
+    stack.services.forEach((service, i) => {
+      service.volumes.forEach((v, j) => {
+        if (!volumes.has(v.source))
+          ctx.addIssue({ code: 'custom', path: ['services', i, 'volumes', j, 'source'], message: `no volume "${v.source}" in volumes` });
+      });
+      service.networks.forEach((n, j) => {
+        if (!networks.has(n))
+          ctx.addIssue({ code: 'custom', path: ['services', i, 'networks', j], message: `no network "${n}" in networks` });
+      });
+      service.secrets.forEach((s, j) => {
+        if (!secrets.has(s)) ctx.addIssue({ code: 'custom', path: ['services', i, 'secrets', j], message: `no secret "${s}" in secrets` });
+      });
+    });
+  });
+
+export type StackSpec = z.infer<typeof stackSpecSchema>;
+export type ServiceSpec = StackSpec['services'][number];
+export type VolumeSpec = StackSpec['volumes'][number];
+export type NetworkSpec = StackSpec['networks'][number];
+export type SecretSpec = StackSpec['secrets'][number];
+
+/** Labels on everything sciops deploys: which stack it belongs to, and the hash of what it was made from. */
+export const STACK_LABEL = 'sciops.stack';
+export const SPEC_HASH_LABEL = 'sciops.spec-hash';
+
+/** The name a stack's resource has on the swarm, as `docker stack deploy` would name it. */
+export function resourceName(stack: string, name: string): string {
+  return `${stack}_${name}`;
+}
+
+export function deployWorkflowId(stack: string): string {
+  return `deploy-${stack}`;
+}
+
+/** What deployStack returns (and `sciops deploy` prints): every resource and what happened to it. */
+export interface DeployReport {
+  readonly stack: string;
+  readonly changes: ReadonlyArray<{ kind: string; name: string; change: 'create' | 'update' | 'unchanged'; node?: string }>;
+  /** True when the deploy changed nothing. */
+  readonly unchanged: boolean;
+  /** Generated secrets: where their value waits, once, for the operator (mode 0600, on the manager's worker). */
+  readonly secretFiles: readonly string[];
+}
+
+export const teardownInputSchema = z.strictObject({
+  stack: name('stack'),
+  purge: z.boolean().default(false).describe('also remove the volumes (their data!) and secrets'),
+});
+
+export interface TeardownReport {
+  readonly stack: string;
+  readonly removed: readonly string[];
+  /** Kept because purge was not asked for. */
+  readonly kept: readonly string[];
+}

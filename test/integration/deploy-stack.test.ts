@@ -1,0 +1,207 @@
+import { readFileSync, statSync } from 'node:fs';
+import { ApplicationFailure, type Client, WorkflowFailedError } from '@temporalio/client';
+import type Dockerode from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDockerHost } from '../../common/config';
+import { Queue } from '../../common/queues';
+import type { DeployReport, TeardownReport } from '../../common/stack';
+import type { StackPlan } from '../../common/stack-resources';
+import { WorkflowType } from '../../common/workflow-types';
+import { dockerClient } from '../../workers/create-workers';
+import { eventually, tempDir, uniqueId } from '../support/experiments';
+import { loadTestbed } from '../support/testbed';
+import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+
+const NODE2 = 'sciops-node2';
+let client: Client;
+let closeClient: () => Promise<void>;
+let workers: RunningWorkers[] = [];
+let docker: Dockerode;
+let node2: Dockerode;
+let managerNode: string;
+const secretsDir = tempDir('secrets');
+const stack = `t${Date.now().toString(36)}`;
+
+function stackSpec(extra: Record<string, unknown> = {}) {
+  return {
+    name: stack,
+    volumes: [
+      { name: 'data', node: managerNode, labels: { purpose: 'database' } },
+      { name: 'media', node: NODE2 },
+    ],
+    networks: [{ name: 'backend', subnet: '10.231.7.0/24', gateway: '10.231.7.1' }],
+    secrets: [{ name: 'db_password', generate: { length: 24 } }],
+    services: [
+      {
+        name: 'web',
+        image: 'local/busybox:1',
+        command: ['sh', '-c', 'test -s /run/secrets/db_password && sleep 3600'],
+        secrets: ['db_password'],
+        networks: ['backend'],
+        volumes: [{ source: 'data', target: '/data' }],
+        constraints: [`node.hostname==${managerNode}`],
+        convergeSeconds: 60,
+      },
+      {
+        name: 'worker',
+        image: 'local/busybox:1',
+        command: ['sleep', '3600'],
+        networks: ['backend'],
+        volumes: [{ source: 'media', target: '/media' }],
+        constraints: [`node.hostname==${NODE2}`],
+        convergeSeconds: 60,
+      },
+    ],
+    ...extra,
+  };
+}
+
+const run = <T>(type: string, input: unknown) =>
+  client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  let cause: unknown = (err as WorkflowFailedError).cause;
+  while (cause instanceof Error && !(cause instanceof ApplicationFailure)) cause = cause.cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  return cause as ApplicationFailure;
+}
+
+const volumeNames = async (engine: Dockerode) => ((await engine.listVolumes()).Volumes ?? []).map((v) => v.Name);
+const stackServices = async () =>
+  (await docker.listServices({ filters: { label: [`sciops.stack=${stack}`] } })).map((s) => s.Spec?.Name).sort();
+
+beforeAll(async () => {
+  const bed = loadTestbed();
+  docker = dockerClient(parseDockerHost(bed.dockerHost));
+  node2 = dockerClient(parseDockerHost(bed.node2DockerHost));
+  managerNode = (await docker.info()).Name;
+  ({ client, close: closeClient } = await testClient());
+  workers = await Promise.all([
+    startWorkers({ queues: ['sciops', 'docker'], node: managerNode, env: { SCIOPS_SECRETS_DIR: secretsDir } }),
+    startWorkers({ queues: [], node: NODE2, env: { DOCKER_HOST: bed.node2DockerHost } }),
+  ]);
+});
+
+afterAll(async () => {
+  await run(WorkflowType.teardownStack, { stack, purge: true }).catch(() => undefined);
+  await Promise.all(workers.map((w) => w.stop()));
+  await closeClient?.();
+});
+
+describe('deployStack on the two-node swarm', () => {
+  it('plans everything as new, and the plan touches nothing', async () => {
+    const plan = await run<StackPlan>(WorkflowType.planStackDeploy, stackSpec());
+    expect(plan.problems).toEqual([]);
+    expect(plan.changes.map((c) => `${c.kind} ${c.name} ${c.change}`)).toEqual([
+      'volume data create',
+      'volume media create',
+      'network backend create',
+      'secret db_password create',
+      'service web create',
+      'service worker create',
+    ]);
+    expect(await stackServices()).toEqual([]);
+    expect(await volumeNames(node2)).not.toContain(`${stack}_media`);
+  });
+
+  it('deploys: volumes on their own nodes, a generated secret shown once in a 0600 file and never in history', async () => {
+    const handle = await client.workflow.start(WorkflowType.deployStack, {
+      taskQueue: Queue.workflows,
+      workflowId: uniqueId('deploy'),
+      args: [stackSpec()],
+    });
+    const report = (await handle.result()) as DeployReport;
+    expect(report.unchanged).toBe(false);
+    expect(report.changes.every((c) => c.change === 'create')).toBe(true);
+
+    expect(await volumeNames(docker)).toContain(`${stack}_data`);
+    expect(await volumeNames(docker)).not.toContain(`${stack}_media`);
+    expect(await volumeNames(node2)).toContain(`${stack}_media`);
+    expect(await volumeNames(node2)).not.toContain(`${stack}_data`);
+
+    const network = await docker.getNetwork(`${stack}_backend`).inspect();
+    expect(network).toMatchObject({ Driver: 'overlay', Attachable: true });
+    expect(network.IPAM?.Config?.[0]).toMatchObject({ Subnet: '10.231.7.0/24', Gateway: '10.231.7.1' });
+
+    expect(report.secretFiles).toHaveLength(1);
+    const file = report.secretFiles[0];
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const value = readFileSync(file, 'utf8').trim();
+    expect(value).toMatch(/^[A-Za-z0-9]{24}$/);
+    const history = JSON.stringify(await handle.fetchHistory());
+    expect(history).not.toContain(value);
+    expect(history).not.toContain(Buffer.from(value).toString('base64'));
+
+    expect(await stackServices()).toEqual([`${stack}_web`, `${stack}_worker`]);
+  });
+
+  it('a second deploy of the same spec changes nothing and says so', async () => {
+    const services = await docker.listServices({ filters: { label: [`sciops.stack=${stack}`] } });
+    const report = await run<DeployReport>(WorkflowType.deployStack, stackSpec());
+    expect(report.unchanged).toBe(true);
+    expect(report.secretFiles).toEqual([]);
+    const after = await docker.listServices({ filters: { label: [`sciops.stack=${stack}`] } });
+    expect(after.map((s) => s.Version?.Index).sort()).toEqual(services.map((s) => s.Version?.Index).sort());
+  });
+
+  it('a service that never converges: its failure names the task error, and only what this run made is undone', async () => {
+    const spec = stackSpec();
+    spec.services.push({ ...spec.services[1], name: 'broken', image: 'local/does-not-exist:1', convergeSeconds: 8 });
+    spec.networks.push({ name: 'extra', subnet: '10.231.8.0/24', gateway: '10.231.8.1' });
+    spec.services[2].networks = ['backend', 'extra'];
+    const failure = await failureOf(run(WorkflowType.deployStack, spec));
+    expect(failure.type).toBe('ServiceNotConverged');
+    expect(failure.message).toContain(`service ${stack}_broken: 0/1 tasks running after 8s`);
+    expect(failure.message).toContain('No such image: local/does-not-exist:1');
+    await eventually('the saga to remove the new service and network', 30_000, async () =>
+      (await stackServices()).length === 2 ? true : undefined,
+    );
+    expect((await docker.listNetworks({ filters: { name: [`${stack}_extra`] } })).length).toBe(0);
+    expect(await stackServices()).toEqual([`${stack}_web`, `${stack}_worker`]);
+    expect((await run<DeployReport>(WorkflowType.deployStack, stackSpec())).unchanged).toBe(true);
+  });
+
+  it.each([
+    [{ colour: 'red' }, 'colour: unknown field'],
+    [{ networks: [{ name: 'backend', subnet: '10.231.7.5/24' }] }, 'networks[0].subnet: not an IPv4 CIDR block'],
+    [{ networks: [{ name: 'a', subnet: '10.1.0.0/24' }, { name: 'a' }] }, 'networks[1].name: "a" is defined twice'],
+    [{ services: [{ name: 'x', image: 'i', secrets: ['nope'] }] }, 'services[0].secrets[0]: no secret "nope" in secrets'],
+  ])('rejects an invalid spec before any side effect: %j', async (extra, message) => {
+    const failure = await failureOf(run(WorkflowType.deployStack, stackSpec(extra)));
+    expect(failure.type).toBe('InvalidInput');
+    expect(failure.message).toContain(message);
+  });
+
+  it('rejects a volume on a node the swarm does not have, having touched nothing', async () => {
+    const spec = { ...stackSpec(), name: `${stack}x`, volumes: [{ name: 'data', node: 'no-such-node' }], services: [] };
+    const failure = await failureOf(run(WorkflowType.deployStack, spec));
+    expect(failure.type).toBe('StackRejected');
+    expect(failure.message).toContain('volumes[0].node: no node "no-such-node" in the swarm');
+    expect((await docker.listNetworks({ filters: { label: [`sciops.stack=${stack}x`] } })).length).toBe(0);
+  });
+
+  it('teardown removes services and networks and keeps volumes and secrets; purge removes those too', async () => {
+    const kept = await run<TeardownReport>(WorkflowType.teardownStack, { stack });
+    expect([...kept.removed].sort()).toEqual([`network ${stack}_backend`, `service ${stack}_web`, `service ${stack}_worker`]);
+    expect(await stackServices()).toEqual([]);
+    expect(await volumeNames(node2)).toContain(`${stack}_media`);
+    expect((await docker.listSecrets({ filters: { label: [`sciops.stack=${stack}`] } })).length).toBe(1);
+
+    const purged = await run<TeardownReport>(WorkflowType.teardownStack, { stack, purge: true });
+    expect(purged.removed).toEqual(
+      expect.arrayContaining([
+        `secret ${stack}_db_password`,
+        `volume ${stack}_media on ${NODE2}`,
+        `volume ${stack}_data on ${managerNode}`,
+      ]),
+    );
+    expect(await volumeNames(node2)).not.toContain(`${stack}_media`);
+    expect(await volumeNames(docker)).not.toContain(`${stack}_data`);
+    expect((await docker.listSecrets({ filters: { label: [`sciops.stack=${stack}`] } })).length).toBe(0);
+  });
+});

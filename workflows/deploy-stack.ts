@@ -1,0 +1,134 @@
+import { ApplicationFailure, CancellationScope, log, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { progressQuery } from '../common/progress';
+import { SearchAttribute } from '../common/search-attributes';
+import { type DeployReport, resourceName, type StackSpec, stackSpecSchema } from '../common/stack';
+import { STACK_REJECTED_TYPE } from '../common/stack-failures';
+import {
+  networkRequest,
+  type PlannedChange,
+  planStack,
+  type SecretRef,
+  type StackPlan,
+  serviceRequest,
+  volumeRequest,
+} from '../common/stack-resources';
+import { ProgressTracker } from './progress-tracker';
+import { converging, manager, onNode } from './stack-activities';
+import { validatedInput } from './validated-input';
+
+const STEPS = ['plan', 'volumes', 'networks', 'secrets', 'services', 'converge'] as const;
+
+/** Looks at the swarm (and each volume's node) and compares with the spec. Touches nothing. */
+export async function observeAndPlan(spec: StackSpec): Promise<StackPlan> {
+  const swarm = await manager.observeSwarm({ stack: spec.name });
+  const nodes = [...new Set(spec.volumes.map((v) => v.node))].filter((n) => swarm.nodes.includes(n));
+  const volumes = await Promise.all(nodes.map((node) => onNode(node).observeVolumes({ stack: spec.name, node })));
+  return planStack(spec, swarm.nodes, [...swarm.resources, ...volumes.flat()]);
+}
+
+/** `sciops deploy --plan`: what a deploy would create, update, or leave unchanged. Touches nothing. */
+export async function planStackDeploy(rawSpec: unknown): Promise<StackPlan> {
+  return observeAndPlan(validatedInput(stackSpecSchema, rawSpec, 'stack spec'));
+}
+
+/**
+ * The deploy runbook as one workflow: plan (refusing before any change what cannot be deployed), then
+ * volumes on their nodes, overlay networks, secrets, services, and convergence of what changed. Each step
+ * that creates something registers its undo; if a later step fails, the undos run newest first (a service
+ * this run updated is rolled back, what it created is removed) and what existed before stays untouched.
+ * A second deploy of the same spec changes nothing: every resource carries its spec's fingerprint.
+ */
+export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
+  const spec = validatedInput(stackSpecSchema, rawSpec, 'stack spec');
+  upsertSearchAttributes([{ key: SearchAttribute.stack, value: spec.name }]);
+  const progress = new ProgressTracker(STEPS);
+  setHandler(progressQuery, () => progress.snapshot());
+
+  progress.start('plan');
+  const plan = await observeAndPlan(spec);
+  if (plan.problems.length > 0) {
+    progress.finish('plan', 'failed', plan.problems.join('; '));
+    progress.end('failed');
+    throw ApplicationFailure.create({
+      type: STACK_REJECTED_TYPE,
+      nonRetryable: true,
+      message: `stack ${spec.name} cannot be deployed here, nothing was changed: ${plan.problems.join('; ')}`,
+      details: [plan.problems],
+    });
+  }
+  progress.finish('plan', 'done', summary(plan.changes));
+
+  const undo: Array<{ what: string; run: () => Promise<void> }> = [];
+  const changes: PlannedChange[] = [];
+  const secretFiles: string[] = [];
+  try {
+    progress.start('volumes');
+    for (const v of spec.volumes) {
+      const request = volumeRequest(spec.name, v);
+      const { created } = await onNode(v.node).ensureVolume({ request });
+      if (created)
+        undo.unshift({ what: `volume ${request.Name} on ${v.node}`, run: () => onNode(v.node).removeVolume({ name: request.Name }) });
+      changes.push({ kind: 'volume', name: v.name, node: v.node, change: created ? 'create' : 'unchanged' });
+    }
+    progress.finish('volumes', 'done');
+
+    progress.start('networks');
+    for (const n of spec.networks) {
+      const request = networkRequest(spec.name, n);
+      const { created } = await manager.ensureNetwork({ request });
+      if (created) undo.unshift({ what: `network ${request.Name}`, run: () => manager.removeNetwork({ name: request.Name }) });
+      changes.push({ kind: 'network', name: n.name, change: created ? 'create' : 'unchanged' });
+    }
+    progress.finish('networks', 'done');
+
+    progress.start('secrets');
+    const refs: Record<string, SecretRef> = {};
+    for (const s of spec.secrets) {
+      const ensured = await manager.ensureSecret({ stack: spec.name, secret: s });
+      refs[s.name] = ensured.ref;
+      if (ensured.created)
+        undo.unshift({ what: `secret ${ensured.ref.dockerName}`, run: () => manager.removeSecret({ id: ensured.ref.id }) });
+      if (ensured.created && ensured.shownAt !== undefined) secretFiles.push(ensured.shownAt);
+      changes.push({ kind: 'secret', name: s.name, change: ensured.created ? 'create' : 'unchanged' });
+    }
+    progress.finish('secrets', 'done');
+
+    progress.start('services');
+    const changed: typeof spec.services = [];
+    for (const s of spec.services) {
+      const request = serviceRequest(spec.name, s, refs);
+      const { change } = await manager.ensureService({ request });
+      if (change === 'create') undo.unshift({ what: `service ${request.Name}`, run: () => manager.removeService({ name: request.Name }) });
+      if (change === 'update')
+        undo.unshift({ what: `update of service ${request.Name}`, run: () => manager.rollbackService({ name: request.Name }) });
+      if (change !== 'unchanged') changed.push(s);
+      changes.push({ kind: 'service', name: s.name, change });
+    }
+    progress.finish('services', 'done');
+
+    progress.start('converge', `${changed.length} services`);
+    for (const s of changed) {
+      progress.start('converge', resourceName(spec.name, s.name));
+      await converging.waitConverged({ name: resourceName(spec.name, s.name), replicas: s.replicas, seconds: s.convergeSeconds });
+    }
+    progress.finish('converge', 'done');
+  } catch (err) {
+    progress.end('failed');
+    // Undo what this run did, newest first; an undo that fails is logged and the rest still run.
+    await CancellationScope.nonCancellable(async () => {
+      for (const step of undo) {
+        await step
+          .run()
+          .catch((undoErr: unknown) => log.error('undo failed; clean up by hand', { what: step.what, error: String(undoErr) }));
+      }
+    });
+    throw err;
+  }
+  progress.end('completed');
+  return { stack: spec.name, changes, unchanged: changes.every((c) => c.change === 'unchanged'), secretFiles };
+}
+
+function summary(changes: readonly PlannedChange[]): string {
+  const count = (c: PlannedChange['change']) => changes.filter((x) => x.change === c).length;
+  return `${count('create')} to create, ${count('update')} to update, ${count('unchanged')} unchanged`;
+}

@@ -1,0 +1,30 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { DockerActivities } from '../activities/docker';
+import { nodeQueue, Queue } from '../common/queues';
+import { NOT_CONVERGED_TYPE, SECRET_REJECTED_TYPE } from '../common/stack-failures';
+
+const retry = { maximumInterval: '10s', nonRetryableErrorTypes: [NOT_CONVERGED_TYPE, SECRET_REJECTED_TYPE] };
+
+/** The manager's docker activities (swarm objects), with the timeouts deploys need. */
+export const manager = proxyActivities<DockerActivities>({ taskQueue: Queue.docker, startToCloseTimeout: '2m', retry });
+
+/** Waiting for convergence: long, heartbeating. */
+export const converging = proxyActivities<DockerActivities>({
+  taskQueue: Queue.docker,
+  startToCloseTimeout: '2h',
+  heartbeatTimeout: '20s',
+  retry,
+});
+
+/**
+ * One node's own docker activities (its volumes), on queue docker@<node>. A node whose worker is not running
+ * fails after a minute instead of waiting forever.
+ */
+export function onNode(node: string) {
+  return proxyActivities<DockerActivities>({
+    taskQueue: nodeQueue(node),
+    scheduleToStartTimeout: '1m',
+    startToCloseTimeout: '2m',
+    retry: { ...retry, maximumAttempts: 3 },
+  });
+}

@@ -1,0 +1,63 @@
+import { setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { progressQuery } from '../common/progress';
+import { SearchAttribute } from '../common/search-attributes';
+import { type TeardownReport, teardownInputSchema } from '../common/stack';
+import type { Observed, ResourceKind } from '../common/stack-resources';
+import { ProgressTracker } from './progress-tracker';
+import { manager, onNode } from './stack-activities';
+import { validatedInput } from './validated-input';
+
+/**
+ * `sciops teardown NAME`: removes the stack's services, then its networks (retried until the services' tasks
+ * have let go of them). Volumes and secrets hold data: they stay unless `purge` is set, and then each volume
+ * is removed on its own node (every swarm node's worker is asked for the stack's volumes).
+ */
+export async function teardownStack(rawInput: unknown): Promise<TeardownReport> {
+  const { stack, purge } = validatedInput(teardownInputSchema, rawInput, 'teardown input');
+  upsertSearchAttributes([{ key: SearchAttribute.stack, value: stack }]);
+  const progress = new ProgressTracker(['services', 'networks', 'secrets', 'volumes']);
+  setHandler(progressQuery, () => progress.snapshot());
+  const removed: string[] = [];
+  const kept: string[] = [];
+  const swarm = await manager.observeSwarm({ stack });
+  const of = (kind: ResourceKind): Observed[] => swarm.resources.filter((r: Observed) => r.kind === kind);
+
+  progress.start('services');
+  for (const s of of('service')) {
+    await manager.removeService({ name: s.name });
+    removed.push(`service ${s.name}`);
+  }
+  progress.finish('services', 'done');
+  progress.start('networks');
+  for (const n of of('network')) {
+    await manager.removeNetwork({ name: n.name });
+    removed.push(`network ${n.name}`);
+  }
+  progress.finish('networks', 'done');
+
+  progress.start('secrets');
+  for (const s of of('secret')) {
+    if (purge) {
+      await manager.removeSecret({ id: s.id as string });
+      removed.push(`secret ${s.name}`);
+    } else {
+      kept.push(`secret ${s.name}`);
+    }
+  }
+  progress.finish('secrets', purge ? 'done' : 'skipped');
+
+  progress.start('volumes');
+  if (purge) {
+    for (const node of swarm.nodes) {
+      for (const v of await onNode(node).observeVolumes({ stack, node })) {
+        await onNode(node).removeVolume({ name: v.name });
+        removed.push(`volume ${v.name} on ${node}`);
+      }
+    }
+  } else {
+    kept.push('volumes (use purge to remove them and their data)');
+  }
+  progress.finish('volumes', purge ? 'done' : 'skipped');
+  progress.end('completed');
+  return { stack, removed, kept };
+}
