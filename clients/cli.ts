@@ -8,9 +8,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, InputError, UnreachableError } from '../common/errors';
 import { ExitCode } from '../common/exit-codes';
+import { registerDeploy } from './commands/deploy';
 import { registerDev } from './commands/dev';
 import { registerDoctor } from './commands/doctor';
 import { registerExperiment } from './commands/experiment';
+import { registerTeardown } from './commands/teardown';
 import { registerWorker } from './commands/worker';
 
 export function buildProgram(): Command {
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   registerWorker(program);
   registerDoctor(program);
   registerExperiment(program);
+  registerDeploy(program);
+  registerTeardown(program);
   program.addHelpText(
     'after',
     `
@@ -31,6 +35,7 @@ Examples:
   sciops doctor              check docker, db and aws through the workers
   sciops worker --node n2    on swarm node n2: run its node-local worker
   sciops experiment submit examples/experiments/correlation.json --wait
+  sciops deploy examples/stacks/omics-platform.yaml --plan
 
 Connection: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_PROFILE, TEMPORAL_TLS_* (Temporal's own settings).
 Exit codes: 0 ok, 1 failed, 2 bad input or configuration, 3 not found, 130 interrupted.`,

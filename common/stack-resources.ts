@@ -97,9 +97,14 @@ export interface StackPlan {
 /**
  * Compares the spec with what the swarm holds. Volumes and networks cannot be changed in place, so a
  * different one under the same name is a problem, not an update; services update; secrets are created when
- * missing (their content is compared inside the activity that holds it). Pure.
+ * missing (their content is compared inside the activity that holds it). Every volume's node is resolved
+ * (the manager's hostname where the spec names none). Pure.
  */
-export function planStack(spec: StackSpec, nodes: readonly string[], observed: readonly Observed[]): StackPlan {
+export function planStack(
+  spec: Omit<StackSpec, 'volumes'> & { volumes: Array<VolumeSpec & { node: string }> },
+  nodes: readonly string[],
+  observed: readonly Observed[],
+): StackPlan {
   const changes: PlannedChange[] = [];
   const problems: string[] = [];
   const find = (kind: ResourceKind, name: string, node?: string) =>

@@ -35,7 +35,8 @@ const volumeSchema = z.strictObject({
   node: z
     .string()
     .regex(NODE_NAME, 'a node name as `docker node ls` shows it')
-    .describe('named volumes are node-local: the node it lives on'),
+    .optional()
+    .describe('named volumes are node-local: the node it lives on (default: the manager the docker queue talks to)'),
   driver: z.string().min(1).default('local'),
   driverOpts: z.record(z.string(), z.string()).default({}),
   labels,

@@ -18,12 +18,19 @@ import { validatedInput } from './validated-input';
 
 const STEPS = ['plan', 'volumes', 'networks', 'secrets', 'services', 'converge'] as const;
 
-/** Looks at the swarm (and each volume's node) and compares with the spec. Touches nothing. */
+/**
+ * Looks at the swarm (and each volume's node) and compares with the spec. Touches nothing. A volume without
+ * a node lives on the manager's engine (`self`).
+ */
 export async function observeAndPlan(spec: StackSpec): Promise<StackPlan> {
   const swarm = await manager.observeSwarm({ stack: spec.name });
-  const nodes = [...new Set(spec.volumes.map((v) => v.node))].filter((n) => swarm.nodes.includes(n));
-  const volumes = await Promise.all(nodes.map((node) => onNode(node).observeVolumes({ stack: spec.name, node })));
-  return planStack(spec, swarm.nodes, [...swarm.resources, ...volumes.flat()]);
+  const named = [...new Set(spec.volumes.flatMap((v) => (v.node === undefined ? [] : [v.node])))].filter((n) => swarm.nodes.includes(n));
+  const volumes = await Promise.all([
+    ...(spec.volumes.some((v) => v.node === undefined) ? [manager.observeVolumes({ stack: spec.name, node: swarm.self })] : []),
+    ...named.map((node) => onNode(node).observeVolumes({ stack: spec.name, node })),
+  ]);
+  const placed = { ...spec, volumes: spec.volumes.map((v) => ({ ...v, node: v.node ?? swarm.self })) };
+  return planStack(placed, swarm.nodes, [...swarm.resources, ...volumes.flat()]);
 }
 
 /** `sciops deploy --plan`: what a deploy would create, update, or leave unchanged. Touches nothing. */

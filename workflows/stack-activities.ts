@@ -17,13 +17,14 @@ export const converging = proxyActivities<DockerActivities>({
 });
 
 /**
- * One node's own docker activities (its volumes), on queue docker@<node>. A node whose worker is not running
- * fails after a minute instead of waiting forever.
+ * One node's own docker activities (its volumes), on queue docker@<node>; undefined: the manager's engine,
+ * on the docker queue. A node whose worker is not running fails after a minute instead of waiting forever.
  */
-export function onNode(node: string) {
+export function onNode(node: string | undefined, waitForWorker = '1m') {
+  if (node === undefined) return manager;
   return proxyActivities<DockerActivities>({
     taskQueue: nodeQueue(node),
-    scheduleToStartTimeout: '1m',
+    scheduleToStartTimeout: waitForWorker,
     startToCloseTimeout: '2m',
     retry: { ...retry, maximumAttempts: 3 },
   });

@@ -49,8 +49,16 @@ export async function teardownStack(rawInput: unknown): Promise<TeardownReport> 
   progress.start('volumes');
   if (purge) {
     for (const node of swarm.nodes) {
-      for (const v of await onNode(node).observeVolumes({ stack, node })) {
-        await onNode(node).removeVolume({ name: v.name });
+      // The manager's volumes through the docker queue; every other node's through its own worker, which has
+      // 20 s to answer (the stack's volumes may not be on that node at all).
+      const engine = onNode(node === swarm.self ? undefined : node, '20s');
+      const found = await engine.observeVolumes({ stack, node }).catch(() => undefined);
+      if (found === undefined) {
+        kept.push(`volumes on ${node}: no worker answered on docker@${node}; run \`sciops worker --node ${node}\` there and purge again`);
+        continue;
+      }
+      for (const v of found) {
+        await engine.removeVolume({ name: v.name });
         removed.push(`volume ${v.name} on ${node}`);
       }
     }

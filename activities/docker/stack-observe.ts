@@ -6,15 +6,17 @@ import type { Observed } from '../../common/stack-resources';
 export function createStackObserver(docker: Dockerode) {
   const byStack = (stack: string) => ({ filters: { label: [`${STACK_LABEL}=${stack}`] } });
   return {
-    /** The swarm's node hostnames, and the stack's networks, secrets and services. */
-    async observeSwarm(input: { stack: string }): Promise<{ nodes: string[]; resources: Observed[] }> {
-      const [nodes, networks, secrets, services] = await Promise.all([
+    /** This engine's node (`self`), the swarm's node hostnames, and the stack's networks, secrets and services. */
+    async observeSwarm(input: { stack: string }): Promise<{ self: string; nodes: string[]; resources: Observed[] }> {
+      const [info, nodes, networks, secrets, services] = await Promise.all([
+        docker.info() as Promise<{ Name: string }>,
         docker.listNodes(),
         docker.listNetworks(byStack(input.stack)),
         docker.listSecrets(byStack(input.stack)),
         docker.listServices(byStack(input.stack)),
       ]);
       return {
+        self: info.Name,
         nodes: nodes.map((n) => n.Description?.Hostname ?? '').filter((h) => h !== ''),
         resources: [
           ...networks.map((n): Observed => ({ kind: 'network', name: n.Name, hash: n.Labels?.[SPEC_HASH_LABEL] })),

@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { Queue } from '../../common/queues';
+import { type TeardownReport, teardownInputSchema } from '../../common/stack';
+import { parseInput } from '../../common/validate';
+import { WorkflowType } from '../../common/workflow-types';
+import { connectClient } from '../connection';
+import { type Output, withOutput } from '../output';
+import { startConfirmed } from '../start-workflow';
+
+export async function teardown(stack: string, options: { purge?: boolean }): Promise<TeardownReport> {
+  const input = parseInput(teardownInputSchema, { stack, purge: options.purge ?? false }, 'teardown options');
+  const { client, close } = await connectClient();
+  try {
+    const workflowId = `teardown-${input.stack}-${new Date().toISOString()}`;
+    const handle = await startConfirmed(client, WorkflowType.teardownStack, { taskQueue: Queue.workflows, workflowId, args: [input] }, 15);
+    return (await handle.result()) as TeardownReport;
+  } finally {
+    await close();
+  }
+}
+
+export function registerTeardown(program: Command): void {
+  program
+    .command('teardown <stack>')
+    .description("remove a stack's services and networks; its volumes and secrets stay unless --purge")
+    .option('--purge', 'also remove its volumes (and their data) and its secrets')
+    .action((stack: string, options: { purge?: boolean }, command: Command) =>
+      withOutput(
+        () => teardown(stack, options),
+        (report: TeardownReport, out: Output) => {
+          for (const r of report.removed) out.print(`removed  ${r}`);
+          for (const k of report.kept) out.print(`kept     ${k}`);
+          return 0;
+        },
+      )(undefined, command),
+    );
+}

@@ -1,0 +1,86 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type Dockerode from 'dockerode';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { stringify } from 'yaml';
+import { readSpecFile } from '../../clients/spec-file';
+import { parseDockerHost } from '../../common/config';
+import { dockerClient } from '../../workers/create-workers';
+import { runCli } from '../support/cli';
+import { tempDir } from '../support/experiments';
+import { loadTestbed } from '../support/testbed';
+import { type RunningWorkers, startWorkers } from '../support/workers';
+
+const dir = tempDir('deploy-cli');
+const secretsDir = path.join(dir, 'secrets');
+const stack = `omics${Date.now().toString(36)}`;
+let env: NodeJS.ProcessEnv;
+let workers: RunningWorkers;
+let docker: Dockerode;
+let file: string;
+
+beforeAll(async () => {
+  docker = dockerClient(parseDockerHost(loadTestbed().dockerHost));
+  env = { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' };
+  workers = await startWorkers({ queues: ['sciops', 'docker'], env: { SCIOPS_SECRETS_DIR: secretsDir } });
+  // The omics example, under a name (and without a fixed subnet and port) no other run has used.
+  const example = readSpecFile(path.resolve(__dirname, '../../examples/stacks/omics-platform.yaml')) as {
+    name: string;
+    networks: Array<{ subnet?: string; gateway?: string }>;
+    services: Array<{ ports?: unknown[] }>;
+  };
+  example.name = stack;
+  for (const n of example.networks) delete n.subnet, delete n.gateway;
+  for (const s of example.services) delete s.ports;
+  file = path.join(dir, 'stack.yaml');
+  writeFileSync(file, stringify(example));
+});
+
+afterAll(async () => {
+  await runCli(['teardown', stack, '--purge'], env, 120_000).catch(() => undefined);
+  await workers?.stop();
+});
+
+describe('sciops deploy and teardown with the omics example', () => {
+  it('--plan lists what would be created and creates nothing', async () => {
+    const plan = await runCli(['deploy', file, '--plan'], env);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain('create     volume   postgres-data');
+    expect(plan.stdout).toContain('create     service  worker');
+    expect((await docker.listServices({ filters: { label: [`sciops.stack=${stack}`] } })).length).toBe(0);
+  });
+
+  it('deploys, prints where the generated secrets wait and never their values; a second run changes nothing', async () => {
+    const first = await runCli(['deploy', file], env, 180_000);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const files = [...first.stdout.matchAll(/read it once from (\S+) \(mode 0600\)/g)].map((m) => m[1]);
+    expect(files.map((f) => path.basename(f)).sort()).toEqual([`${stack}_django_secret_key`, `${stack}_postgres_password`]);
+    for (const f of files) {
+      const value = readFileSync(f, 'utf8').trim();
+      expect(value.length).toBeGreaterThanOrEqual(32);
+      expect(first.stdout).not.toContain(value);
+    }
+    expect((await docker.listVolumes({ filters: { label: [`sciops.stack=${stack}`] } })).Volumes).toHaveLength(7);
+
+    const second = await runCli(['deploy', file], env, 60_000);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('nothing changed: the stack already matches its spec');
+  });
+
+  it('teardown keeps the volumes and secrets unless --purge', async () => {
+    const kept = await runCli(['teardown', stack], env, 120_000);
+    expect(kept.code).toBe(0);
+    expect(kept.stdout).toContain(`removed  service ${stack}_web`);
+    expect(kept.stdout).toContain(`kept     secret ${stack}_postgres_password`);
+    expect((await docker.listVolumes({ filters: { label: [`sciops.stack=${stack}`] } })).Volumes).toHaveLength(7);
+  });
+
+  it('an invalid stack file exits 2 naming the field, and starts nothing', async () => {
+    const bad = path.join(dir, 'bad.yaml');
+    writeFileSync(bad, stringify({ name: stack, networks: [{ name: 'n', subnet: '10.0.0.1/8' }] }));
+    const result = await runCli(['deploy', bad], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('networks[0].subnet: not an IPv4 CIDR block');
+  });
+});
