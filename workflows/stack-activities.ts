@@ -6,7 +6,7 @@ import { NOT_CONVERGED_TYPE, SECRET_REJECTED_TYPE } from '../common/stack-failur
 const retry = { maximumInterval: '10s', nonRetryableErrorTypes: [NOT_CONVERGED_TYPE, SECRET_REJECTED_TYPE] };
 
 /** The manager's docker activities (swarm objects), with the timeouts deploys need. */
-export const manager = proxyActivities<DockerActivities>({ taskQueue: Queue.docker, startToCloseTimeout: '2m', retry });
+export const manager = proxyActivities<DockerActivities>({ taskQueue: Queue.docker, startToCloseTimeout: '1m', retry });
 
 /** Waiting for convergence: long, heartbeating. */
 export const converging = proxyActivities<DockerActivities>({

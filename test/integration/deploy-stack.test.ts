@@ -1,13 +1,14 @@
 import { readFileSync, statSync } from 'node:fs';
 import { ApplicationFailure, type Client, WorkflowFailedError } from '@temporalio/client';
 import type Dockerode from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseDockerHost } from '../../common/config';
 import { Queue } from '../../common/queues';
 import type { DeployReport, TeardownReport } from '../../common/stack';
 import type { StackPlan } from '../../common/stack-resources';
 import { WorkflowType } from '../../common/workflow-types';
 import { dockerClient } from '../../workers/create-workers';
+import { CliProcess } from '../support/cli';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { loadTestbed } from '../support/testbed';
 import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
@@ -203,5 +204,65 @@ describe('deployStack on the two-node swarm', () => {
     expect(await volumeNames(node2)).not.toContain(`${stack}_media`);
     expect(await volumeNames(docker)).not.toContain(`${stack}_data`);
     expect((await docker.listSecrets({ filters: { label: [`sciops.stack=${stack}`] } })).length).toBe(0);
+  });
+});
+
+describe('a docker worker killed with SIGKILL mid-deploy', () => {
+  it('the deploy completes on the next worker, with no resource made twice', async () => {
+    const name = `${stack}k`;
+    const spec = {
+      name,
+      volumes: [{ name: 'data' }, { name: 'media' }],
+      networks: [{ name: 'net' }],
+      secrets: [{ name: 'token', generate: { length: 16 } }],
+      services: ['a', 'b', 'c'].map((s) => ({
+        name: s,
+        image: 'local/busybox:1',
+        command: ['sh', '-c', 'sleep 2 && exec sleep 3600'],
+        networks: ['net'],
+        volumes: [{ source: 'data', target: '/data' }],
+        secrets: ['token'],
+        constraints: [`node.hostname==${managerNode}`],
+        convergeSeconds: 60,
+      })),
+    };
+    const env = {
+      ...process.env,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      SCIOPS_SECRETS_DIR: secretsDir,
+      SCIOPS_RECOVERY_MINUTES: '0',
+    };
+    // The in-process workers poll docker too: stop them so this process alone serves the queue.
+    await Promise.all(workers.map((w) => w.stop()));
+    workers = [await startWorkers({ queues: ['sciops'] })];
+    const first = new CliProcess(['--queues', 'docker'], env, 'worker');
+    let second: CliProcess | undefined;
+    try {
+      await first.waitFor(/polling docker/, 30_000);
+      const handle = await client.workflow.start(WorkflowType.deployStack, {
+        taskQueue: Queue.workflows,
+        workflowId: uniqueId('deploy'),
+        args: [spec],
+      });
+      await eventually('a service to exist', 30_000, async () =>
+        (await docker.listServices({ filters: { label: [`sciops.stack=${name}`] } })).length > 0 ? true : undefined,
+      );
+      await first.stop('SIGKILL', 5000);
+      second = new CliProcess(['--queues', 'docker'], env, 'worker');
+      const report = (await handle.result()) as DeployReport;
+      expect(report.changes.filter((c) => c.kind === 'service')).toHaveLength(3);
+      const services = await docker.listServices({ filters: { label: [`sciops.stack=${name}`] } });
+      expect(services.map((s) => s.Spec?.Name).sort()).toEqual([`${name}_a`, `${name}_b`, `${name}_c`]);
+      expect((await docker.listNetworks({ filters: { label: [`sciops.stack=${name}`] } })).length).toBe(1);
+      expect((await docker.listSecrets({ filters: { label: [`sciops.stack=${name}`] } })).length).toBe(1);
+      expect((await docker.listVolumes({ filters: { label: [`sciops.stack=${name}`] } })).Volumes).toHaveLength(2);
+      expect((await run<DeployReport>(WorkflowType.deployStack, spec)).unchanged).toBe(true);
+      expect((await run<TeardownReport>(WorkflowType.teardownStack, { stack: name, purge: true })).removed).toHaveLength(7);
+    } finally {
+      await first.stop('SIGKILL', 5000);
+      await second?.stop('SIGTERM', 30_000);
+      await Promise.all(workers.map((w) => w.stop()));
+      workers = [await startWorkers({ queues: ['sciops', 'docker'], node: managerNode, env: { SCIOPS_SECRETS_DIR: secretsDir } })];
+    }
   });
 });
