@@ -3,3 +3,5 @@ export const NOT_CONVERGED_TYPE = 'ServiceNotConverged';
 export const SECRET_REJECTED_TYPE = 'SecretRejected';
 /** The spec cannot be deployed on this swarm (a volume on an unknown node, a changed network): nothing was touched. */
 export const STACK_REJECTED_TYPE = 'StackRejected';
+/** A migration or exec step failed; nothing of that step was applied. */
+export const MIGRATION_FAILED_TYPE = 'MigrationFailed';

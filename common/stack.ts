@@ -119,6 +119,31 @@ const serviceSchema = z.strictObject({
   convergeSeconds: z.number().int().min(5).max(3600).default(120).describe('how long its tasks may take to run'),
 });
 
+const migrationSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'a name such as 001_create_tables; steps run in the order given'),
+    sql: z.string().min(1).optional().describe('SQL applied once, in a transaction'),
+    file: z
+      .string()
+      .regex(/^\/\S*$/, 'an absolute path to a .sql file on the db worker')
+      .optional(),
+    exec: z
+      .strictObject({
+        service: name('service'),
+        command: z.array(z.string()).min(1, 'the command to run in a running task of the service'),
+        unless: z
+          .array(z.string())
+          .min(1, 'the idempotence guard: a command that exits 0 when the step is already done')
+          .describe('the idempotence guard: a command that exits 0 when the step is already done'),
+      })
+      .optional(),
+  })
+  .superRefine((m, ctx) => {
+    if ([m.sql, m.file, m.exec].filter((v) => v !== undefined).length !== 1) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of sql, file, exec' });
+    }
+  });
+
 /** A platform stack: what `sciops deploy` makes exist on the swarm. */
 export const stackSpecSchema = z
   .strictObject({
@@ -127,6 +152,16 @@ export const stackSpecSchema = z
     networks: z.array(networkSchema).default([]),
     secrets: z.array(secretSchema).default([]),
     services: z.array(serviceSchema).default([]),
+    database: z
+      .strictObject({
+        urlEnv: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable')
+          .default('DATABASE_URL')
+          .describe("the variable, on the db worker, holding the platform database's URL (never the URL itself)"),
+      })
+      .default({ urlEnv: 'DATABASE_URL' }),
+    migrations: z.array(migrationSchema).default([]).describe('after the services converged, in order; each applied once'),
   })
   .superRefine((stack, ctx) => {
     for (const kind of ['volumes', 'networks', 'secrets', 'services'] as const) {
@@ -140,6 +175,15 @@ export const stackSpecSchema = z
     const volumes = defined('volumes');
     const networks = defined('networks');
     const secrets = defined('secrets');
+    const migrationNames = new Set<string>();
+    stack.migrations.forEach((m, i) => {
+      if (migrationNames.has(m.name))
+        ctx.addIssue({ code: 'custom', path: ['migrations', i, 'name'], message: `"${m.name}" is defined twice` });
+      migrationNames.add(m.name);
+      if (m.exec !== undefined && !stack.services.some((s) => s.name === m.exec?.service)) {
+        ctx.addIssue({ code: 'custom', path: ['migrations', i, 'exec', 'service'], message: `no service "${m.exec.service}" in services` });
+      }
+    });
     stack.services.forEach((service, i) => {
       service.volumes.forEach((v, j) => {
         if (!volumes.has(v.source))
@@ -160,6 +204,7 @@ export type ServiceSpec = StackSpec['services'][number];
 export type VolumeSpec = StackSpec['volumes'][number];
 export type NetworkSpec = StackSpec['networks'][number];
 export type SecretSpec = StackSpec['secrets'][number];
+export type MigrationSpec = StackSpec['migrations'][number];
 
 /** Labels on everything sciops deploys: which stack it belongs to, and the hash of what it was made from. */
 export const STACK_LABEL = 'sciops.stack';
@@ -180,6 +225,8 @@ export interface DeployReport {
   readonly changes: ReadonlyArray<{ kind: string; name: string; change: 'create' | 'update' | 'unchanged'; node?: string }>;
   /** True when the deploy changed nothing. */
   readonly unchanged: boolean;
+  /** Migration steps applied (or exec steps run) by this deploy; the others had been done before. */
+  readonly migrated: readonly string[];
   /** Generated secrets: where their value waits, once, for the operator (mode 0600, on the manager's worker). */
   readonly secretFiles: readonly string[];
 }

@@ -13,16 +13,16 @@ import {
   volumeRequest,
 } from '../common/stack-resources';
 import { ProgressTracker } from './progress-tracker';
-import { converging, manager, onNode } from './stack-activities';
+import { converging, database, manager, onNode } from './stack-activities';
 import { validatedInput } from './validated-input';
 
-const STEPS = ['plan', 'volumes', 'networks', 'secrets', 'services', 'converge'] as const;
+const STEPS = ['plan', 'volumes', 'networks', 'secrets', 'services', 'converge', 'migrations'] as const;
 
 /**
  * Looks at the swarm (and each volume's node) and compares with the spec. Touches nothing. A volume without
  * a node lives on the manager's engine (`self`).
  */
-export async function observeAndPlan(spec: StackSpec): Promise<StackPlan> {
+export async function observeAndPlan(spec: StackSpec): Promise<StackPlan & { self: string }> {
   const swarm = await manager.observeSwarm({ stack: spec.name });
   const named = [...new Set(spec.volumes.flatMap((v) => (v.node === undefined ? [] : [v.node])))].filter((n) => swarm.nodes.includes(n));
   const volumes = await Promise.all([
@@ -30,17 +30,19 @@ export async function observeAndPlan(spec: StackSpec): Promise<StackPlan> {
     ...named.map((node) => onNode(node).observeVolumes({ stack: spec.name, node })),
   ]);
   const placed = { ...spec, volumes: spec.volumes.map((v) => ({ ...v, node: v.node ?? swarm.self })) };
-  return planStack(placed, swarm.nodes, [...swarm.resources, ...volumes.flat()]);
+  return { ...planStack(placed, swarm.nodes, [...swarm.resources, ...volumes.flat()]), self: swarm.self };
 }
 
 /** `sciops deploy --plan`: what a deploy would create, update, or leave unchanged. Touches nothing. */
 export async function planStackDeploy(rawSpec: unknown): Promise<StackPlan> {
-  return observeAndPlan(validatedInput(stackSpecSchema, rawSpec, 'stack spec'));
+  const { changes, problems } = await observeAndPlan(validatedInput(stackSpecSchema, rawSpec, 'stack spec'));
+  return { changes, problems };
 }
 
 /**
  * The deploy runbook as one workflow: plan (refusing before any change what cannot be deployed), then
- * volumes on their nodes, overlay networks, secrets, services, and convergence of what changed. Each step
+ * volumes on their nodes, overlay networks, secrets, services, convergence of what changed, and the
+ * migrations in order (SQL applied once each; exec steps in a running task, guarded by `unless`). Each step
  * that creates something registers its undo; if a later step fails, the undos run newest first (a service
  * this run updated is rolled back, what it created is removed) and what existed before stays untouched.
  * A second deploy of the same spec changes nothing: every resource carries its spec's fingerprint.
@@ -68,6 +70,7 @@ export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
   const undo: Array<{ what: string; run: () => Promise<void> }> = [];
   const changes: PlannedChange[] = [];
   const secretFiles: string[] = [];
+  const migrated: string[] = [];
   try {
     progress.start('volumes');
     for (const v of spec.volumes) {
@@ -119,6 +122,32 @@ export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
       await converging.waitConverged({ name: resourceName(spec.name, s.name), replicas: s.replicas, seconds: s.convergeSeconds });
     }
     progress.finish('converge', 'done');
+
+    progress.start('migrations');
+    for (const m of spec.migrations) {
+      progress.start('migrations', m.name);
+      if (m.exec === undefined) {
+        const { applied } = await database.applySqlMigration({
+          stack: spec.name,
+          urlEnv: spec.database.urlEnv,
+          name: m.name,
+          sql: m.sql,
+          file: m.file,
+        });
+        if (applied) migrated.push(m.name);
+      } else {
+        const task = await manager.findServiceTask({ service: resourceName(spec.name, m.exec.service) });
+        const engine = onNode(task.node === plan.self ? undefined : task.node);
+        const { ran } = await engine.execInContainer({
+          step: m.name,
+          containerId: task.containerId,
+          command: m.exec.command,
+          unless: m.exec.unless,
+        });
+        if (ran) migrated.push(m.name);
+      }
+    }
+    progress.finish('migrations', 'done', `${migrated.length} applied`);
   } catch (err) {
     progress.end('failed');
     // Undo what this run did, newest first; an undo that fails is logged and the rest still run.
@@ -132,7 +161,13 @@ export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
     throw err;
   }
   progress.end('completed');
-  return { stack: spec.name, changes, unchanged: changes.every((c) => c.change === 'unchanged'), secretFiles };
+  return {
+    stack: spec.name,
+    changes,
+    unchanged: changes.every((c) => c.change === 'unchanged') && migrated.length === 0,
+    migrated,
+    secretFiles,
+  };
 }
 
 function summary(changes: readonly PlannedChange[]): string {

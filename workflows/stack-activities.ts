@@ -1,9 +1,10 @@
 import { proxyActivities } from '@temporalio/workflow';
+import type { DbActivities } from '../activities/db';
 import type { DockerActivities } from '../activities/docker';
 import { nodeQueue, Queue } from '../common/queues';
-import { NOT_CONVERGED_TYPE, SECRET_REJECTED_TYPE } from '../common/stack-failures';
+import { MIGRATION_FAILED_TYPE, NOT_CONVERGED_TYPE, SECRET_REJECTED_TYPE } from '../common/stack-failures';
 
-const retry = { maximumInterval: '10s', nonRetryableErrorTypes: [NOT_CONVERGED_TYPE, SECRET_REJECTED_TYPE] };
+const retry = { maximumInterval: '10s', nonRetryableErrorTypes: [NOT_CONVERGED_TYPE, SECRET_REJECTED_TYPE, MIGRATION_FAILED_TYPE] };
 
 /** The manager's docker activities (swarm objects), with the timeouts deploys need. */
 export const manager = proxyActivities<DockerActivities>({ taskQueue: Queue.docker, startToCloseTimeout: '1m', retry });
@@ -29,3 +30,6 @@ export function onNode(node: string | undefined, waitForWorker = '1m') {
     retry: { ...retry, maximumAttempts: 3 },
   });
 }
+
+/** The platform database's migrations, on the db queue. */
+export const database = proxyActivities<DbActivities>({ taskQueue: Queue.db, startToCloseTimeout: '10m', retry });

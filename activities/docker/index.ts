@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import { createEngineHealth } from './engine-health';
 import { createExperimentContainers } from './experiment-containers';
 import { createExperimentServices } from './experiment-services';
+import { createStackExec } from './stack-exec';
 import { createStackObserver } from './stack-observe';
 import { createStackSecrets } from './stack-secrets';
 import { createStackServices } from './stack-services';
@@ -21,6 +22,7 @@ export function createDockerActivities(docker: Dockerode, endpoint: string, dirs
     createVolumesAndNetworks(docker),
     createStackSecrets(docker, dirs.secrets),
     createStackServices(docker),
+    createStackExec(docker),
   );
 }
 

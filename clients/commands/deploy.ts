@@ -36,6 +36,7 @@ export function renderDeploy(result: DeployResult, out: Output): number {
     for (const p of result.problems) out.print(`PROBLEM    ${p}`);
     return result.problems.length > 0 ? 1 : 0;
   }
+  for (const step of result.migrated) out.print(`applied    step     ${step}`);
   out.print(result.unchanged ? 'nothing changed: the stack already matches its spec' : `stack ${result.stack} deployed`);
   for (const file of result.secretFiles) out.print(`generated secret: read it once from ${file} (mode 0600), then delete the file`);
   return 0;

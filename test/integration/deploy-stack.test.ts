@@ -1,4 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { ApplicationFailure, type Client, WorkflowFailedError } from '@temporalio/client';
 import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -9,6 +10,7 @@ import type { StackPlan } from '../../common/stack-resources';
 import { WorkflowType } from '../../common/workflow-types';
 import { dockerClient } from '../../workers/create-workers';
 import { CliProcess } from '../support/cli';
+import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { loadTestbed } from '../support/testbed';
 import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
@@ -204,6 +206,62 @@ describe('deployStack on the two-node swarm', () => {
     expect(await volumeNames(node2)).not.toContain(`${stack}_media`);
     expect(await volumeNames(docker)).not.toContain(`${stack}_data`);
     expect((await docker.listSecrets({ filters: { label: [`sciops.stack=${stack}`] } })).length).toBe(0);
+  });
+});
+
+describe('migrations', () => {
+  let platformDb: ScratchDatabase;
+  beforeAll(async () => {
+    platformDb = await scratchDatabase('sciops_platform');
+    // The platform's database URL is a reference: the db worker reads it from this variable.
+    process.env.PLATFORM_DATABASE_URL = platformDb.url;
+    workers.push(await startWorkers({ queues: ['db'] }));
+  });
+  afterAll(async () => {
+    await platformDb?.drop();
+  });
+
+  it('applies SQL once each, in order, in a transaction; exec steps run once behind their guard', async () => {
+    const name = `${stack}m`;
+    const file = path.join(secretsDir, '002_seed.sql');
+    writeFileSync(file, "insert into samples (label) values ('first');");
+    const spec = (migrations: unknown[]) => ({
+      name,
+      volumes: [{ name: 'data' }],
+      services: [
+        {
+          name: 'web',
+          image: 'local/busybox:1',
+          command: ['sleep', '3600'],
+          volumes: [{ source: 'data', target: '/data' }],
+          constraints: [`node.hostname==${managerNode}`],
+        },
+      ],
+      database: { urlEnv: 'PLATFORM_DATABASE_URL' },
+      migrations,
+    });
+    const steps = [
+      { name: '001_schema', sql: 'create table samples (id serial primary key, label text not null);' },
+      { name: '002_seed', file },
+      {
+        name: '003_admin',
+        exec: { service: 'web', command: ['sh', '-c', 'echo admin >> /data/admin'], unless: ['test', '-f', '/data/admin'] },
+      },
+    ];
+    const first = await run<DeployReport>(WorkflowType.deployStack, spec(steps));
+    expect(first.migrated).toEqual(['001_schema', '002_seed', '003_admin']);
+    const again = await run<DeployReport>(WorkflowType.deployStack, spec(steps));
+    expect(again).toMatchObject({ migrated: [], unchanged: true });
+    expect((await platformDb.pool.query('select label from samples')).rows).toEqual([{ label: 'first' }]);
+
+    const broken = [...steps, { name: '004_broken', sql: 'create table half (id int); select * from no_such_table;' }];
+    const failure = await failureOf(run(WorkflowType.deployStack, spec(broken)));
+    expect(failure.type).toBe('MigrationFailed');
+    expect(failure.message).toContain('migration 004_broken failed, nothing of it was applied');
+    expect((await platformDb.pool.query("select to_regclass('half') as t")).rows[0].t).toBeNull();
+    const recorded = await platformDb.pool.query('select name from sciops_stack_migrations where stack = $1 order by name', [name]);
+    expect(recorded.rows.map((r) => r.name)).toEqual(['001_schema', '002_seed']);
+    await run(WorkflowType.teardownStack, { stack: name, purge: true });
   });
 });
 

@@ -1,0 +1,59 @@
+import { readFile } from 'node:fs/promises';
+import { ApplicationFailure } from '@temporalio/common';
+import { Client } from 'pg';
+
+import { MIGRATION_FAILED_TYPE as MIGRATION_FAILED } from '../../common/stack-failures';
+
+const TRACKING = `create table if not exists sciops_stack_migrations (
+  stack text not null, name text not null, applied_at timestamptz not null default now(), primary key (stack, name))`;
+
+/**
+ * A stack's SQL migrations, applied to the platform's own database (its URL read, on this worker, from the
+ * variable the spec names, so it never enters workflow history). Each is applied once: recorded in
+ * `sciops_stack_migrations` in the same transaction as its SQL, under an advisory lock per stack.
+ */
+export function createStackMigrations() {
+  return {
+    async applySqlMigration(input: {
+      stack: string;
+      urlEnv: string;
+      name: string;
+      sql?: string;
+      file?: string;
+    }): Promise<{ applied: boolean }> {
+      const fail = (message: string) => ApplicationFailure.create({ type: MIGRATION_FAILED, nonRetryable: true, message });
+      const url = process.env[input.urlEnv];
+      if (url === undefined || url === '') throw fail(`database.urlEnv: ${input.urlEnv} is not set on the db worker`);
+      const sql =
+        input.sql ??
+        (await readFile(input.file as string, 'utf8').catch((err: NodeJS.ErrnoException) => {
+          throw fail(`migrations.${input.name}.file: ${input.file} cannot be read on the db worker (${err.code})`);
+        }));
+      const client = new Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(TRACKING);
+        await client.query('begin');
+        await client.query('select pg_advisory_xact_lock(hashtext($1))', [`sciops.stack.${input.stack}`]);
+        const done = await client.query('select 1 from sciops_stack_migrations where stack = $1 and name = $2', [input.stack, input.name]);
+        if (done.rowCount === 1) {
+          await client.query('commit');
+          return { applied: false };
+        }
+        try {
+          await client.query(sql);
+        } catch (err) {
+          throw fail(`migration ${input.name} failed, nothing of it was applied: ${(err as Error).message}`);
+        }
+        await client.query('insert into sciops_stack_migrations (stack, name) values ($1, $2)', [input.stack, input.name]);
+        await client.query('commit');
+        return { applied: true };
+      } catch (err) {
+        await client.query('rollback').catch(() => undefined);
+        throw err;
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import { PassThrough } from 'node:stream';
+import { ApplicationFailure } from '@temporalio/common';
+import type Dockerode from 'dockerode';
+import { lastLines } from '../../common/experiment';
+import { MIGRATION_FAILED_TYPE as MIGRATION_FAILED } from '../../common/stack-failures';
+
+async function run(docker: Dockerode, containerId: string, command: string[]): Promise<{ exitCode: number; output: string }> {
+  const exec = await docker.getContainer(containerId).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  let output = '';
+  const sink = new PassThrough();
+  sink.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  await new Promise<void>((resolve, reject) => {
+    docker.modem.demuxStream(stream, sink, sink);
+    stream.on('end', resolve);
+    stream.on('error', reject);
+  });
+  const { ExitCode } = await exec.inspect();
+  return { exitCode: ExitCode ?? -1, output };
+}
+
+/** One-off commands in a running task of a stack's service (e.g. create the admin user), guarded by `unless`. */
+export function createStackExec(docker: Dockerode) {
+  return {
+    /** The node and container of one running task of the service (ask the manager). */
+    async findServiceTask(input: { service: string }): Promise<{ node: string; containerId: string }> {
+      const tasks = (await docker.listTasks({ filters: { service: [input.service], 'desired-state': ['running'] } })) as Array<{
+        NodeID: string;
+        Status: { State: string; ContainerStatus?: { ContainerID?: string } };
+      }>;
+      const running = tasks.find((t) => t.Status.State === 'running' && t.Status.ContainerStatus?.ContainerID);
+      if (running === undefined) throw new Error(`service ${input.service} has no running task to exec in yet`);
+      const node = await docker.getNode(running.NodeID).inspect();
+      return { node: node.Description?.Hostname ?? '', containerId: running.Status.ContainerStatus?.ContainerID as string };
+    },
+
+    /** Runs `unless`; when it exits 0 the step is done already. Otherwise runs `command`, which must exit 0. */
+    async execInContainer(input: { step: string; containerId: string; command: string[]; unless: string[] }): Promise<{ ran: boolean }> {
+      if ((await run(docker, input.containerId, input.unless)).exitCode === 0) return { ran: false };
+      const { exitCode, output } = await run(docker, input.containerId, input.command);
+      if (exitCode !== 0) {
+        throw ApplicationFailure.create({
+          type: MIGRATION_FAILED,
+          nonRetryable: true,
+          message: `step ${input.step} exited with code ${exitCode}: ${lastLines(output, 5)}`,
+        });
+      }
+      return { ran: true };
+    },
+  };
+}
