@@ -16,6 +16,9 @@ import { ProgressTracker } from './progress-tracker';
 import { converging, database, manager, onNode } from './stack-activities';
 import { validatedInput } from './validated-input';
 
+/** How long a service's tasks must keep running to count as converged (what `docker service create` waits too). */
+const STABLE_SECONDS = 5;
+
 const STEPS = ['plan', 'volumes', 'networks', 'secrets', 'services', 'converge', 'migrations'] as const;
 
 /**
@@ -72,25 +75,31 @@ export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
   const secretFiles: string[] = [];
   const migrated: string[] = [];
   try {
+    // What the plan found unchanged is not touched again: a no-op deploy is the plan and nothing else.
+    const unchanged = (kind: PlannedChange['kind'], name: string) =>
+      plan.changes.some((c) => c.kind === kind && c.name === name && c.change === 'unchanged');
+
     progress.start('volumes');
     for (const v of spec.volumes) {
       const request = volumeRequest(spec.name, v);
-      const { created } = await onNode(v.node).ensureVolume({ request });
+      const where = v.node ?? plan.self;
+      const created = !unchanged('volume', v.name) && (await onNode(v.node).ensureVolume({ request })).created;
       if (created)
-        undo.unshift({ what: `volume ${request.Name} on ${v.node}`, run: () => onNode(v.node).removeVolume({ name: request.Name }) });
-      changes.push({ kind: 'volume', name: v.name, node: v.node, change: created ? 'create' : 'unchanged' });
+        undo.unshift({ what: `volume ${request.Name} on ${where}`, run: () => onNode(v.node).removeVolume({ name: request.Name }) });
+      changes.push({ kind: 'volume', name: v.name, node: where, change: created ? 'create' : 'unchanged' });
     }
     progress.finish('volumes', 'done');
 
     progress.start('networks');
     for (const n of spec.networks) {
       const request = networkRequest(spec.name, n);
-      const { created } = await manager.ensureNetwork({ request });
+      const created = !unchanged('network', n.name) && (await manager.ensureNetwork({ request })).created;
       if (created) undo.unshift({ what: `network ${request.Name}`, run: () => manager.removeNetwork({ name: request.Name }) });
       changes.push({ kind: 'network', name: n.name, change: created ? 'create' : 'unchanged' });
     }
     progress.finish('networks', 'done');
 
+    // Secrets are always asked for: only the activity holding a file's or variable's value can compare it.
     progress.start('secrets');
     const refs: Record<string, SecretRef> = {};
     for (const s of spec.secrets) {
@@ -107,7 +116,7 @@ export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
     const changed: typeof spec.services = [];
     for (const s of spec.services) {
       const request = serviceRequest(spec.name, s, refs);
-      const { change } = await manager.ensureService({ request });
+      const { change } = unchanged('service', s.name) ? { change: 'unchanged' as const } : await manager.ensureService({ request });
       if (change === 'create') undo.unshift({ what: `service ${request.Name}`, run: () => manager.removeService({ name: request.Name }) });
       if (change === 'update')
         undo.unshift({ what: `update of service ${request.Name}`, run: () => manager.rollbackService({ name: request.Name }) });
@@ -116,11 +125,18 @@ export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
     }
     progress.finish('services', 'done');
 
-    progress.start('converge', `${changed.length} services`);
-    for (const s of changed) {
-      progress.start('converge', resourceName(spec.name, s.name));
-      await converging.waitConverged({ name: resourceName(spec.name, s.name), replicas: s.replicas, seconds: s.convergeSeconds });
-    }
+    // All changed services converge at once; each must keep its replicas running for STABLE_SECONDS.
+    progress.start('converge', changed.map((s) => resourceName(spec.name, s.name)).join(', '));
+    await Promise.all(
+      changed.map((s) =>
+        converging.waitConverged({
+          name: resourceName(spec.name, s.name),
+          replicas: s.replicas,
+          seconds: s.convergeSeconds,
+          stableSeconds: STABLE_SECONDS,
+        }),
+      ),
+    );
     progress.finish('converge', 'done');
 
     progress.start('migrations');

@@ -46,11 +46,13 @@ export function createStackServices(docker: Dockerode) {
     },
 
     /**
-     * Waits until the service runs its desired replicas of its current spec (heartbeating). After `seconds`
-     * it fails, non-retryable, with what the failing tasks say.
+     * Waits until the service runs its desired replicas of its current spec, without a restart, for
+     * `stableSeconds` (heartbeating): a task that crashes right after starting does not count. After
+     * `seconds` it fails, non-retryable, with what the failing tasks say.
      */
-    async waitConverged(input: { name: string; replicas: number; seconds: number }): Promise<{ running: number }> {
+    async waitConverged(input: { name: string; replicas: number; seconds: number; stableSeconds: number }): Promise<{ running: number }> {
       const deadline = Date.now() + input.seconds * 1000;
+      let stableSince: number | undefined;
       return heartbeating({ service: input.name }, async (signal) => {
         for (;;) {
           const service = await find(input.name);
@@ -59,7 +61,9 @@ export function createStackServices(docker: Dockerode) {
           const tasks = (await docker.listTasks({ filters: { service: [info.ID], 'desired-state': ['running'] } })) as Task[];
           const running = tasks.filter((t) => t.Status.State === 'running').length;
           const updating = info.UpdateStatus?.State === 'updating' || info.UpdateStatus?.State === 'rollback_started';
-          if (running === input.replicas && tasks.length === input.replicas && !updating) return { running };
+          const converged = running === input.replicas && tasks.length === input.replicas && !updating;
+          stableSince = converged ? (stableSince ?? Date.now()) : undefined;
+          if (stableSince !== undefined && Date.now() - stableSince >= input.stableSeconds * 1000) return { running };
           if (Date.now() > deadline) {
             const all = (await docker.listTasks({ filters: { service: [info.ID] } })) as Task[];
             const errors = taskErrors(all);
