@@ -1,5 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { UnreachableError } from '../common/errors';
+import { Queue } from '../common/queues';
+import { connectClient } from './connection';
 
 /** A workflow's history has more than these events once a worker has run its first workflow task. */
 const EVENTS_BEFORE_FIRST_TASK = 2;
@@ -30,4 +32,18 @@ export async function startConfirmed(
     `none picked up ${workflowType} within ${waitSeconds}s`,
     'Start one: `sciops worker` (or `sciops dev`), against the same server and namespace.',
   );
+}
+
+/**
+ * Connects, starts a workflow on the `sciops` queue (confirmed picked up within `waitSeconds`), and returns its
+ * result: what most commands do.
+ */
+export async function runWorkflow<R>(workflowType: string, workflowId: string, input: unknown, waitSeconds = 15): Promise<R> {
+  const { client, close } = await connectClient();
+  try {
+    const handle = await startConfirmed(client, workflowType, { taskQueue: Queue.workflows, workflowId, args: [input] }, waitSeconds);
+    return (await handle.result()) as R;
+  } finally {
+    await close();
+  }
 }

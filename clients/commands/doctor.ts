@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
 import { type DoctorReport, doctorInputSchema } from '../../common/doctor';
-import { Queue } from '../../common/queues';
 import { parseInput } from '../../common/validate';
 import { WorkflowType } from '../../common/workflow-types';
-import { connectClient } from '../connection';
 import { renderDoctorTable } from '../doctor-table';
 import { type Output, withOutput } from '../output';
-import { startConfirmed } from '../start-workflow';
+import { runWorkflow } from '../start-workflow';
 
 export interface DoctorOptions {
   readonly node: string[];
@@ -14,16 +12,9 @@ export interface DoctorOptions {
 }
 
 /** Starts the doctor workflow, waits for its report. The report IS the `--json` output. */
-export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
+export function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const input = parseInput(doctorInputSchema, { nodes: options.node, waitSeconds: Number(options.wait) }, 'doctor options');
-  const { client, close } = await connectClient();
-  try {
-    const options = { taskQueue: Queue.workflows, workflowId: `doctor-${new Date().toISOString()}`, args: [input] };
-    const handle = await startConfirmed(client, WorkflowType.doctor, options, input.waitSeconds);
-    return (await handle.result()) as DoctorReport;
-  } finally {
-    await close();
-  }
+  return runWorkflow<DoctorReport>(WorkflowType.doctor, `doctor-${new Date().toISOString()}`, input, input.waitSeconds);
 }
 
 export function registerDoctor(program: Command): void {

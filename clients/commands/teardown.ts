@@ -1,22 +1,13 @@
 import type { Command } from 'commander';
-import { Queue } from '../../common/queues';
 import { type TeardownReport, teardownInputSchema } from '../../common/stack';
 import { parseInput } from '../../common/validate';
 import { WorkflowType } from '../../common/workflow-types';
-import { connectClient } from '../connection';
 import { type Output, withOutput } from '../output';
-import { startConfirmed } from '../start-workflow';
+import { runWorkflow } from '../start-workflow';
 
-export async function teardown(stack: string, options: { purge?: boolean }): Promise<TeardownReport> {
+export function teardown(stack: string, options: { purge?: boolean }): Promise<TeardownReport> {
   const input = parseInput(teardownInputSchema, { stack, purge: options.purge ?? false }, 'teardown options');
-  const { client, close } = await connectClient();
-  try {
-    const workflowId = `teardown-${input.stack}-${new Date().toISOString()}`;
-    const handle = await startConfirmed(client, WorkflowType.teardownStack, { taskQueue: Queue.workflows, workflowId, args: [input] }, 15);
-    return (await handle.result()) as TeardownReport;
-  } finally {
-    await close();
-  }
+  return runWorkflow<TeardownReport>(WorkflowType.teardownStack, `teardown-${input.stack}-${new Date().toISOString()}`, input);
 }
 
 export function registerTeardown(program: Command): void {

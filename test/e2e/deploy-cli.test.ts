@@ -30,7 +30,10 @@ beforeAll(async () => {
     services: Array<{ ports?: unknown[] }>;
   };
   example.name = stack;
-  for (const n of example.networks) delete n.subnet, delete n.gateway;
+  for (const n of example.networks) {
+    delete n.subnet;
+    delete n.gateway;
+  }
   for (const s of example.services) delete s.ports;
   file = path.join(dir, 'stack.yaml');
   writeFileSync(file, stringify(example));

@@ -11,7 +11,7 @@ import { WorkflowType } from '../../common/workflow-types';
 import { dockerClient } from '../../workers/create-workers';
 import { CliProcess } from '../support/cli';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
-import { containersCreated, eventually, startExperiment, tempDir, uniqueId } from '../support/experiments';
+import { containerRunning, containersCreated, eventually, startExperiment, tempDir, uniqueId } from '../support/experiments';
 import { loadTestbed } from '../support/testbed';
 import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
 
@@ -77,10 +77,7 @@ describe('a docker worker killed with SIGKILL mid-run', () => {
       const s = spec('crash', 'echo begin; sleep 6; echo end');
       const since = Date.now();
       const handle = await startExperiment(client, s);
-      await eventually('the container to run', 30_000, async () => {
-        const [c] = await docker.listContainers({ filters: { label: [`sciops.experiment=${s.id}`] } });
-        return c?.State === 'running' ? true : undefined;
-      });
+      await containerRunning(docker, s.id);
       await first.stop('SIGKILL', 5000);
       second = dockerWorker();
       const done = (await handle.result()) as ExperimentResult;
@@ -103,10 +100,7 @@ describe('a docker worker stopped with SIGTERM mid-run', () => {
       const s = spec('sigterm', 'echo begin; sleep 8; echo end');
       const since = Date.now();
       const handle = await startExperiment(client, s);
-      await eventually('the container to run', 30_000, async () => {
-        const [c] = await docker.listContainers({ filters: { label: [`sciops.experiment=${s.id}`] } });
-        return c?.State === 'running' ? true : undefined;
-      });
+      await containerRunning(docker, s.id);
       expect(await first.stop('SIGTERM', 20_000)).toBe(0);
       const [c] = await docker.listContainers({ filters: { label: [`sciops.experiment=${s.id}`] } });
       expect(c?.State).toBe('running');

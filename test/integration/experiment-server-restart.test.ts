@@ -8,7 +8,7 @@ import { parseDockerHost } from '../../common/config';
 import type { ExperimentResult } from '../../common/experiment';
 import { dockerClient } from '../../workers/create-workers';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
-import { containersCreated, eventually, startExperiment, tempDir, uniqueId } from '../support/experiments';
+import { containerRunning, containersCreated, startExperiment, tempDir, uniqueId } from '../support/experiments';
 import { loadTestbed } from '../support/testbed';
 import { type RunningWorkers, startWorkers } from '../support/workers';
 
@@ -52,10 +52,7 @@ describe('the Temporal server restarted mid-run', () => {
     const spec = { id: uniqueId('restart'), type: 'inference', image: 'local/busybox:1', command: ['sh', '-c', 'echo a; sleep 8; echo b'] };
     const since = Date.now();
     const handle = await startExperiment(client, spec);
-    await eventually('the container to run', 30_000, async () => {
-      const [c] = await docker.listContainers({ filters: { label: [`sciops.experiment=${spec.id}`] } });
-      return c?.State === 'running' ? true : undefined;
-    });
+    await containerRunning(docker, spec.id);
     await stopProcess(server.process, 10);
     await new Promise((r) => setTimeout(r, 2000));
     server = await startDevServer(loadTestbed().temporalCliPath, dir, port);

@@ -7,7 +7,7 @@ import { parseDockerHost } from '../../common/config';
 import { EXPERIMENT_LABEL } from '../../common/experiment';
 import { dockerClient } from '../../workers/create-workers';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
-import { containersCreated, eventually, runExperiment, startExperiment, tempDir, uniqueId } from '../support/experiments';
+import { containerRunning, containersCreated, runExperiment, startExperiment, tempDir, uniqueId } from '../support/experiments';
 import { loadTestbed } from '../support/testbed';
 import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
 
@@ -89,7 +89,7 @@ describe('runExperiment on the docker backend', () => {
   it('STOPPED: cancelling the workflow stops the container, SIGKILL after the grace period', async () => {
     const s = spec('stop', "trap '' TERM; echo ignoring TERM; while true; do sleep 1; done", { stopGraceSeconds: 1 });
     const handle = await startExperiment(client, s);
-    await eventually('the container to run', 30_000, async () => ((await containersOf(s.id))[0]?.State === 'running' ? true : undefined));
+    await containerRunning(docker, s.id);
     await handle.cancel();
     const result = await handle.result();
     expect(result).toMatchObject({ state: 'STOPPED', exitCode: 137 });

@@ -53,3 +53,11 @@ export async function eventually<T>(what: string, timeoutMs: number, check: () =
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/** Resolves once the experiment's container is running on `docker` (found by its label). */
+export function containerRunning(docker: Dockerode, id: string, timeoutMs = 30_000): Promise<true> {
+  return eventually(`the container of ${id} to run`, timeoutMs, async () => {
+    const [c] = await docker.listContainers({ filters: { label: [`${EXPERIMENT_LABEL}=${id}`] } });
+    return c?.State === 'running' ? true : undefined;
+  });
+}

@@ -4,7 +4,10 @@ import { Client as PgClient } from 'pg';
 import { parseDockerHost } from '../../common/config';
 import { dockerClient } from '../../workers/create-workers';
 
-const ROOT = path.resolve(__dirname, '../..');
+/** The checkout's root, from here or from the compiled copy under dist/ (benchmarks run that one). */
+const ROOT = [path.resolve(__dirname, '../..'), path.resolve(__dirname, '../../..')].find((dir) =>
+  existsSync(path.join(dir, 'package.json')),
+) as string;
 export const TESTBED_ENV_FILE = path.join(ROOT, '.sciops', 'testbed.env');
 const START = 'start the testbed with `bash scripts/testbed.sh` (npm test does it)';
 

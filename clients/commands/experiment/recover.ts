@@ -1,21 +1,12 @@
 import type { Command } from 'commander';
-import { Queue } from '../../../common/queues';
 import type { RecoveryReport } from '../../../common/recovery';
 import { WorkflowType } from '../../../common/workflow-types';
-import { connectClient } from '../../connection';
 import { withOutput } from '../../output';
-import { startConfirmed } from '../../start-workflow';
+import { runWorkflow } from '../../start-workflow';
 
 /** Runs recoverExperiments now (the schedule also does, every SCIOPS_RECOVERY_MINUTES) and returns its report. */
-export async function recoverNow(): Promise<RecoveryReport> {
-  const { client, close } = await connectClient();
-  try {
-    const options = { taskQueue: Queue.workflows, workflowId: `recover-experiments-${new Date().toISOString()}`, args: [{}] };
-    const handle = await startConfirmed(client, WorkflowType.recoverExperiments, options, 15);
-    return (await handle.result()) as RecoveryReport;
-  } finally {
-    await close();
-  }
+export function recoverNow(): Promise<RecoveryReport> {
+  return runWorkflow<RecoveryReport>(WorkflowType.recoverExperiments, `recover-experiments-${new Date().toISOString()}`, {});
 }
 
 export function registerRecover(parent: Command): void {
