@@ -76,8 +76,10 @@ export interface Observed {
   readonly name: string;
   readonly hash?: string;
   readonly node?: string;
-  /** Secrets: the swarm's id, which services refer to. */
+  /** Secrets: the swarm's id (which services refer to), the secret's name in the spec, and its version. */
   readonly id?: string;
+  readonly secret?: string;
+  readonly version?: number;
 }
 
 export interface PlannedChange {
@@ -136,7 +138,8 @@ export function planStack(
   });
   const refs: Record<string, SecretRef> = {};
   for (const s of spec.secrets) {
-    const found = find('secret', s.name);
+    // The newest version is the one services use.
+    const found = observed.filter((o) => o.kind === 'secret' && o.secret === s.name).sort((a, b) => (b.version ?? 1) - (a.version ?? 1))[0];
     if (found?.id !== undefined) refs[s.name] = { name: s.name, dockerName: found.name, id: found.id };
     changes.push({ kind: 'secret', name: s.name, change: found === undefined ? 'create' : 'unchanged' });
   }

@@ -78,6 +78,13 @@ const secretSchema = z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable of the manager's worker")
       .optional(),
+    version: z
+      .number()
+      .int()
+      .min(1)
+      .default(1)
+      .describe('for a generated secret: raise it to rotate (a file or variable rotates when its value changes)'),
+    keep: z.number().int().min(1).max(100).default(2).describe('versions kept after a rotation; older ones no service uses are removed'),
     labels,
   })
   .superRefine((s, ctx) => {

@@ -102,13 +102,16 @@ export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
     // Secrets are always asked for: only the activity holding a file's or variable's value can compare it.
     progress.start('secrets');
     const refs: Record<string, SecretRef> = {};
+    const rotated: typeof spec.secrets = [];
     for (const s of spec.secrets) {
       const ensured = await manager.ensureSecret({ stack: spec.name, secret: s });
       refs[s.name] = ensured.ref;
-      if (ensured.created)
+      if (ensured.change !== 'unchanged') {
         undo.unshift({ what: `secret ${ensured.ref.dockerName}`, run: () => manager.removeSecret({ id: ensured.ref.id }) });
-      if (ensured.created && ensured.shownAt !== undefined) secretFiles.push(ensured.shownAt);
-      changes.push({ kind: 'secret', name: s.name, change: ensured.created ? 'create' : 'unchanged' });
+        if (ensured.shownAt !== undefined) secretFiles.push(ensured.shownAt);
+        if (ensured.change === 'rotate') rotated.push(s);
+      }
+      changes.push({ kind: 'secret', name: s.name, change: ensured.change === 'rotate' ? 'update' : ensured.change });
     }
     progress.finish('secrets', 'done');
 
@@ -138,6 +141,8 @@ export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
       ),
     );
     progress.finish('converge', 'done');
+    // The services now use the new versions: drop old ones beyond `keep` that nothing uses any more.
+    for (const s of rotated) await manager.pruneSecretVersions({ stack: spec.name, name: s.name, keep: s.keep });
 
     progress.start('migrations');
     for (const m of spec.migrations) {

@@ -9,7 +9,11 @@ import { createStackMigrations } from './stack-migrations';
  * `url` is DATABASE_URL with its password redacted, used in messages.
  */
 export function createDbActivities(pool: Pool, url: string, limits: ExperimentLimits) {
-  return Object.assign(createServerHealth(pool, url), createExperimentState(pool, limits), createStackMigrations());
+  return {
+    ...createServerHealth(pool, url),
+    ...createExperimentState(pool, limits),
+    ...createStackMigrations(),
+  };
 }
 
 export type DbActivities = ReturnType<typeof createDbActivities>;

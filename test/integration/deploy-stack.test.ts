@@ -209,6 +209,62 @@ describe('deployStack on the two-node swarm', () => {
   });
 });
 
+describe('secret rotation', () => {
+  it('a new value becomes a new version, the services move to it, and versions beyond keep are pruned', async () => {
+    const name = `${stack}r`;
+    const file = path.join(secretsDir, 'api_key.txt');
+    const spec = (tokenVersion: number) => ({
+      name,
+      secrets: [
+        { name: 'api_key', file, keep: 2 },
+        { name: 'token', generate: { length: 20 }, version: tokenVersion },
+      ],
+      services: [
+        {
+          name: 'app',
+          image: 'local/busybox:1',
+          command: ['sh', '-c', 'test -s /run/secrets/api_key && test -s /run/secrets/token && exec sleep 3600'],
+          secrets: ['api_key', 'token'],
+          constraints: [`node.hostname==${managerNode}`],
+        },
+      ],
+    });
+    const secretNames = async () =>
+      (await docker.listSecrets({ filters: { label: [`sciops.stack=${name}`] } })).map((x) => x.Spec?.Name).sort();
+    const mounted = async () =>
+      ((await docker.getService(`${name}_app`).inspect()).Spec.TaskTemplate.ContainerSpec.Secrets as Array<{ SecretName: string }>)
+        .map((x) => x.SecretName)
+        .sort();
+
+    writeFileSync(file, 'key-one');
+    const first = await run<DeployReport>(WorkflowType.deployStack, spec(1));
+    expect(first.changes.filter((c) => c.kind === 'secret').map((c) => c.change)).toEqual(['create', 'create']);
+    expect(await mounted()).toEqual([`${name}_api_key`, `${name}_token`]);
+
+    writeFileSync(file, 'key-two');
+    const second = await run<DeployReport>(WorkflowType.deployStack, spec(1));
+    expect(second.changes).toEqual(
+      expect.arrayContaining([
+        { kind: 'secret', name: 'api_key', change: 'update' },
+        { kind: 'service', name: 'app', change: 'update' },
+      ]),
+    );
+    expect(await mounted()).toEqual([`${name}_api_key_v2`, `${name}_token`]);
+    expect(await secretNames()).toEqual([`${name}_api_key`, `${name}_api_key_v2`, `${name}_token`]);
+
+    writeFileSync(file, 'key-three');
+    const third = await run<DeployReport>(WorkflowType.deployStack, spec(2));
+    expect(await mounted()).toEqual([`${name}_api_key_v3`, `${name}_token_v2`]);
+    expect(await secretNames()).toEqual([`${name}_api_key_v2`, `${name}_api_key_v3`, `${name}_token`, `${name}_token_v2`]);
+    expect(third.secretFiles.map((f) => path.basename(f))).toEqual([`${name}_token_v2`]);
+    expect(JSON.stringify(third)).not.toContain('key-three');
+
+    expect((await run<DeployReport>(WorkflowType.deployStack, spec(2))).unchanged).toBe(true);
+    await run(WorkflowType.teardownStack, { stack: name, purge: true });
+    expect(await secretNames()).toEqual([]);
+  });
+});
+
 describe('migrations', () => {
   let platformDb: ScratchDatabase;
   beforeAll(async () => {
@@ -314,7 +370,8 @@ describe('a docker worker killed with SIGKILL mid-deploy', () => {
       expect((await docker.listNetworks({ filters: { label: [`sciops.stack=${name}`] } })).length).toBe(1);
       expect((await docker.listSecrets({ filters: { label: [`sciops.stack=${name}`] } })).length).toBe(1);
       expect((await docker.listVolumes({ filters: { label: [`sciops.stack=${name}`] } })).Volumes).toHaveLength(2);
-      expect((await run<DeployReport>(WorkflowType.deployStack, spec)).unchanged).toBe(true);
+      const again = await run<DeployReport>(WorkflowType.deployStack, spec);
+      expect(again.changes.filter((c) => c.change !== 'unchanged')).toEqual([]);
       expect((await run<TeardownReport>(WorkflowType.teardownStack, { stack: name, purge: true })).removed).toHaveLength(7);
     } finally {
       await first.stop('SIGKILL', 5000);
