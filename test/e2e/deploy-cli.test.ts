@@ -6,23 +6,28 @@ import { stringify } from 'yaml';
 import { readSpecFile } from '../../clients/spec-file';
 import { parseDockerHost } from '../../common/config';
 import { dockerClient } from '../../workers/create-workers';
-import { runCli } from '../support/cli';
+import { CliProcess, runCli } from '../support/cli';
 import { tempDir } from '../support/experiments';
 import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers } from '../support/workers';
 
 const dir = tempDir('deploy-cli');
 const secretsDir = path.join(dir, 'secrets');
 const stack = `omics${Date.now().toString(36)}`;
 let env: NodeJS.ProcessEnv;
-let workers: RunningWorkers;
+/** A worker process of its own, so that its log can be searched for secret values. */
+let worker: CliProcess;
 let docker: Dockerode;
 let file: string;
 
 beforeAll(async () => {
   docker = dockerClient(parseDockerHost(loadTestbed().dockerHost));
   env = { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' };
-  workers = await startWorkers({ queues: ['sciops', 'docker'], env: { SCIOPS_SECRETS_DIR: secretsDir } });
+  worker = new CliProcess(
+    ['--queues', 'sciops,docker'],
+    { ...env, SCIOPS_SECRETS_DIR: secretsDir, SCIOPS_RECOVERY_MINUTES: '0' },
+    'worker',
+  );
+  await worker.waitFor(/polling sciops, docker/, 60_000);
   // The omics example, under a name (and without a fixed subnet and port) no other run has used.
   const example = readSpecFile(path.resolve(__dirname, '../../examples/stacks/omics-platform.yaml')) as {
     name: string;
@@ -41,7 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await runCli(['teardown', stack, '--purge'], env, 120_000).catch(() => undefined);
-  await workers?.stop();
+  await worker?.stop('SIGTERM', 30_000);
 });
 
 describe('sciops deploy and teardown with the omics example', () => {
@@ -53,7 +58,7 @@ describe('sciops deploy and teardown with the omics example', () => {
     expect((await docker.listServices({ filters: { label: [`sciops.stack=${stack}`] } })).length).toBe(0);
   });
 
-  it('deploys, prints where the generated secrets wait and never their values; a second run changes nothing', async () => {
+  it('deploys, prints where the generated secrets wait and never their values (nor does the worker log); a second run changes nothing', async () => {
     const first = await runCli(['deploy', file], env, 180_000);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
@@ -63,6 +68,7 @@ describe('sciops deploy and teardown with the omics example', () => {
       const value = readFileSync(f, 'utf8').trim();
       expect(value.length).toBeGreaterThanOrEqual(32);
       expect(first.stdout).not.toContain(value);
+      expect(worker.stdout + worker.stderr).not.toContain(value);
     }
     expect((await docker.listVolumes({ filters: { label: [`sciops.stack=${stack}`] } })).Volumes).toHaveLength(7);
 
