@@ -38,15 +38,25 @@ export function createVolumesAndNetworks(docker: Dockerode) {
       return { created: true };
     },
 
+    /**
+     * Removes the network and returns once the manager no longer lists it: a node keeps its local copy of an
+     * overlay network until the last container on it is gone, and a deploy right after a teardown would
+     * otherwise take that copy for the network and attach services to one that no longer exists.
+     */
     async removeNetwork(input: { name: string }): Promise<void> {
-      const found = await docker.listNetworks({ filters: { name: [input.name] } });
-      for (const n of found.filter((x) => x.Name === input.name)) {
+      const listed = async () => (await docker.listNetworks({ filters: { name: [input.name] } })).filter((x) => x.Name === input.name);
+      for (const n of await listed()) {
         await docker
           .getNetwork(n.Id)
           .remove()
           .catch((err: unknown) => {
             if (status(err) !== 404) throw err;
           });
+      }
+      const deadline = Date.now() + 60_000;
+      while ((await listed()).length > 0) {
+        if (Date.now() > deadline) throw new Error(`network ${input.name} is still listed a minute after its removal`);
+        await new Promise((r) => setTimeout(r, 500));
       }
     },
   };

@@ -1,4 +1,6 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Command } from 'commander';
+import { InputError } from '../../common/errors';
 import { Queue } from '../../common/queues';
 import { type DeployReport, deployWorkflowId, stackSpecSchema } from '../../common/stack';
 import type { StackPlan } from '../../common/stack-resources';
@@ -22,7 +24,16 @@ export async function deploy(file: string, options: { plan?: boolean; progress?:
   try {
     const type = options.plan ? WorkflowType.planStackDeploy : WorkflowType.deployStack;
     const workflowId = options.plan ? `plan-${spec.name}-${new Date().toISOString()}` : deployWorkflowId(spec.name);
-    const handle = await startConfirmed(client, type, { taskQueue: Queue.workflows, workflowId, args: [spec] }, 15);
+    const handle = await startConfirmed(client, type, { taskQueue: Queue.workflows, workflowId, args: [spec] }, 15).catch(
+      (err: unknown) => {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
+          throw new InputError(`stack ${spec.name}`, [
+            `name: a deploy of it is running (workflow ${workflowId}); wait for it, or see it in the Web UI`,
+          ]);
+        }
+        throw err;
+      },
+    );
     if (options.plan) return { mode: 'plan', ...(await follow<StackPlan>(handle)) };
     return { mode: 'deploy', ...(await follow<DeployReport>(handle, options.progress)) };
   } finally {

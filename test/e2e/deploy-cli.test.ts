@@ -85,6 +85,15 @@ describe('sciops deploy and teardown with the omics example', () => {
     expect((await docker.listVolumes({ filters: { label: [`sciops.stack=${stack}`] } })).Volumes).toHaveLength(7);
   });
 
+  it('a second deploy while one of the same stack runs is refused, naming the running workflow', async () => {
+    const running = runCli(['deploy', file], env, 100_000);
+    await new Promise((r) => setTimeout(r, 2500));
+    const second = await runCli(['deploy', file], env, 30_000);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(`a deploy of it is running (workflow deploy-${stack})`);
+    expect((await running).code).toBe(0);
+  });
+
   it('an invalid stack file exits 2 naming the field, and starts nothing', async () => {
     const bad = path.join(dir, 'bad.yaml');
     writeFileSync(bad, stringify({ name: stack, networks: [{ name: 'n', subnet: '10.0.0.1/8' }] }));
