@@ -5,3 +5,5 @@ export const SECRET_REJECTED_TYPE = 'SecretRejected';
 export const STACK_REJECTED_TYPE = 'StackRejected';
 /** A migration or exec step failed; nothing of that step was applied. */
 export const MIGRATION_FAILED_TYPE = 'MigrationFailed';
+/** The swarm refused a service's spec (HTTP 400: a port in use, an invalid constraint...): retrying cannot help. */
+export const SERVICE_REJECTED_TYPE = 'ServiceRejected';

@@ -2,9 +2,12 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { DbActivities } from '../activities/db';
 import type { DockerActivities } from '../activities/docker';
 import { nodeQueue, Queue } from '../common/queues';
-import { MIGRATION_FAILED_TYPE, NOT_CONVERGED_TYPE, SECRET_REJECTED_TYPE } from '../common/stack-failures';
+import { MIGRATION_FAILED_TYPE, NOT_CONVERGED_TYPE, SECRET_REJECTED_TYPE, SERVICE_REJECTED_TYPE } from '../common/stack-failures';
 
-const retry = { maximumInterval: '10s', nonRetryableErrorTypes: [NOT_CONVERGED_TYPE, SECRET_REJECTED_TYPE, MIGRATION_FAILED_TYPE] };
+const retry = {
+  maximumInterval: '10s',
+  nonRetryableErrorTypes: [NOT_CONVERGED_TYPE, SECRET_REJECTED_TYPE, MIGRATION_FAILED_TYPE, SERVICE_REJECTED_TYPE],
+};
 
 /** The manager's docker activities (swarm objects), with the timeouts deploys need. */
 export const manager = proxyActivities<DockerActivities>({ taskQueue: Queue.docker, startToCloseTimeout: '1m', retry });

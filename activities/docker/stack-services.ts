@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { SPEC_HASH_LABEL } from '../../common/stack';
-import { NOT_CONVERGED_TYPE as NOT_CONVERGED } from '../../common/stack-failures';
+import { NOT_CONVERGED_TYPE as NOT_CONVERGED, SERVICE_REJECTED_TYPE as SERVICE_REJECTED } from '../../common/stack-failures';
 import type { serviceRequest } from '../../common/stack-resources';
 import { heartbeating } from '../heartbeating';
 
@@ -13,6 +13,19 @@ interface Task {
 }
 
 const status = (err: unknown) => (err as { statusCode?: number }).statusCode;
+
+/** A catch handler: the swarm's 400 (an invalid spec: a port in use...) becomes a final failure saying why. */
+function refused(service: string) {
+  return (err: unknown): never => {
+    if (status(err) !== 400) throw err;
+    const detail = (err as { json?: { message?: string } }).json?.message ?? String(err);
+    throw ApplicationFailure.create({
+      type: SERVICE_REJECTED,
+      nonRetryable: true,
+      message: `the swarm refused service ${service}: ${detail}`,
+    });
+  };
+}
 
 /** What `docker service ps --no-trunc` shows for the tasks that did not run: state and error. Pure. */
 export function taskErrors(tasks: readonly Task[]): string[] {
@@ -36,12 +49,12 @@ export function createStackServices(docker: Dockerode) {
     async ensureService(input: { request: ReturnType<typeof serviceRequest> }): Promise<{ change: 'create' | 'update' | 'unchanged' }> {
       const service = await find(input.request.Name);
       if (service === undefined) {
-        await docker.createService(input.request as unknown as Dockerode.CreateServiceOptions);
+        await docker.createService(input.request as unknown as Dockerode.CreateServiceOptions).catch(refused(input.request.Name));
         return { change: 'create' };
       }
       const info = await service.inspect();
       if (info.Spec?.Labels?.[SPEC_HASH_LABEL] === input.request.Labels[SPEC_HASH_LABEL]) return { change: 'unchanged' };
-      await service.update({ ...input.request, version: info.Version.Index });
+      await service.update({ ...input.request, version: info.Version.Index }).catch(refused(input.request.Name));
       return { change: 'update' };
     },
 

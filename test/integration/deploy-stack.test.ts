@@ -169,6 +169,23 @@ describe('deployStack on the two-node swarm', () => {
     expect((await run<DeployReport>(WorkflowType.deployStack, stackSpec())).unchanged).toBe(true);
   });
 
+  it('a service the swarm refuses fails at once with its reason, and the run is undone', async () => {
+    const name = `${stack}p`;
+    const service = (n: string) => ({
+      name: n,
+      image: 'local/busybox:1',
+      command: ['sleep', '3600'],
+      ports: [{ published: 18999, target: 80 }],
+    });
+    const spec = { name, networks: [{ name: 'net' }], services: [service('a'), service('b')] };
+    const failure = await failureOf(run(WorkflowType.deployStack, spec));
+    expect(failure.type).toBe('ServiceRejected');
+    expect(failure.message).toContain(`the swarm refused service ${name}_b`);
+    expect(failure.message).toContain("port '18999' is already in use");
+    expect((await docker.listServices({ filters: { label: [`sciops.stack=${name}`] } })).length).toBe(0);
+    expect((await docker.listNetworks({ filters: { label: [`sciops.stack=${name}`] } })).length).toBe(0);
+  });
+
   it.each([
     [{ colour: 'red' }, 'colour: unknown field'],
     [{ networks: [{ name: 'backend', subnet: '10.231.7.5/24' }] }, 'networks[0].subnet: not an IPv4 CIDR block'],
