@@ -37,3 +37,22 @@ export function explainDockerError(err: unknown, endpoint: string): { summary: s
   }
   return { summary: `Docker engine at DOCKER_HOST=${endpoint} failed: ${detail}`, fix: 'check that dockerd runs and DOCKER_HOST is right' };
 }
+
+/** The HTTP status the engine answered with, when it answered. */
+export function engineStatus(err: unknown): number | undefined {
+  return (err as { statusCode?: number }).statusCode;
+}
+
+/** The engine's own message (its JSON body), else the error's text. */
+export function engineMessage(err: unknown): string {
+  const e = err as { json?: { message?: string }; message?: string };
+  return e.json?.message ?? e.message ?? String(err);
+}
+
+/** A catch handler that swallows one HTTP status (304: already started or stopped; 404: already gone). */
+export function ignoreStatus(status: number) {
+  return (err: unknown): undefined => {
+    if (engineStatus(err) !== status) throw err;
+    return undefined;
+  };
+}

@@ -3,16 +3,8 @@ import type Dockerode from 'dockerode';
 import { EXPERIMENT_LABEL, ExperimentFailure, type ExperimentSpec, type RunOutcome } from '../../common/experiment';
 import { outputDirOf, saveRunOutput } from '../files/run-output';
 import { heartbeating } from '../heartbeating';
+import { engineMessage, engineStatus, ignoreStatus } from './errors';
 import { containerOptions } from './experiment-specs';
-
-function statusOf(err: unknown): number | undefined {
-  return (err as { statusCode?: number }).statusCode;
-}
-
-function detailOf(err: unknown): string {
-  const e = err as { json?: { message?: string }; message?: string };
-  return e.json?.message ?? e.message ?? String(err);
-}
 
 /**
  * Experiments as containers on one engine. Every container carries the experiment id as a label, so
@@ -29,19 +21,19 @@ export function createExperimentContainers(docker: Dockerode, experimentsDir: st
     const found = await find(spec.id);
     if (found !== undefined) {
       const container = docker.getContainer(found.Id);
-      if (found.State === 'created') await container.start().catch(ignore(304));
+      if (found.State === 'created') await container.start().catch(ignoreStatus(304));
       return container;
     }
     let container: Dockerode.Container;
     try {
       container = await docker.createContainer(containerOptions(spec));
     } catch (err) {
-      if (statusOf(err) === 409) return startOrFind(spec); // created meanwhile by a retry racing this one
-      if (statusOf(err) === 404) {
+      if (engineStatus(err) === 409) return startOrFind(spec); // created meanwhile by a retry racing this one
+      if (engineStatus(err) === 404) {
         throw ApplicationFailure.create({
           type: ExperimentFailure.runRejected,
           nonRetryable: true,
-          message: `image ${spec.image} is not on this engine: ${detailOf(err)}. Build or load it there (docker load / docker build)`,
+          message: `image ${spec.image} is not on this engine: ${engineMessage(err)}. Build or load it there (docker load / docker build)`,
         });
       }
       throw err;
@@ -52,7 +44,7 @@ export function createExperimentContainers(docker: Dockerode, experimentsDir: st
       throw ApplicationFailure.create({
         type: ExperimentFailure.runRejected,
         nonRetryable: true,
-        message: `Docker could not start experiment ${spec.id}: ${detailOf(err)}`,
+        message: `Docker could not start experiment ${spec.id}: ${engineMessage(err)}`,
       });
     }
     return container;
@@ -91,7 +83,7 @@ export function createExperimentContainers(docker: Dockerode, experimentsDir: st
       if (found === undefined) return undefined;
       const container = docker.getContainer(found.Id);
       if (found.State === 'running' || found.State === 'restarting' || found.State === 'paused') {
-        await container.stop({ t: spec.stopGraceSeconds }).catch(ignore(304));
+        await container.stop({ t: spec.stopGraceSeconds }).catch(ignoreStatus(304));
       }
       return finish(container, outputDirOf(spec, experimentsDir));
     },
@@ -99,14 +91,7 @@ export function createExperimentContainers(docker: Dockerode, experimentsDir: st
     /** Removes the experiment's container once its result is recorded. Nothing there: nothing to do. */
     async removeExperimentContainer({ spec }: { spec: ExperimentSpec }): Promise<void> {
       const found = await find(spec.id);
-      if (found !== undefined) await docker.getContainer(found.Id).remove({ force: true }).catch(ignore(404));
+      if (found !== undefined) await docker.getContainer(found.Id).remove({ force: true }).catch(ignoreStatus(404));
     },
-  };
-}
-
-/** A catch handler that swallows one HTTP status (304 already started/stopped, 404 already gone). */
-function ignore(status: number) {
-  return (err: unknown): void => {
-    if (statusOf(err) !== status) throw err;
   };
 }

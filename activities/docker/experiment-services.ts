@@ -4,6 +4,7 @@ import type Dockerode from 'dockerode';
 import { EXPERIMENT_LABEL, ExperimentFailure, type ExperimentSpec, type RunOutcome } from '../../common/experiment';
 import { outputDirOf, saveRunOutput } from '../files/run-output';
 import { heartbeating } from '../heartbeating';
+import { engineStatus, ignoreStatus } from './errors';
 import { serviceSpec } from './experiment-specs';
 
 /** The parts of a swarm task this file reads (dockerode types tasks as any). */
@@ -87,8 +88,7 @@ export function createExperimentServices(docker: Dockerode, experimentsDir: stri
           const created = (await docker.createService(serviceSpec(spec))) as unknown as { id?: string; ID?: string };
           service = docker.getService(created.id ?? (created.ID as string));
         } catch (err) {
-          const status = (err as { statusCode?: number }).statusCode;
-          if (status === 409) service = await find(spec.id);
+          if (engineStatus(err) === 409) service = await find(spec.id);
           else throw err;
         }
       }
@@ -127,9 +127,7 @@ export function createExperimentServices(docker: Dockerode, experimentsDir: stri
 
     async removeExperimentService({ spec }: { spec: ExperimentSpec }): Promise<void> {
       const service = await find(spec.id);
-      await service?.remove().catch((err: unknown) => {
-        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-      });
+      await service?.remove().catch(ignoreStatus(404));
     },
   };
 }

@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { resourceName, type SecretSpec, STACK_LABEL } from '../../common/stack';
 import type { SecretRef } from '../../common/stack-resources';
+import { engineStatus, ignoreStatus } from './errors';
 
 const SECRET_LABEL = 'sciops.secret';
 const FINGERPRINT_LABEL = 'sciops.fingerprint';
@@ -117,7 +118,7 @@ export function createStackSecrets(docker: Dockerode, secretsDir: string) {
           .then(
             () => false,
             (err: unknown) => {
-              const status = (err as { statusCode?: number }).statusCode;
+              const status = engineStatus(err);
               if (status === 404) return false;
               if (status === 400 || status === 409) return true;
               throw err;
@@ -129,12 +130,7 @@ export function createStackSecrets(docker: Dockerode, secretsDir: string) {
     },
 
     async removeSecret(input: { id: string }): Promise<void> {
-      await docker
-        .getSecret(input.id)
-        .remove()
-        .catch((err: unknown) => {
-          if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-        });
+      await docker.getSecret(input.id).remove().catch(ignoreStatus(404));
     },
   };
 }

@@ -4,6 +4,7 @@ import { SPEC_HASH_LABEL } from '../../common/stack';
 import { NOT_CONVERGED_TYPE as NOT_CONVERGED, SERVICE_REJECTED_TYPE as SERVICE_REJECTED } from '../../common/stack-failures';
 import type { serviceRequest } from '../../common/stack-resources';
 import { heartbeating } from '../heartbeating';
+import { engineMessage, engineStatus, ignoreStatus } from './errors';
 
 interface Task {
   readonly CreatedAt: string;
@@ -12,17 +13,14 @@ interface Task {
   readonly Status: { State: string; Err?: string; Message?: string };
 }
 
-const status = (err: unknown) => (err as { statusCode?: number }).statusCode;
-
 /** A catch handler: the swarm's 400 (an invalid spec: a port in use...) becomes a final failure saying why. */
 function refused(service: string) {
   return (err: unknown): never => {
-    if (status(err) !== 400) throw err;
-    const detail = (err as { json?: { message?: string } }).json?.message ?? String(err);
+    if (engineStatus(err) !== 400) throw err;
     throw ApplicationFailure.create({
       type: SERVICE_REJECTED,
       nonRetryable: true,
-      message: `the swarm refused service ${service}: ${detail}`,
+      message: `the swarm refused service ${service}: ${engineMessage(err)}`,
     });
   };
 }
@@ -103,9 +101,7 @@ export function createStackServices(docker: Dockerode) {
 
     async removeService(input: { name: string }): Promise<void> {
       const service = await find(input.name);
-      await service?.remove().catch((err: unknown) => {
-        if (status(err) !== 404) throw err;
-      });
+      await service?.remove().catch(ignoreStatus(404));
     },
   };
 }

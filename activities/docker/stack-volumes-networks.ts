@@ -1,7 +1,6 @@
 import type Dockerode from 'dockerode';
 import type { networkRequest, volumeRequest } from '../../common/stack-resources';
-
-const status = (err: unknown) => (err as { statusCode?: number }).statusCode;
+import { ignoreStatus } from './errors';
 
 /**
  * Named volumes (on the node whose queue runs this) and overlay networks (on a manager). Each `ensure`
@@ -10,25 +9,14 @@ const status = (err: unknown) => (err as { statusCode?: number }).statusCode;
 export function createVolumesAndNetworks(docker: Dockerode) {
   return {
     async ensureVolume(input: { request: ReturnType<typeof volumeRequest> }): Promise<{ created: boolean }> {
-      const existing = await docker
-        .getVolume(input.request.Name)
-        .inspect()
-        .catch((err: unknown) => {
-          if (status(err) === 404) return undefined;
-          throw err;
-        });
+      const existing = await docker.getVolume(input.request.Name).inspect().catch(ignoreStatus(404));
       if (existing !== undefined) return { created: false };
       await docker.createVolume(input.request);
       return { created: true };
     },
 
     async removeVolume(input: { name: string }): Promise<void> {
-      await docker
-        .getVolume(input.name)
-        .remove()
-        .catch((err: unknown) => {
-          if (status(err) !== 404) throw err;
-        });
+      await docker.getVolume(input.name).remove().catch(ignoreStatus(404));
     },
 
     async ensureNetwork(input: { request: ReturnType<typeof networkRequest> }): Promise<{ created: boolean }> {
@@ -46,12 +34,7 @@ export function createVolumesAndNetworks(docker: Dockerode) {
     async removeNetwork(input: { name: string }): Promise<void> {
       const listed = async () => (await docker.listNetworks({ filters: { name: [input.name] } })).filter((x) => x.Name === input.name);
       for (const n of await listed()) {
-        await docker
-          .getNetwork(n.Id)
-          .remove()
-          .catch((err: unknown) => {
-            if (status(err) !== 404) throw err;
-          });
+        await docker.getNetwork(n.Id).remove().catch(ignoreStatus(404));
       }
       const deadline = Date.now() + 60_000;
       while ((await listed()).length > 0) {
