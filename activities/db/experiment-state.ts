@@ -71,10 +71,10 @@ export function createExperimentState(pool: Pool, limits: ExperimentLimits) {
 
   /**
    * PENDING -> IN_PROCESS, when the type's concurrency cap (EXPERIMENT_CONCURRENCY_<TYPE>) leaves room.
-   * Without room the row stays PENDING and `claimed` is false: the workflow waits on a timer and asks
-   * again. Already IN_PROCESS (a re-run after a crash) counts as claimed.
+   * Returns the row as it is then; without room it stays PENDING and `waitingFor` says why, and the workflow
+   * waits for a `slotFreed` signal and asks again. Already IN_PROCESS (a re-run after a crash) is a slot.
    */
-  async function claim(id: string, type: string): Promise<{ claimed: boolean; waitingFor?: string }> {
+  async function claim(id: string, type: string): Promise<{ row: ExperimentResult; waitingFor?: string }> {
     const cap = limits.concurrency(type);
     const client = await pool.connect();
     try {
@@ -94,9 +94,8 @@ export function createExperimentState(pool: Pool, limits: ExperimentLimits) {
       client.release();
     }
     const row = await current(pool, id);
-    if (row?.state === State.inProcess) return { claimed: true };
-    if (row?.state === State.pending)
-      return { claimed: false, waitingFor: `${cap} of type ${type} already running (${concurrencySetting(type)})` };
+    if (row?.state === State.inProcess) return { row };
+    if (row?.state === State.pending) return { row, waitingFor: `${cap} of type ${type} already running (${concurrencySetting(type)})` };
     throw illegal(id, row?.state, State.inProcess);
   }
 
@@ -140,8 +139,7 @@ export function createExperimentState(pool: Pool, limits: ExperimentLimits) {
       if (row === undefined) throw new Error(`experiment ${spec.id} vanished while it was registered`);
       let waitingFor: string | undefined;
       if (row.state === State.pending && row.attempts <= spec.maxAttempts) {
-        ({ waitingFor } = await claim(spec.id, spec.type));
-        row = (await current(pool, spec.id)) as ExperimentResult;
+        ({ row, waitingFor } = await claim(spec.id, spec.type));
       }
       return { row, timeLimitSeconds: spec.timeLimitSeconds ?? limits.timeLimitSeconds(spec.type), waitingFor };
     },
