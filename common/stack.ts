@@ -16,18 +16,23 @@ export function isCidr(text: string): boolean {
   const [ip, bits, extra] = text.split('/');
   if (extra !== undefined || ip === undefined || bits === undefined || !isIPv4(ip) || !/^\d{1,2}$/.test(bits) || Number(bits) > 32)
     return false;
-  const value = ip.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
-  const hostBits = 32 - Number(bits);
-  return value % 2 ** hostBits === 0;
+  return ipv4Value(ip) % blockSize(bits) === 0;
 }
 
 /** Whether an IPv4 address lies inside a CIDR block. Pure. */
 export function inCidr(address: string, cidr: string): boolean {
   const [ip, bits] = cidr.split('/');
-  const toInt = (a: string) => a.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
-  const size = 2 ** (32 - Number(bits));
-  const start = toInt(ip as string);
-  return toInt(address) >= start && toInt(address) < start + size;
+  const start = ipv4Value(ip as string);
+  const value = ipv4Value(address);
+  return value >= start && value < start + blockSize(bits as string);
+}
+
+/** An IPv4 address as a number, and the number of addresses in a block of this prefix length. Pure. */
+function ipv4Value(address: string): number {
+  return address.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
+}
+function blockSize(prefixBits: string): number {
+  return 2 ** (32 - Number(prefixBits));
 }
 
 const volumeSchema = z.strictObject({
