@@ -39,3 +39,13 @@ build_busybox() {
 }
 
 docker image inspect local/busybox:1 >/dev/null 2>&1 || build_busybox
+
+# local/gitlab-runner-stub:1 — the busybox image plus a gitlab-runner stand-in (test/fixtures/gitlab-runner-stub
+# says why), rebuilt whenever its files change.
+stub="$SCIOPS_ROOT/test/fixtures/gitlab-runner-stub"
+stub_hash=$(cat "$stub"/* | sha256sum | cut -c1-16)
+if [ "$(docker image inspect --format '{{index .Config.Labels "sciops.fixture-hash"}}' local/gitlab-runner-stub:1 2>/dev/null)" != "$stub_hash" ]; then
+  DOCKER_BUILDKIT=0 docker build -q --label "sciops.fixture-hash=$stub_hash" -t local/gitlab-runner-stub:1 "$stub" >/dev/null 2>&1 \
+    || die "building local/gitlab-runner-stub:1 failed: run docker build $stub to see why"
+  log "built image local/gitlab-runner-stub:1"
+fi

@@ -52,3 +52,51 @@ env_set() {
 }
 
 TESTBED_ENV="$SCIOPS_STATE_DIR/testbed.env"
+
+# namespaced_engine DIR HOSTNAME HOST_IF NS_IF HOST_ADDR NS_ADDR BIP: a dockerd in its own network and UTS
+# namespace (named after HOSTNAME), reachable from the host over a veth pair HOST_IF <-> NS_IF on HOST_ADDR/24
+# and NS_ADDR/24; data, socket and log under $SCIOPS_TESTBED_DIR/DIR. Prints its DOCKER_HOST.
+namespaced_engine() {
+  local dir="$SCIOPS_TESTBED_DIR/$1" name=$2 host_if=$3 ns_if=$4 host_addr=$5 ns_addr=$6 bip=$7
+  local sock="$dir/docker.sock"
+  is_root || die "an engine in a network namespace needs root; run as root"
+  command -v ip >/dev/null 2>&1 || apt_install iproute2
+  command -v nsenter >/dev/null 2>&1 || apt_install util-linux
+  [ -e "/var/run/netns/$name" ] || ip netns add "$name"
+  if ! ip link show "$host_if" >/dev/null 2>&1; then
+    ip link add "$host_if" type veth peer name "$ns_if"
+    ip link set "$ns_if" netns "$name"
+  fi
+  # (tests on captured output, not `| grep -q`: with pipefail, grep closing the pipe early fails the test)
+  [[ $(ip addr show dev "$host_if") == *" $host_addr/"* ]] || ip addr add "$host_addr/24" dev "$host_if"
+  ip link set "$host_if" up
+  [[ $(ip -n "$name" addr show dev "$ns_if") == *" $ns_addr/"* ]] || ip -n "$name" addr add "$ns_addr/24" dev "$ns_if"
+  ip -n "$name" link set "$ns_if" up
+  ip -n "$name" link set lo up
+  # The testbed's other pairs (the manager's advertise address among them) are reached through the host. No
+  # default route: with none, a pull from a registry fails at once instead of waiting on a network that is not there.
+  [ -n "$(ip -n "$name" route show 10.213.0.0/16)" ] || ip -n "$name" route add 10.213.0.0/16 via "$host_addr"
+  if ! docker -H "unix://$sock" info >/dev/null 2>&1; then
+    mkdir -p "$dir/data" "$dir/exec"
+    if [ -f "$dir/docker.pid" ] && ! kill -0 "$(cat "$dir/docker.pid")" 2>/dev/null; then rm -f "$dir/docker.pid"; fi
+    rm -f "$sock"
+    log "starting engine $name (log: $dir/dockerd.log)"
+    # nsenter, not `ip netns exec`: the latter remounts /sys and dockerd then finds no devices cgroup.
+    setsid nsenter --net="/var/run/netns/$name" unshare --uts sh -c \
+      "hostname $name && exec dockerd --data-root '$dir/data' --exec-root '$dir/exec' \
+        --pidfile '$dir/docker.pid' -H 'unix://$sock' --bip $bip" \
+      >"$dir/dockerd.log" 2>&1 < /dev/null &
+    wait_for 60 "engine $name" docker -H "unix://$sock" info || die "dockerd $name did not start: see $dir/dockerd.log"
+  fi
+  echo "unix://$sock"
+}
+
+# load_local_images DOCKER_HOST NAME: no registry, so hand another engine the local test images (local/*).
+load_local_images() {
+  local host=$1 name=$2 image
+  for image in $(docker image ls --filter reference='local/*' --format '{{.Repository}}:{{.Tag}}'); do
+    # By id, not by name: an image rebuilt here replaces the other engine's older copy.
+    [ "$(docker -H "$host" image inspect --format '{{.Id}}' "$image" 2>/dev/null)" = "$(docker image inspect --format '{{.Id}}' "$image")" ] \
+      || { docker save "$image" | docker -H "$host" load >/dev/null && log "loaded $image on $name"; }
+  done
+}

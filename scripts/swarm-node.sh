@@ -4,45 +4,13 @@
 # Prints the second engine's DOCKER_HOST on stdout.
 source "$(dirname "$0")/lib.sh"
 
-NS=sciops-node2
 NODE2_NAME=sciops-node2
 # One private /24 for the pair, used by nothing else: the host side and the namespace side.
 HOST_ADDR=${SCIOPS_SWARM_HOST_ADDR:-10.213.0.1}
 NODE2_ADDR=${SCIOPS_SWARM_NODE2_ADDR:-10.213.0.2}
-NODE2_DIR="$SCIOPS_TESTBED_DIR/node2"
-NODE2_SOCK="$NODE2_DIR/docker.sock"
-NODE2_HOST="unix://$NODE2_SOCK"
-
-is_root || die "the second swarm node needs root (network namespaces); run as root"
-command -v ip >/dev/null 2>&1 || apt_install iproute2
-command -v nsenter >/dev/null 2>&1 || apt_install util-linux
-
-# --- network namespace and veth pair ---
-[ -e "/var/run/netns/$NS" ] || ip netns add "$NS"
-if ! ip link show sciops-h >/dev/null 2>&1; then
-  ip link add sciops-h type veth peer name sciops-n2
-  ip link set sciops-n2 netns "$NS"
-fi
-ip addr show dev sciops-h | grep -q "$HOST_ADDR/" || ip addr add "$HOST_ADDR/24" dev sciops-h
-ip link set sciops-h up
-ip -n "$NS" addr show dev sciops-n2 | grep -q "$NODE2_ADDR/" || ip -n "$NS" addr add "$NODE2_ADDR/24" dev sciops-n2
-ip -n "$NS" link set sciops-n2 up
-ip -n "$NS" link set lo up
-
-# --- the second engine ---
+NODE2_HOST=$(namespaced_engine node2 "$NODE2_NAME" sciops-h sciops-n2 "$HOST_ADDR" "$NODE2_ADDR" 172.29.0.1/24)
 node2() { docker -H "$NODE2_HOST" "$@"; }
-if ! node2 info >/dev/null 2>&1; then
-  mkdir -p "$NODE2_DIR/data" "$NODE2_DIR/exec"
-  if [ -f "$NODE2_DIR/docker.pid" ] && ! kill -0 "$(cat "$NODE2_DIR/docker.pid")" 2>/dev/null; then rm -f "$NODE2_DIR/docker.pid"; fi
-  rm -f "$NODE2_SOCK"
-  log "starting the second engine ($NODE2_NAME, log: $NODE2_DIR/dockerd.log)"
-  # nsenter, not `ip netns exec`: the latter remounts /sys and dockerd then finds no devices cgroup.
-  setsid nsenter --net="/var/run/netns/$NS" unshare --uts sh -c \
-    "hostname $NODE2_NAME && exec dockerd --data-root '$NODE2_DIR/data' --exec-root '$NODE2_DIR/exec' \
-      --pidfile '$NODE2_DIR/docker.pid' -H '$NODE2_HOST' --bip 172.29.0.1/24" \
-    >"$NODE2_DIR/dockerd.log" 2>&1 < /dev/null &
-  wait_for 60 "second engine" node2 info || die "the second dockerd did not start: see $NODE2_DIR/dockerd.log"
-fi
+NODE2_DIR="$SCIOPS_TESTBED_DIR/node2"
 
 # --- the swarm: manager on the local engine, node 2 as worker ---
 state=$(docker info --format '{{.Swarm.LocalNodeState}}')
@@ -68,9 +36,6 @@ for id in $(docker node ls --filter role=worker --format '{{.ID}} {{.Status}}' |
   docker node rm --force "$id" >/dev/null 2>&1 || true
 done
 
-# --- images: no registry, so hand node 2 the local test images ---
-for image in $(docker image ls --filter reference='local/*' --format '{{.Repository}}:{{.Tag}}'); do
-  node2 image inspect "$image" >/dev/null 2>&1 || { docker save "$image" | node2 load >/dev/null && log "loaded $image on $NODE2_NAME"; }
-done
+load_local_images "$NODE2_HOST" "$NODE2_NAME"
 
 echo "$NODE2_HOST"

@@ -16,6 +16,8 @@ export interface Testbed {
   readonly temporalCliPath: string;
   readonly dockerHost: string;
   readonly node2DockerHost: string;
+  /** A third engine outside the swarm, for swarm init and join tests. */
+  readonly node3DockerHost: string;
   readonly databaseUrl: string;
   readonly awsEndpoint: string;
   readonly awsRegion: string;
@@ -25,6 +27,7 @@ const VARS = {
   temporalCliPath: 'TEMPORAL_CLI_PATH',
   dockerHost: 'DOCKER_HOST',
   node2DockerHost: 'SCIOPS_TEST_NODE2_DOCKER_HOST',
+  node3DockerHost: 'SCIOPS_TEST_NODE3_DOCKER_HOST',
   databaseUrl: 'DATABASE_URL',
   awsEndpoint: 'AWS_ENDPOINT_URL',
   awsRegion: 'AWS_REGION',
@@ -73,6 +76,9 @@ export async function checkTestbed(bed: Testbed): Promise<void> {
       const [nodes, node2] = await Promise.all([manager.listNodes(), dockerClient(parseDockerHost(bed.node2DockerHost)).info()]);
       const member = nodes.find((n: { ID: string }) => n.ID === node2.Swarm?.NodeID);
       if (member?.Status?.State !== 'ready') throw new Error('not a Ready member of the manager’s swarm');
+    }),
+    probe('spare engine', bed.node3DockerHost, async () => {
+      await dockerClient(parseDockerHost(bed.node3DockerHost)).info();
     }),
     probe('PostgreSQL', 'DATABASE_URL', async () => {
       const client = new PgClient({ connectionString: bed.databaseUrl, connectionTimeoutMillis: 5000 });

@@ -7,6 +7,7 @@ describe('the test harness', () => {
       temporalCliPath: '/nonexistent/temporal',
       dockerHost: 'unix:///nonexistent/docker.sock',
       node2DockerHost: 'unix:///nonexistent/node2.sock',
+      node3DockerHost: 'unix:///nonexistent/node3.sock',
       databaseUrl: 'postgres://sciops:x@127.0.0.1:1/sciops',
       awsEndpoint: 'http://127.0.0.1:1',
       awsRegion: 'us-east-1',
@@ -14,7 +15,7 @@ describe('the test harness', () => {
     expect(err).toBeInstanceOf(Error);
     const lines = (err as Error).message.split('\n');
     expect(lines[0]).toBe('test services missing:');
-    for (const service of ['Temporal CLI', 'Docker engine', 'second swarm node', 'PostgreSQL', 'AWS emulator']) {
+    for (const service of ['Temporal CLI', 'Docker engine', 'second swarm node', 'spare engine', 'PostgreSQL', 'AWS emulator']) {
       expect(lines.some((l) => l.startsWith(`  - ${service} (`))).toBe(true);
     }
     expect(lines.at(-1)).toBe('Fix: start the testbed with `bash scripts/testbed.sh` (npm test does it)');
