@@ -7,3 +7,7 @@ export const STACK_REJECTED_TYPE = 'StackRejected';
 export const MIGRATION_FAILED_TYPE = 'MigrationFailed';
 /** The swarm refused a service's spec (HTTP 400: a port in use, an invalid constraint...): retrying cannot help. */
 export const SERVICE_REJECTED_TYPE = 'ServiceRejected';
+/** A node belongs to another swarm, or the docker queue's engine is a swarm worker: an operator must decide. */
+export const SWARM_CONFLICT_TYPE = 'SwarmConflict';
+/** A GitLab runner did not come online in time, or GitLab refused a request that no retry can fix. */
+export const RUNNER_FAILED_TYPE = 'RunnerFailed';

@@ -1,5 +1,15 @@
 import { fingerprint } from './fingerprint';
-import { type NetworkSpec, resourceName, type ServiceSpec, SPEC_HASH_LABEL, STACK_LABEL, type StackSpec, type VolumeSpec } from './stack';
+import {
+  type NetworkSpec,
+  resourceName,
+  runnerDescription,
+  type ServiceSpec,
+  SPEC_HASH_LABEL,
+  STACK_LABEL,
+  type StackSpec,
+  type VolumeSpec,
+} from './stack';
+import { type SwarmView, swarmActions } from './stack-swarm';
 
 /**
  * What Docker objects a stack spec becomes, each labelled with its stack and the fingerprint of its own
@@ -62,13 +72,18 @@ export function serviceRequest(stack: string, s: ServiceSpec, secrets: Readonly<
       RestartPolicy: { Condition: 'any', MaxAttempts: 0 },
     },
     Mode: { Replicated: { Replicas: s.replicas } },
-    UpdateConfig: { Parallelism: 1, FailureAction: 'pause', Order: 'stop-first' },
+    UpdateConfig: updateConfig(s.update),
+    RollbackConfig: updateConfig(s.rollback),
     EndpointSpec: { Ports: s.ports.map((p) => ({ Protocol: p.protocol, TargetPort: p.target, PublishedPort: p.published })) },
     Labels: s.labels,
   });
 }
 
-export type ResourceKind = 'volume' | 'network' | 'secret' | 'service';
+function updateConfig(u: ServiceSpec['update'] | ServiceSpec['rollback']) {
+  return { Parallelism: u.parallelism, Delay: u.delaySeconds * 1e9, FailureAction: u.failureAction, Order: u.order };
+}
+
+export type ResourceKind = 'swarm' | 'node' | 'volume' | 'network' | 'secret' | 'service' | 'runner';
 
 /** One resource as found on the swarm: its name, its spec-hash label, and (volumes) its node. */
 export interface Observed {
@@ -97,18 +112,21 @@ export interface StackPlan {
 }
 
 /**
- * Compares the spec with what the swarm holds. Volumes and networks cannot be changed in place, so a
+ * Compares the spec with what the swarm holds. The swarm itself first (init, nodes to join, node labels: see
+ * swarmActions). Volumes and networks cannot be changed in place, so a
  * different one under the same name is a problem, not an update; services update; secrets are created when
  * missing (their content is compared inside the activity that holds it). Every volume's node is resolved
  * (the manager's hostname where the spec names none). Pure.
  */
 export function planStack(
   spec: Omit<StackSpec, 'volumes'> & { volumes: Array<VolumeSpec & { node: string }> },
-  nodes: readonly string[],
+  swarm: SwarmView,
   observed: readonly Observed[],
 ): StackPlan {
-  const changes: PlannedChange[] = [];
-  const problems: string[] = [];
+  const actions = swarmActions(spec.swarm, swarm);
+  const changes: PlannedChange[] = [...actions.changes];
+  const problems: string[] = [...actions.problems];
+  const nodes = actions.nodes;
   const find = (kind: ResourceKind, name: string, node?: string) =>
     observed.find((o) => o.kind === kind && o.name === resourceName(spec.name, name) && (node === undefined || o.node === node));
 
@@ -147,6 +165,11 @@ export function planStack(
     const found = find('service', s.name);
     const hash = serviceRequest(spec.name, s, refs).Labels[SPEC_HASH_LABEL];
     changes.push({ kind: 'service', name: s.name, change: found === undefined ? 'create' : found.hash === hash ? 'unchanged' : 'update' });
+  }
+  // Runners GitLab has are unchanged unless their container lost its registration (seen only when deploying).
+  for (const r of spec.runners) {
+    const found = observed.some((o) => o.kind === 'runner' && o.name === runnerDescription(spec.name, r.name));
+    changes.push({ kind: 'runner', name: r.name, change: found ? 'unchanged' : 'create' });
   }
   return { changes, problems };
 }

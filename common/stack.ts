@@ -97,6 +97,49 @@ const secretSchema = z
     if (sources !== 1) ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of generate, file, env' });
   });
 
+const envName = (what: string) => z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, `${what}: the name of an environment variable`);
+
+const swarmSchema = z
+  .strictObject({
+    advertiseAddr: z
+      .string()
+      .refine(isIPv4, 'not an IPv4 address')
+      .describe("the manager's address the nodes reach it on (`docker swarm init --advertise-addr`), when it is not in a swarm yet"),
+    dataPathPort: z
+      .number()
+      .int()
+      .min(1024)
+      .max(49151)
+      .optional()
+      .describe("the overlay networks' VXLAN port (default 4789); fixed when the swarm is created"),
+    nodes: z
+      .array(
+        z.strictObject({
+          name: z.string().regex(NODE_NAME, 'a node hostname; its worker runs `sciops worker --node NAME`'),
+          advertiseAddr: z.string().refine(isIPv4, 'not an IPv4 address').optional().describe('the address the node joins with'),
+          labels: labels.describe('node labels that placement constraints use, e.g. gpu: "true"'),
+        }),
+      )
+      .default([])
+      .describe(
+        'nodes that must be in the swarm (joined through their own worker) and their labels; the manager may be listed for its labels',
+      ),
+  })
+  .superRefine((swarm, ctx) => {
+    const seen = new Set<string>();
+    swarm.nodes.forEach((n, i) => {
+      if (seen.has(n.name)) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'name'], message: `"${n.name}" is listed twice` });
+      seen.add(n.name);
+    });
+  });
+
+const updateOrder = z.enum(['stop-first', 'start-first']).default('stop-first');
+const updateConfig = {
+  parallelism: z.number().int().min(0).default(1).describe('tasks updated at once (0: all)'),
+  delaySeconds: z.number().int().min(0).max(3600).default(0),
+  order: updateOrder,
+};
+
 const serviceSchema = z.strictObject({
   name: name('service'),
   image: z.string().min(1, 'name an image'),
@@ -128,8 +171,36 @@ const serviceSchema = z.strictObject({
   constraints: z.array(z.string().regex(/^\S+\s*(==|!=)\s*\S+$/, 'a swarm constraint such as node.labels.gpu==true')).default([]),
   resources: z.strictObject({ cpus: z.number().positive().optional(), memoryMb: z.number().int().min(6).optional() }).default({}),
   labels,
+  update: z
+    .strictObject({ ...updateConfig, failureAction: z.enum(['pause', 'continue', 'rollback']).default('pause') })
+    .default({ parallelism: 1, delaySeconds: 0, order: 'stop-first', failureAction: 'pause' }),
+  rollback: z
+    .strictObject({ ...updateConfig, failureAction: z.enum(['pause', 'continue']).default('pause') })
+    .default({ parallelism: 1, delaySeconds: 0, order: 'stop-first', failureAction: 'pause' }),
   convergeSeconds: z.number().int().min(5).max(3600).default(120).describe('how long its tasks may take to run'),
 });
+
+const runnerSchema = z
+  .strictObject({
+    name: name('runner'),
+    service: name('service').describe("the stack's service whose container runs gitlab-runner"),
+    type: z.enum(['instance_type', 'group_type', 'project_type']).default('instance_type'),
+    groupId: z.number().int().positive().optional(),
+    projectId: z.number().int().positive().optional(),
+    executor: z.enum(['shell', 'docker', 'docker-autoscaler', 'kubernetes', 'custom']).default('docker'),
+    dockerImage: z.string().min(1).optional().describe('the default job image (the docker executor needs one)'),
+    tags: z.array(z.string().regex(/^[^,\s]+$/, 'a tag without commas or spaces')).default([]),
+    runUntagged: z.boolean().default(false),
+    onlineSeconds: z.number().int().min(5).max(3600).default(120).describe('how long the runner may take to come online'),
+  })
+  .superRefine((r, ctx) => {
+    if (r.type === 'group_type' && r.groupId === undefined)
+      ctx.addIssue({ code: 'custom', path: ['groupId'], message: 'a group runner needs groupId' });
+    if (r.type === 'project_type' && r.projectId === undefined)
+      ctx.addIssue({ code: 'custom', path: ['projectId'], message: 'a project runner needs projectId' });
+    if (r.executor === 'docker' && r.dockerImage === undefined)
+      ctx.addIssue({ code: 'custom', path: ['dockerImage'], message: 'the docker executor needs a default job image' });
+  });
 
 const migrationSchema = z
   .strictObject({
@@ -160,6 +231,7 @@ const migrationSchema = z
 export const stackSpecSchema = z
   .strictObject({
     name: name('stack'),
+    swarm: swarmSchema.optional().describe('init the swarm on the manager if needed, join nodes, label them'),
     volumes: z.array(volumeSchema).default([]),
     networks: z.array(networkSchema).default([]),
     secrets: z.array(secretSchema).default([]),
@@ -173,10 +245,19 @@ export const stackSpecSchema = z
           .describe("the variable, on the db worker, holding the platform database's URL (never the URL itself)"),
       })
       .default({ urlEnv: 'DATABASE_URL' }),
+    gitlab: z
+      .strictObject({
+        url: z.string().regex(/^https?:\/\/\S+$/, 'the GitLab base URL, e.g. https://gitlab.example.org'),
+        tokenEnv: envName('tokenEnv')
+          .default('GITLAB_TOKEN')
+          .describe("the variable, on the manager's worker, holding an access token with the create_runner scope"),
+      })
+      .optional(),
+    runners: z.array(runnerSchema).default([]).describe('GitLab runners registered in a service container after it converged'),
     migrations: z.array(migrationSchema).default([]).describe('after the services converged, in order; each applied once'),
   })
   .superRefine((stack, ctx) => {
-    for (const kind of ['volumes', 'networks', 'secrets', 'services'] as const) {
+    for (const kind of ['volumes', 'networks', 'secrets', 'services', 'runners'] as const) {
       const seen = new Set<string>();
       stack[kind].forEach((item, i) => {
         if (seen.has(item.name)) ctx.addIssue({ code: 'custom', path: [kind, i, 'name'], message: `"${item.name}" is defined twice` });
@@ -195,6 +276,13 @@ export const stackSpecSchema = z
       if (m.exec !== undefined && !stack.services.some((s) => s.name === m.exec?.service)) {
         ctx.addIssue({ code: 'custom', path: ['migrations', i, 'exec', 'service'], message: `no service "${m.exec.service}" in services` });
       }
+    });
+    if (stack.runners.length > 0 && stack.gitlab === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['gitlab'], message: 'runners need gitlab: { url, tokenEnv }' });
+    }
+    stack.runners.forEach((r, i) => {
+      if (!stack.services.some((s) => s.name === r.service))
+        ctx.addIssue({ code: 'custom', path: ['runners', i, 'service'], message: `no service "${r.service}" in services` });
     });
     stack.services.forEach((service, i) => {
       service.volumes.forEach((v, j) => {
@@ -217,6 +305,14 @@ export type VolumeSpec = StackSpec['volumes'][number];
 export type NetworkSpec = StackSpec['networks'][number];
 export type SecretSpec = StackSpec['secrets'][number];
 export type MigrationSpec = StackSpec['migrations'][number];
+export type SwarmSpec = NonNullable<StackSpec['swarm']>;
+export type RunnerSpec = StackSpec['runners'][number];
+export type GitlabSpec = NonNullable<StackSpec['gitlab']>;
+
+/** How a stack's runner is known in GitLab: its description. Teardown finds the stack's runners by it. */
+export function runnerDescription(stack: string, runner: string): string {
+  return `sciops:${stack}/${runner}`;
+}
 
 /** Labels on everything sciops deploys: which stack it belongs to, and the hash of what it was made from. */
 export const STACK_LABEL = 'sciops.stack';

@@ -9,6 +9,7 @@ import { createDbActivities } from '../activities/db';
 import { explainPgError } from '../activities/db/errors';
 import { createDockerActivities } from '../activities/docker';
 import { explainDockerError } from '../activities/docker/errors';
+import { createGitlabRunners } from '../activities/gitlab/runners';
 import { type DockerEndpoint, redactUrl, type SciopsConfig } from '../common/config';
 import { ConfigError } from '../common/errors';
 import type { ExperimentLimits } from '../common/experiment-limits';
@@ -112,7 +113,9 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
       );
     } else if (kind === 'docker') {
       const { client, endpoint } = required(setup.clients.docker, kind);
-      workers.push(activityWorker(Queue.docker, kind, createDockerActivities(client, endpoint, dirs)));
+      // The manager's worker also talks to GitLab for the stacks' runners (the access token is in its environment).
+      const activities = { ...createDockerActivities(client, endpoint, dirs), ...createGitlabRunners() };
+      workers.push(activityWorker(Queue.docker, kind, activities));
     } else if (kind === 'db') {
       const { pool, url } = required(setup.clients.db, kind);
       workers.push(activityWorker(Queue.db, kind, createDbActivities(pool, url, setup.experimentLimits)));

@@ -1,10 +1,11 @@
 import { ApplicationFailure, CancellationScope, log, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { progressQuery } from '../common/progress';
 import { SearchAttribute } from '../common/search-attributes';
-import { type DeployReport, resourceName, type StackSpec, stackSpecSchema } from '../common/stack';
+import { type DeployReport, resourceName, runnerDescription, type StackSpec, stackSpecSchema } from '../common/stack';
 import { STACK_REJECTED_TYPE } from '../common/stack-failures';
 import {
   networkRequest,
+  type Observed,
   type PlannedChange,
   planStack,
   type SecretRef,
@@ -12,28 +13,42 @@ import {
   serviceRequest,
   volumeRequest,
 } from '../common/stack-resources';
+import { type SwarmView, swarmActions } from '../common/stack-swarm';
 import { ProgressTracker } from './progress-tracker';
-import { converging, database, manager, onNode } from './stack-activities';
+import { converging, database, gitlab, manager, onNode } from './stack-activities';
+import { ensureRunner, type Undo } from './stack-runners';
 import { validatedInput } from './validated-input';
 
 /** How long a service's tasks must keep running to count as converged (what `docker service create` waits too). */
 const STABLE_SECONDS = 5;
 
-const STEPS = ['plan', 'volumes', 'networks', 'secrets', 'services', 'converge', 'migrations'] as const;
+const STEPS = ['plan', 'swarm', 'volumes', 'networks', 'secrets', 'services', 'converge', 'runners', 'migrations'] as const;
 
 /**
  * Looks at the swarm (and each volume's node) and compares with the spec. Touches nothing. A volume without
  * a node lives on the manager's engine (`self`).
  */
-export async function observeAndPlan(spec: StackSpec): Promise<StackPlan & { self: string }> {
-  const swarm = await manager.observeSwarm({ stack: spec.name });
-  const named = [...new Set(spec.volumes.flatMap((v) => (v.node === undefined ? [] : [v.node])))].filter((n) => swarm.nodes.includes(n));
+export async function observeAndPlan(spec: StackSpec): Promise<StackPlan & { self: string; swarm: SwarmView }> {
+  const { swarm, resources } = await manager.observeSwarm({ stack: spec.name });
+  // Volumes are looked for on the nodes already in the swarm; a node about to join has none of the stack's yet.
+  const members = swarm.nodes.map((n) => n.name);
+  const named = [...new Set(spec.volumes.flatMap((v) => (v.node === undefined ? [] : [v.node])))].filter((n) => members.includes(n));
   const volumes = await Promise.all([
     ...(spec.volumes.some((v) => v.node === undefined) ? [manager.observeVolumes({ stack: spec.name, node: swarm.self })] : []),
     ...named.map((node) => onNode(node).observeVolumes({ stack: spec.name, node })),
   ]);
+  const lab = spec.gitlab;
+  const runners =
+    lab === undefined
+      ? []
+      : await Promise.all(
+          spec.runners.map((r) =>
+            gitlab.findGitlabRunner({ gitlab: lab, type: r.type, description: runnerDescription(spec.name, r.name) }),
+          ),
+        );
+  const known = runners.flatMap((r): Observed[] => (r === null ? [] : [{ kind: 'runner', name: r.description }]));
   const placed = { ...spec, volumes: spec.volumes.map((v) => ({ ...v, node: v.node ?? swarm.self })) };
-  return { ...planStack(placed, swarm.nodes, [...swarm.resources, ...volumes.flat()]), self: swarm.self };
+  return { ...planStack(placed, swarm, [...resources, ...volumes.flat(), ...known]), self: swarm.self, swarm };
 }
 
 /** `sciops deploy --plan`: what a deploy would create, update, or leave unchanged. Touches nothing. */
@@ -70,7 +85,7 @@ export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
   }
   progress.finish('plan', 'done', summary(plan.changes));
 
-  const undo: Array<{ what: string; run: () => Promise<void> }> = [];
+  const undo: Undo[] = [];
   const changes: PlannedChange[] = [];
   const secretFiles: string[] = [];
   const migrated: string[] = [];
@@ -78,6 +93,10 @@ export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
     // What the plan found unchanged is not touched again: a no-op deploy is the plan and nothing else.
     const unchanged = (kind: PlannedChange['kind'], name: string) =>
       plan.changes.some((c) => c.kind === kind && c.name === name && c.change === 'unchanged');
+
+    progress.start('swarm');
+    changes.push(...(await ensureSwarmMembers(spec, plan.swarm)));
+    progress.finish('swarm', spec.swarm === undefined ? 'skipped' : 'done');
 
     progress.start('volumes');
     for (const v of spec.volumes) {
@@ -144,6 +163,20 @@ export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
     // The services now use the new versions: drop old ones beyond `keep` that nothing uses any more.
     for (const s of rotated) await manager.pruneSecretVersions({ stack: spec.name, name: s.name, keep: s.keep });
 
+    progress.start('runners');
+    const lab = spec.gitlab;
+    if (lab !== undefined && spec.runners.length > 0) {
+      const types = [...new Set(spec.runners.map((r) => r.type))];
+      const { created } = await manager.recordStackGitlab({ stack: spec.name, record: { gitlab: lab, types } });
+      if (created)
+        undo.unshift({ what: `the GitLab record of ${spec.name}`, run: () => manager.removeStackGitlabRecord({ stack: spec.name }) });
+      for (const r of spec.runners) {
+        progress.start('runners', r.name);
+        changes.push(await ensureRunner(spec, lab, r, plan.self, undo));
+      }
+    }
+    progress.finish('runners', spec.runners.length === 0 ? 'skipped' : 'done');
+
     progress.start('migrations');
     for (const m of spec.migrations) {
       progress.start('migrations', m.name);
@@ -189,6 +222,26 @@ export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
     migrated,
     secretFiles,
   };
+}
+
+/**
+ * The swarm section: init on the manager when its engine is in no swarm, join each listed node that is not a
+ * member through its own worker (the join token sealed for a box that worker opened, so history holds only
+ * ciphertext), wait for it to be Ready, then set the labels that differ. Swarm membership and node labels are
+ * the platform's ground, not the stack's: a failed deploy does not undo them, nor does teardown.
+ */
+async function ensureSwarmMembers(spec: StackSpec, swarm: SwarmView): Promise<PlannedChange[]> {
+  const actions = swarmActions(spec.swarm, swarm);
+  if (spec.swarm === undefined) return [];
+  if (actions.init) await manager.ensureSwarm({ advertiseAddr: spec.swarm.advertiseAddr, dataPathPort: spec.swarm.dataPathPort });
+  for (const node of actions.join) {
+    const box = await onNode(node.name).openSealedBox();
+    const { sealed, managers } = await manager.sealJoinToken({ publicKey: box.publicKey });
+    await onNode(node.name).joinSwarm({ keyId: box.keyId, sealed, managers, advertiseAddr: node.advertiseAddr });
+    await converging.waitNodeReady({ name: node.name, seconds: 60 });
+  }
+  for (const node of actions.label) await manager.setNodeLabels({ name: node.name, labels: node.labels });
+  return [...actions.changes];
 }
 
 function summary(changes: readonly PlannedChange[]): string {

@@ -1,12 +1,29 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { DbActivities } from '../activities/db';
 import type { DockerActivities } from '../activities/docker';
+import type { GitlabActivities } from '../activities/gitlab/runners';
 import { nodeQueue, Queue } from '../common/queues';
-import { MIGRATION_FAILED_TYPE, NOT_CONVERGED_TYPE, SECRET_REJECTED_TYPE, SERVICE_REJECTED_TYPE } from '../common/stack-failures';
+import { SEALED_BOX_UNREADABLE_TYPE } from '../common/sealed-box-failures';
+import {
+  MIGRATION_FAILED_TYPE,
+  NOT_CONVERGED_TYPE,
+  RUNNER_FAILED_TYPE,
+  SECRET_REJECTED_TYPE,
+  SERVICE_REJECTED_TYPE,
+  SWARM_CONFLICT_TYPE,
+} from '../common/stack-failures';
 
 const retry = {
   maximumInterval: '10s',
-  nonRetryableErrorTypes: [NOT_CONVERGED_TYPE, SECRET_REJECTED_TYPE, MIGRATION_FAILED_TYPE, SERVICE_REJECTED_TYPE],
+  nonRetryableErrorTypes: [
+    NOT_CONVERGED_TYPE,
+    SECRET_REJECTED_TYPE,
+    MIGRATION_FAILED_TYPE,
+    SERVICE_REJECTED_TYPE,
+    SWARM_CONFLICT_TYPE,
+    RUNNER_FAILED_TYPE,
+    SEALED_BOX_UNREADABLE_TYPE,
+  ],
 };
 
 /** The manager's docker activities (swarm objects), with the timeouts deploys need. */
@@ -33,6 +50,17 @@ export function onNode(node: string | undefined, waitForWorker = '1m') {
     retry: { ...retry, maximumAttempts: 3 },
   });
 }
+
+/**
+ * GitLab's runner API, through the manager's worker (it holds the access token). Waiting for a runner to come
+ * online is long and heartbeats.
+ */
+export const gitlab = proxyActivities<GitlabActivities>({
+  taskQueue: Queue.docker,
+  startToCloseTimeout: '2h',
+  heartbeatTimeout: '20s',
+  retry,
+});
 
 /** The platform database's migrations, on the db queue. */
 export const database = proxyActivities<DbActivities>({ taskQueue: Queue.db, startToCloseTimeout: '10m', retry });

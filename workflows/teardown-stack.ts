@@ -5,22 +5,27 @@ import { type TeardownReport, teardownInputSchema } from '../common/stack';
 import type { Observed, ResourceKind } from '../common/stack-resources';
 import { ProgressTracker } from './progress-tracker';
 import { manager, onNode } from './stack-activities';
+import { removeStackRunners } from './stack-runners';
 import { validatedInput } from './validated-input';
 
 /**
- * `sciops teardown NAME`: removes the stack's services, then its networks (retried until the services' tasks
+ * `sciops teardown NAME`: deletes the stack's GitLab runners, removes its services, then its networks (retried until the services' tasks
  * have let go of them). Volumes and secrets hold data: they stay unless `purge` is set, and then each volume
  * is removed on its own node (every swarm node's worker is asked for the stack's volumes).
  */
 export async function teardownStack(rawInput: unknown): Promise<TeardownReport> {
   const { stack, purge } = validatedInput(teardownInputSchema, rawInput, 'teardown input');
   upsertSearchAttributes([{ key: SearchAttribute.stack, value: stack }]);
-  const progress = new ProgressTracker(['services', 'networks', 'secrets', 'volumes']);
+  const progress = new ProgressTracker(['runners', 'services', 'networks', 'secrets', 'volumes']);
   setHandler(progressQuery, () => progress.snapshot());
   const removed: string[] = [];
   const kept: string[] = [];
-  const swarm = await manager.observeSwarm({ stack });
-  const of = (kind: ResourceKind): Observed[] => swarm.resources.filter((r: Observed) => r.kind === kind);
+  const { swarm, resources } = await manager.observeSwarm({ stack });
+  const of = (kind: ResourceKind): Observed[] => resources.filter((r: Observed) => r.kind === kind);
+
+  progress.start('runners');
+  removed.push(...(await removeStackRunners(stack)));
+  progress.finish('runners', 'done');
 
   progress.start('services');
   for (const s of of('service')) {
@@ -48,7 +53,7 @@ export async function teardownStack(rawInput: unknown): Promise<TeardownReport> 
 
   progress.start('volumes');
   if (purge) {
-    for (const node of swarm.nodes) {
+    for (const { name: node } of swarm.nodes) {
       // The manager's volumes through the docker queue; every other node's through its own worker, which has
       // 20 s to answer (the stack's volumes may not be on that node at all).
       const engine = onNode(node === swarm.self ? undefined : node, '20s');

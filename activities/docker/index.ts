@@ -1,12 +1,16 @@
 import type Dockerode from 'dockerode';
+import { createSealedBoxes } from '../sealed-box';
 import { createEngineHealth } from './engine-health';
 import { createExperimentContainers } from './experiment-containers';
 import { createExperimentServices } from './experiment-services';
+import { createRunnerRegistration } from './runner-registration';
 import { createStackExec } from './stack-exec';
+import { createStackGitlabRecord } from './stack-gitlab-record';
 import { createStackObserver } from './stack-observe';
 import { createStackSecrets } from './stack-secrets';
 import { createStackServices } from './stack-services';
 import { createVolumesAndNetworks } from './stack-volumes-networks';
+import { createSwarmMembership } from './swarm-membership';
 
 /**
  * Activities of the `docker` and `docker@<node>` queues, over one injected engine client.
@@ -28,6 +32,10 @@ export function createDockerActivities(docker: Dockerode, endpoint: string, dirs
     // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
     ...createStackServices(docker),
     ...createStackExec(docker),
+    ...createSwarmMembership(docker, dirs.secrets),
+    ...createSealedBoxes(dirs.secrets),
+    ...createRunnerRegistration(docker, dirs.secrets),
+    ...createStackGitlabRecord(docker),
   };
 }
 

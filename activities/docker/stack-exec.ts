@@ -4,8 +4,14 @@ import type Dockerode from 'dockerode';
 import { lastLines } from '../../common/experiment';
 import { MIGRATION_FAILED_TYPE as MIGRATION_FAILED } from '../../common/stack-failures';
 
-async function run(docker: Dockerode, containerId: string, command: string[]): Promise<{ exitCode: number; output: string }> {
-  const exec = await docker.getContainer(containerId).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
+/** Runs a command in a container (`docker exec`), with extra environment variables; returns its exit code and output. */
+export async function execIn(
+  docker: Dockerode,
+  containerId: string,
+  command: string[],
+  env: string[] = [],
+): Promise<{ exitCode: number; output: string }> {
+  const exec = await docker.getContainer(containerId).exec({ Cmd: command, Env: env, AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({ hijack: true, stdin: false });
   let output = '';
   const sink = new PassThrough();
@@ -38,8 +44,8 @@ export function createStackExec(docker: Dockerode) {
 
     /** Runs `unless`; when it exits 0 the step is done already. Otherwise runs `command`, which must exit 0. */
     async execInContainer(input: { step: string; containerId: string; command: string[]; unless: string[] }): Promise<{ ran: boolean }> {
-      if ((await run(docker, input.containerId, input.unless)).exitCode === 0) return { ran: false };
-      const { exitCode, output } = await run(docker, input.containerId, input.command);
+      if ((await execIn(docker, input.containerId, input.unless)).exitCode === 0) return { ran: false };
+      const { exitCode, output } = await execIn(docker, input.containerId, input.command);
       if (exitCode !== 0) {
         throw ApplicationFailure.create({
           type: MIGRATION_FAILED,

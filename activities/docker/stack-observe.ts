@@ -1,23 +1,50 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { SPEC_HASH_LABEL, STACK_LABEL } from '../../common/stack';
+import { SWARM_CONFLICT_TYPE } from '../../common/stack-failures';
 import type { Observed } from '../../common/stack-resources';
+import type { SwarmView } from '../../common/stack-swarm';
+
+interface SwarmInfo {
+  Name: string;
+  Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean };
+}
 
 /** What a stack has on the swarm (manager view) and on one node (its volumes): names, hash labels, ids. */
 export function createStackObserver(docker: Dockerode) {
   const byStack = (stack: string) => ({ filters: { label: [`${STACK_LABEL}=${stack}`] } });
   return {
-    /** This engine's node (`self`), the swarm's node hostnames, and the stack's networks, secrets and services. */
-    async observeSwarm(input: { stack: string }): Promise<{ self: string; nodes: string[]; resources: Observed[] }> {
-      const [info, nodes, networks, secrets, services] = await Promise.all([
-        docker.info() as Promise<{ Name: string }>,
+    /**
+     * The swarm (this engine's hostname, whether it is in one, its nodes and their labels) and the stack's
+     * networks, secrets and services. An engine in no swarm has none of them yet.
+     */
+    async observeSwarm(input: { stack: string }): Promise<{ swarm: SwarmView; resources: Observed[] }> {
+      const info = (await docker.info()) as SwarmInfo;
+      const state = info.Swarm?.LocalNodeState;
+      if (state !== 'active') return { swarm: { self: info.Name, active: false, nodes: [] }, resources: [] };
+      if (info.Swarm?.ControlAvailable !== true) {
+        throw ApplicationFailure.create({
+          type: SWARM_CONFLICT_TYPE,
+          nonRetryable: true,
+          message: `the docker queue's engine (${info.Name}) is a swarm worker, not a manager: point that worker's DOCKER_HOST at a manager`,
+        });
+      }
+      const [inspected, nodes, networks, secrets, services] = await Promise.all([
+        docker.swarmInspect() as Promise<{ DataPathPort?: number }>,
         docker.listNodes(),
         docker.listNetworks(byStack(input.stack)),
         docker.listSecrets(byStack(input.stack)),
         docker.listServices(byStack(input.stack)),
       ]);
       return {
-        self: info.Name,
-        nodes: nodes.map((n) => n.Description?.Hostname ?? '').filter((h) => h !== ''),
+        swarm: {
+          self: info.Name,
+          active: true,
+          ...(inspected.DataPathPort === undefined ? {} : { dataPathPort: inspected.DataPathPort }),
+          nodes: nodes
+            .filter((n) => (n.Description?.Hostname ?? '') !== '')
+            .map((n) => ({ name: n.Description?.Hostname as string, labels: n.Spec?.Labels ?? {} })),
+        },
         resources: [
           ...networks.map((n): Observed => ({ kind: 'network', name: n.Name, hash: n.Labels?.[SPEC_HASH_LABEL] })),
           ...secrets.map(

@@ -56,7 +56,9 @@ export function renderDeploy(result: DeployResult, out: Output): number {
 export function registerDeploy(program: Command): void {
   program
     .command('deploy <stack-file>')
-    .description('deploy a stack (YAML or JSON) on the swarm: volumes, networks, secrets, services; a second run changes nothing')
+    .description(
+      'deploy a stack (YAML or JSON): swarm init/join, volumes, networks, secrets, services, GitLab runners, migrations; a second run changes nothing',
+    )
     .option('--plan', 'print what would be created, updated or left unchanged, and touch nothing')
     .addHelpText(
       'after',

@@ -6,6 +6,7 @@ import { InputError } from '../../common/errors';
 import { canonicalJson, fingerprint } from '../../common/fingerprint';
 import { inCidr, isCidr, type StackSpec, stackSpecSchema } from '../../common/stack';
 import { planStack, serviceRequest, volumeRequest } from '../../common/stack-resources';
+import { type SwarmView, swarmActions } from '../../common/stack-swarm';
 import { parseInput } from '../../common/validate';
 
 const root = path.resolve(__dirname, '../..');
@@ -15,6 +16,12 @@ const base = {
   volumes: [{ name: 'data', node: 'n1' }],
   services: [{ name: 'web', image: 'img:1', volumes: [{ source: 'data', target: '/d' }] }],
 };
+/** A swarm whose manager is the first node named. */
+const view = (...names: string[]): SwarmView => ({
+  self: names[0] as string,
+  active: true,
+  nodes: names.map((name) => ({ name, labels: {} })),
+});
 const placed = (s: StackSpec) => ({ ...s, volumes: s.volumes.map((v) => ({ ...v, node: v.node ?? 'n1' })) });
 
 describe('stack spec', () => {
@@ -39,6 +46,25 @@ describe('stack spec', () => {
     [{ ...base, secrets: [{ name: 's' }] }, 'secrets[0]: give exactly one of generate, file, env'],
     [{ ...base, secrets: [{ name: 's', generate: {}, env: 'X' }] }, 'secrets[0]: give exactly one of generate, file, env'],
     [{ ...base, name: 'Omics' }, 'name: a stack name'],
+    [
+      { ...base, swarm: { advertiseAddr: '10.0.0.1', nodes: [{ name: 'n2' }, { name: 'n2' }] } },
+      'swarm.nodes[1].name: "n2" is listed twice',
+    ],
+    [{ ...base, swarm: { advertiseAddr: '10.0.0.300' } }, 'swarm.advertiseAddr: not an IPv4 address'],
+    [{ ...base, swarm: { advertiseAddr: '10.0.0.1', dataPathPort: 80 } }, 'swarm.dataPathPort'],
+    [{ ...base, runners: [{ name: 'ci', service: 'web', executor: 'shell' }] }, 'gitlab: runners need gitlab: { url, tokenEnv }'],
+    [
+      { ...base, gitlab: { url: 'http://gitlab' }, runners: [{ name: 'ci', service: 'nope', executor: 'shell' }] },
+      'runners[0].service: no service "nope" in services',
+    ],
+    [
+      { ...base, gitlab: { url: 'http://gitlab' }, runners: [{ name: 'ci', service: 'web' }] },
+      'runners[0].dockerImage: the docker executor needs a default job image',
+    ],
+    [
+      { ...base, gitlab: { url: 'http://gitlab' }, runners: [{ name: 'ci', service: 'web', executor: 'shell', type: 'group_type' }] },
+      'runners[0].groupId: a group runner needs groupId',
+    ],
   ])('rejects %j naming the field', (spec, message) => {
     expect(() => parse(spec)).toThrow(InputError);
     expect(() => parse(spec)).toThrow(message);
@@ -47,6 +73,13 @@ describe('stack spec', () => {
   it.each(['omics-platform.yaml', 'neuroimaging-data.yaml'])('examples/stacks/%s is a valid stack', (file) => {
     const spec = parse(readSpecFile(path.join(root, 'examples/stacks', file)));
     expect(spec.services.length).toBeGreaterThan(0);
+  });
+
+  it('the neuro-imaging example runs its GitLab runner on the second node, placed by the label it gives that node', () => {
+    const spec = parse(readSpecFile(path.join(root, 'examples/stacks/neuroimaging-data.yaml')));
+    const runner = spec.services.find((s) => s.name === spec.runners[0]?.service);
+    expect(runner?.constraints).toEqual(['node.labels.imaging==true']);
+    expect(spec.swarm?.nodes).toEqual([{ name: 'sciops-node2', advertiseAddr: '10.213.0.2', labels: { imaging: 'true' } }]);
   });
 
   it('the omics example has the seven named volumes the runbook creates', () => {
@@ -61,29 +94,95 @@ describe('planStack', () => {
   it('creates what is missing, leaves what matches, updates a changed service', () => {
     const volume = volumeRequest('omics', spec.volumes[0]);
     const service = serviceRequest('omics', spec.services[0], {});
-    const fresh = planStack(spec, ['n1'], []);
+    const fresh = planStack(spec, view('n1'), []);
     expect(fresh.changes.map((c) => c.change)).toEqual(['create', 'create']);
-    const same = planStack(
-      spec,
-      ['n1'],
-      [
-        { kind: 'volume', name: 'omics_data', node: 'n1', hash: volume.Labels['sciops.spec-hash'] },
-        { kind: 'service', name: 'omics_web', hash: service.Labels['sciops.spec-hash'] },
-      ],
-    );
+    const same = planStack(spec, view('n1'), [
+      { kind: 'volume', name: 'omics_data', node: 'n1', hash: volume.Labels['sciops.spec-hash'] },
+      { kind: 'service', name: 'omics_web', hash: service.Labels['sciops.spec-hash'] },
+    ]);
     expect(same).toEqual({
       problems: [],
       changes: [expect.objectContaining({ change: 'unchanged' }), expect.objectContaining({ change: 'unchanged' })],
     });
-    const changed = planStack(spec, ['n1'], [{ kind: 'service', name: 'omics_web', hash: 'other' }]);
+    const changed = planStack(spec, view('n1'), [{ kind: 'service', name: 'omics_web', hash: 'other' }]);
     expect(changed.changes[1]).toMatchObject({ kind: 'service', change: 'update' });
   });
 
   it('refuses a volume on an unknown node, or one whose options changed, before anything is touched', () => {
-    expect(planStack(spec, ['n2'], []).problems).toEqual(['volumes[0].node: no node "n1" in the swarm (nodes: n2)']);
-    expect(planStack(spec, ['n1'], [{ kind: 'volume', name: 'omics_data', node: 'n1', hash: 'x' }]).problems[0]).toContain(
+    expect(planStack(spec, view('n2'), []).problems).toEqual(['volumes[0].node: no node "n1" in the swarm (nodes: n2)']);
+    expect(planStack(spec, view('n1'), [{ kind: 'volume', name: 'omics_data', node: 'n1', hash: 'x' }]).problems[0]).toContain(
       'exists with other options',
     );
+  });
+});
+
+describe('swarmActions', () => {
+  const swarm = parse({
+    ...base,
+    swarm: {
+      advertiseAddr: '10.0.0.1',
+      nodes: [
+        { name: 'n1', labels: { db: 'true' } },
+        { name: 'gpu-1', labels: { gpu: 'true' } },
+      ],
+    },
+  }).swarm;
+
+  it('refuses an engine in no swarm when the stack has no swarm section', () => {
+    const actions = swarmActions(undefined, { self: 'n1', active: false, nodes: [] });
+    expect(actions.init).toBe(false);
+    expect(actions.problems).toEqual([
+      expect.stringMatching(/^swarm: the manager's engine \(n1\) is in no swarm; add swarm: \{ advertiseAddr \}/),
+    ]);
+  });
+
+  it('inits, joins the missing nodes (never the manager itself) and labels them', () => {
+    const actions = swarmActions(swarm, { self: 'n1', active: false, nodes: [] });
+    expect(actions.init).toBe(true);
+    expect(actions.join.map((n) => n.name)).toEqual(['gpu-1']);
+    expect(actions.label.map((n) => n.name)).toEqual(['n1', 'gpu-1']);
+    expect(actions.changes.map((c) => `${c.kind} ${c.name} ${c.change}`)).toEqual([
+      'swarm n1 create',
+      'node n1 update',
+      'node gpu-1 create',
+    ]);
+    expect(actions.nodes).toEqual(['n1', 'gpu-1']);
+  });
+
+  it('leaves a labelled member alone, keeps labels the spec does not name, and refuses another data path port', () => {
+    const live: SwarmView = {
+      self: 'n1',
+      active: true,
+      dataPathPort: 4789,
+      nodes: [
+        { name: 'n1', labels: { db: 'true', rack: 'a' } },
+        { name: 'gpu-1', labels: { gpu: 'false' } },
+      ],
+    };
+    const actions = swarmActions(swarm, live);
+    expect(actions.changes.map((c) => `${c.kind} ${c.name} ${c.change}`)).toEqual([
+      'swarm n1 unchanged',
+      'node n1 unchanged',
+      'node gpu-1 update',
+    ]);
+    expect(actions.problems).toEqual([]);
+    expect(swarmActions({ ...(swarm as NonNullable<typeof swarm>), dataPathPort: 7789 }, live).problems).toEqual([
+      'swarm.dataPathPort: the swarm uses 4789; it is fixed when a swarm is created (leave it out, or re-create the swarm)',
+    ]);
+  });
+
+  it('lets a stack place a volume on a node it joins', () => {
+    const spec = placed(
+      parse({ ...base, volumes: [{ name: 'data', node: 'gpu-1' }], swarm: { advertiseAddr: '10.0.0.1', nodes: [{ name: 'gpu-1' }] } }),
+    );
+    const plan = planStack(spec, view('n1'), []);
+    expect(plan.problems).toEqual([]);
+    expect(plan.changes.map((c) => `${c.kind} ${c.name} ${c.change}`)).toEqual([
+      'swarm n1 unchanged',
+      'node gpu-1 create',
+      'volume data create',
+      'service web create',
+    ]);
   });
 });
 

@@ -1,0 +1,126 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { runnerCreateRequest } from '../../common/gitlab-runners';
+import type { GitlabSpec, RunnerSpec } from '../../common/stack';
+import { RUNNER_FAILED_TYPE } from '../../common/stack-failures';
+import { heartbeating, pause } from '../heartbeating';
+import { seal } from '../sealed-box';
+
+export interface GitlabRunner {
+  readonly id: number;
+  readonly description: string;
+  readonly status: string;
+}
+
+const failed = (message: string) => ApplicationFailure.create({ type: RUNNER_FAILED_TYPE, nonRetryable: true, message });
+
+/**
+ * GitLab's runner API (REST v4), with an access token read from this worker's environment by name: the token
+ * and the runner tokens GitLab hands out stay inside these activities (a runner token leaves only sealed for
+ * the box of the node that registers it).
+ */
+export function createGitlabRunners() {
+  async function call<T>(gitlab: GitlabSpec, method: string, path: string, body?: unknown): Promise<{ data: T; next: string }> {
+    const token = process.env[gitlab.tokenEnv];
+    if (token === undefined || token === '') {
+      throw failed(`${gitlab.tokenEnv} is not set on the manager's worker: set it to a GitLab access token with the create_runner scope`);
+    }
+    const res = await fetch(`${gitlab.url.replace(/\/$/, '')}/api/v4${path}`, {
+      method,
+      headers: { 'PRIVATE-TOKEN': token, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    if (res.status === 401 || res.status === 403) {
+      throw failed(
+        `GitLab refused the token in ${gitlab.tokenEnv} (HTTP ${res.status} on ${method} ${path}): it needs the create_runner scope (and admin rights for instance runners)`,
+      );
+    }
+    if (res.status >= 400 && res.status < 500 && res.status !== 404) {
+      throw failed(`GitLab refused ${method} ${path} (HTTP ${res.status}): ${text.slice(0, 300)}`);
+    }
+    // 5xx and network errors are retried by Temporal; 404 is the caller's to read.
+    if (res.status >= 500) throw new Error(`GitLab answered HTTP ${res.status} on ${method} ${path}`);
+    return { data: (res.status === 404 || text === '' ? undefined : JSON.parse(text)) as T, next: res.headers.get('x-next-page') ?? '' };
+  }
+
+  /** Every runner of a type visible to the token (instance runners through the admin listing). */
+  async function listRunners(gitlab: GitlabSpec, type: RunnerSpec['type']): Promise<GitlabRunner[]> {
+    const base = type === 'instance_type' ? '/runners/all' : '/runners';
+    const all: GitlabRunner[] = [];
+    for (let page = '1'; page !== ''; ) {
+      const { data, next } = await call<GitlabRunner[]>(gitlab, 'GET', `${base}?type=${type}&per_page=100&page=${page}`);
+      all.push(...(data ?? []));
+      page = next;
+    }
+    return all;
+  }
+
+  return {
+    /** The runner with this description (how sciops names a stack's runner), if GitLab has one. */
+    async findGitlabRunner(input: { gitlab: GitlabSpec; type: RunnerSpec['type']; description: string }): Promise<GitlabRunner | null> {
+      return (await listRunners(input.gitlab, input.type)).find((r) => r.description === input.description) ?? null;
+    },
+
+    /**
+     * A runner authentication token, sealed for the registering node's box: a new runner (`POST
+     * /user/runners`), or a new token for the one that exists (`POST /runners/:id/reset_authentication_token`),
+     * so that a retry after a lost answer never creates a second runner.
+     */
+    async issueRunnerToken(input: {
+      gitlab: GitlabSpec;
+      stack: string;
+      runner: RunnerSpec;
+      description: string;
+      publicKey: string;
+    }): Promise<{ id: number; sealed: string; created: boolean }> {
+      const existing = (await listRunners(input.gitlab, input.runner.type)).find((r) => r.description === input.description);
+      if (existing !== undefined) {
+        const { data } = await call<{ token: string }>(input.gitlab, 'POST', `/runners/${existing.id}/reset_authentication_token`);
+        return { id: existing.id, sealed: seal(input.publicKey, data.token), created: false };
+      }
+      const { data } = await call<{ id: number; token: string }>(
+        input.gitlab,
+        'POST',
+        '/user/runners',
+        runnerCreateRequest(input.stack, input.runner),
+      );
+      return { id: data.id, sealed: seal(input.publicKey, data.token), created: true };
+    },
+
+    /** Waits until GitLab reports the runner online (it has asked for jobs). */
+    async waitRunnerOnline(input: { gitlab: GitlabSpec; id: number; seconds: number }): Promise<void> {
+      const deadline = Date.now() + input.seconds * 1000;
+      await heartbeating({ runner: input.id }, async () => {
+        for (;;) {
+          const { data } = await call<GitlabRunner | undefined>(input.gitlab, 'GET', `/runners/${input.id}`);
+          if (data === undefined) throw failed(`runner ${input.id} is gone from GitLab`);
+          if (data.status === 'online') return;
+          if (Date.now() > deadline) {
+            throw failed(
+              `runner ${input.id} (${data.description}) is ${data.status} after ${input.seconds} s: see the runner service's logs (can its container reach ${input.gitlab.url}?)`,
+            );
+          }
+          await pause(1000);
+        }
+      });
+    },
+
+    /** `DELETE /runners/:id`; a runner already gone is fine. */
+    async deleteGitlabRunner(input: { gitlab: GitlabSpec; id: number }): Promise<void> {
+      await call(input.gitlab, 'DELETE', `/runners/${input.id}`);
+    },
+
+    /** The runners of these types whose description starts with the prefix (a stack's: `sciops:<stack>/`). */
+    async listStackRunners(input: {
+      gitlab: GitlabSpec;
+      types: ReadonlyArray<RunnerSpec['type']>;
+      prefix: string;
+    }): Promise<GitlabRunner[]> {
+      const all = (await Promise.all(input.types.map((t) => listRunners(input.gitlab, t)))).flat();
+      return all.filter((r) => r.description.startsWith(input.prefix));
+    },
+  };
+}
+
+export type GitlabActivities = ReturnType<typeof createGitlabRunners>;
