@@ -38,7 +38,8 @@ function stackSpec(name = stack, tokenEnv = 'SCIOPS_TEST_GITLAB_TOKEN') {
 
 const run = <T>(type: string, input: unknown) =>
   client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
-const lines = (changes: ReadonlyArray<{ kind: string; name: string; change: string }>) => changes.map((c) => `${c.kind} ${c.name} ${c.change}`);
+const lines = (changes: ReadonlyArray<{ kind: string; name: string; change: string }>) =>
+  changes.map((c) => `${c.kind} ${c.name} ${c.change}`);
 const onlyRunner = () => {
   expect(gitlab.runners.size).toBe(1);
   return [...gitlab.runners.values()][0] as NonNullable<ReturnType<typeof gitlab.runners.get>>;

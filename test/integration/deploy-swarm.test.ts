@@ -30,7 +30,8 @@ const node3Secrets = tempDir('node3-secrets');
 
 const run = <T>(type: string, input: unknown) =>
   client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
-const lines = (changes: ReadonlyArray<{ kind: string; name: string; change: string }>) => changes.map((c) => `${c.kind} ${c.name} ${c.change}`);
+const lines = (changes: ReadonlyArray<{ kind: string; name: string; change: string }>) =>
+  changes.map((c) => `${c.kind} ${c.name} ${c.change}`);
 const service = (name: string, constraint: string, extra: Record<string, unknown> = {}) => ({
   name,
   image: 'local/busybox:1',
