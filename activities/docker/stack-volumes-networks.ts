@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 import type { networkRequest, volumeRequest } from '../../common/stack-resources';
-import { ignoreStatus } from './errors';
+import { engineStatus, ignoreStatus } from './errors';
 
 /**
  * Named volumes (on the node whose queue runs this) and overlay networks (on a manager). Each `ensure`
@@ -15,8 +15,22 @@ export function createVolumesAndNetworks(docker: Dockerode) {
       return { created: true };
     },
 
+    /**
+     * Removes the volume; while it is in use (the containers of a service just removed take a moment to go,
+     * on their own node) it tries again for a minute, then names the containers.
+     */
     async removeVolume(input: { name: string }): Promise<void> {
-      await docker.getVolume(input.name).remove().catch(ignoreStatus(404));
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        try {
+          await docker.getVolume(input.name).remove();
+          return;
+        } catch (err) {
+          if (engineStatus(err) === 404) return;
+          if (engineStatus(err) !== 409 || Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
     },
 
     async ensureNetwork(input: { request: ReturnType<typeof networkRequest> }): Promise<{ created: boolean }> {
