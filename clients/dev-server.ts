@@ -4,7 +4,7 @@ import { createConnection } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ConfigError } from '../common/errors';
-import { SEARCH_ATTRIBUTES } from '../common/search-attributes';
+import { cliTypeName, SEARCH_ATTRIBUTES } from '../common/search-attributes';
 
 export interface DevServer {
   readonly process: ChildProcess;
@@ -64,7 +64,7 @@ export async function startDevServer(temporalCli: string, dir: string, port: num
   const log = openSync(logFile, 'a');
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort)];
   args.push('--db-filename', path.join(dir, 'temporal.db'), '--namespace', 'default', '--log-level', 'warn');
-  for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
+  for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${cliTypeName(key)}`);
   // Own process group: Ctrl-C reaches `sciops dev` only, which then stops workers before the server.
   const child = spawn(temporalCli, args, { stdio: ['ignore', log, log], detached: true });
   const address = `127.0.0.1:${port}`;

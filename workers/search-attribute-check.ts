@@ -1,5 +1,5 @@
 import type { NativeConnection } from '@temporalio/worker';
-import { SEARCH_ATTRIBUTES } from '../common/search-attributes';
+import { cliTypeName, SEARCH_ATTRIBUTES } from '../common/search-attributes';
 
 /**
  * The sciops search attributes the namespace lacks, as one warning line with the command that registers
@@ -8,10 +8,10 @@ import { SEARCH_ATTRIBUTES } from '../common/search-attributes';
  */
 export async function searchAttributeWarning(connection: NativeConnection, namespace: string): Promise<string | undefined> {
   const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-  const missing = SEARCH_ATTRIBUTES.map((key) => key.name).filter((name) => customAttributes?.[name] === undefined);
+  const missing = SEARCH_ATTRIBUTES.filter((key) => customAttributes?.[key.name] === undefined);
   if (missing.length === 0) return undefined;
   const commands = missing.map(
-    (name) => `temporal operator search-attribute create --namespace ${namespace} --name ${name} --type Keyword`,
+    (key) => `temporal operator search-attribute create --namespace ${namespace} --name ${key.name} --type ${cliTypeName(key)}`,
   );
-  return `namespace ${namespace} lacks the search attributes ${missing.join(', ')}: experiments cannot start until they exist; register them with: ${commands.join(' && ')}`;
+  return `namespace ${namespace} lacks the search attributes ${missing.map((key) => key.name).join(', ')}: experiments cannot start until they exist; register them with: ${commands.join(' && ')}`;
 }

@@ -125,8 +125,9 @@ describe('sciops experiment', () => {
     try {
       await worker.waitFor(/lacks the search attributes/, 60_000);
       expect(worker.stderr).toContain(
-        'lacks the search attributes SciopsStack, SciopsExperimentId, SciopsExperimentState, SciopsExperimentType, SciopsBackupTarget',
+        'lacks the search attributes SciopsStack, SciopsExperimentId, SciopsExperimentState, SciopsExperimentType, SciopsBackupTarget, SciopsBackupKind',
       );
+      expect(worker.stderr).toContain('--name SciopsBackupTarget --type KeywordList');
       expect(worker.stderr).toContain(
         'temporal operator search-attribute create --namespace default --name SciopsExperimentId --type Keyword',
       );
