@@ -8,10 +8,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, InputError, UnreachableError } from '../common/errors';
 import { ExitCode } from '../common/exit-codes';
+import { registerBackup } from './commands/backup';
 import { registerDeploy } from './commands/deploy';
 import { registerDev } from './commands/dev';
 import { registerDoctor } from './commands/doctor';
 import { registerExperiment } from './commands/experiment';
+import { registerRestore } from './commands/restore';
 import { registerTeardown } from './commands/teardown';
 import { registerWorker } from './commands/worker';
 
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerExperiment(program);
   registerDeploy(program);
   registerTeardown(program);
+  registerBackup(program);
+  registerRestore(program);
   program.addHelpText(
     'after',
     `

@@ -2,6 +2,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { UnreachableError } from '../common/errors';
 import { Queue } from '../common/queues';
 import { connectClient } from './connection';
+import { follow } from './follow';
 
 /** A workflow's history has more than these events once a worker has run its first workflow task. */
 const EVENTS_BEFORE_FIRST_TASK = 2;
@@ -38,11 +39,21 @@ export async function startConfirmed(
  * Connects, starts a workflow on the `sciops` queue (confirmed picked up within `waitSeconds`), and returns its
  * result: what most commands do.
  */
-export async function runWorkflow<R>(workflowType: string, workflowId: string, input: unknown, waitSeconds = 15): Promise<R> {
+export async function runWorkflow<R>(
+  workflowType: string,
+  workflowId: string,
+  input: unknown,
+  options: { progress?: (line: string) => void; waitSeconds?: number } = {},
+): Promise<R> {
   const { client, close } = await connectClient();
   try {
-    const handle = await startConfirmed(client, workflowType, { taskQueue: Queue.workflows, workflowId, args: [input] }, waitSeconds);
-    return (await handle.result()) as R;
+    const handle = await startConfirmed(
+      client,
+      workflowType,
+      { taskQueue: Queue.workflows, workflowId, args: [input] },
+      options.waitSeconds ?? 15,
+    );
+    return await follow<R>(handle, options.progress);
   } finally {
     await close();
   }

@@ -10,4 +10,7 @@ export const WorkflowType = {
   deployStack: 'deployStack',
   planStackDeploy: 'planStackDeploy',
   teardownStack: 'teardownStack',
+  backup: 'backup',
+  listBackups: 'listBackups',
+  restore: 'restore',
 } as const;

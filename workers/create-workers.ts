@@ -1,6 +1,7 @@
 import { BatchClient } from '@aws-sdk/client-batch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EFSClient } from '@aws-sdk/client-efs';
+import { S3Client } from '@aws-sdk/client-s3';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import Dockerode from 'dockerode';
 import { Pool } from 'pg';
@@ -20,6 +21,27 @@ export interface ActivityClients {
   readonly docker?: { readonly client: Dockerode; readonly endpoint: string };
   readonly db?: { readonly pool: Pool; readonly url: string };
   readonly aws?: AwsClients & { readonly region: string; readonly endpoint?: string };
+  /** S3, for backups whose destination is a bucket: created on first use. */
+  readonly s3: LazyClient<S3Client>;
+}
+
+export interface LazyClient<T> {
+  (): T;
+  destroy(): void;
+}
+
+function lazyS3(config: SciopsConfig): LazyClient<S3Client> {
+  let client: S3Client | undefined;
+  const get = () => {
+    // Path-style addressing where an endpoint override (an emulator) is set: it serves no bucket subdomains.
+    client ??= new S3Client({
+      region: config.aws.region,
+      endpoint: config.aws.endpoint,
+      forcePathStyle: config.aws.endpoint !== undefined,
+    });
+    return client;
+  };
+  return Object.assign(get, { destroy: () => client?.destroy() });
 }
 
 export function dockerClient(endpoint: DockerEndpoint): Dockerode {
@@ -56,6 +78,7 @@ export function createActivityClients(config: SciopsConfig, queues: readonly Que
     docker: needsDocker ? { client: dockerClient(config.docker), endpoint: config.docker.text } : undefined,
     db,
     aws,
+    s3: lazyS3(config),
   };
 }
 
@@ -64,6 +87,7 @@ export async function closeActivityClients(clients: ActivityClients): Promise<vo
   clients.aws?.batch.destroy();
   clients.aws?.efs.destroy();
   clients.aws?.logs.destroy();
+  clients.s3.destroy();
 }
 
 export interface WorkerSetup {
@@ -114,11 +138,11 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     } else if (kind === 'docker') {
       const { client, endpoint } = required(setup.clients.docker, kind);
       // The manager's worker also talks to GitLab for the stacks' runners (the access token is in its environment).
-      const activities = { ...createDockerActivities(client, endpoint, dirs), ...createGitlabRunners() };
+      const activities = { ...createDockerActivities(client, endpoint, dirs, setup.clients.s3), ...createGitlabRunners() };
       workers.push(activityWorker(Queue.docker, kind, activities));
     } else if (kind === 'db') {
       const { pool, url } = required(setup.clients.db, kind);
-      workers.push(activityWorker(Queue.db, kind, createDbActivities(pool, url, setup.experimentLimits)));
+      workers.push(activityWorker(Queue.db, kind, createDbActivities(pool, url, setup.experimentLimits, setup.clients.s3)));
     } else {
       const aws = required(setup.clients.aws, kind);
       workers.push(activityWorker(Queue.aws, kind, createAwsActivities(aws, aws, setup.experimentsDir)));
@@ -126,7 +150,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
   }
   if (setup.node !== undefined) {
     const { client, endpoint } = required(setup.clients.docker, nodeQueue(setup.node));
-    workers.push(activityWorker(nodeQueue(setup.node), 'docker', createDockerActivities(client, endpoint, dirs)));
+    workers.push(activityWorker(nodeQueue(setup.node), 'docker', createDockerActivities(client, endpoint, dirs, setup.clients.s3)));
   }
   return Promise.all(workers);
 }

@@ -1,7 +1,9 @@
 // Every workflow the `sciops` task queue runs. The worker bundles this file.
+export { backup, listBackups } from './backup';
 export { deployStack, planStackDeploy } from './deploy-stack';
 export { doctor } from './doctor';
 export { ensureEfs } from './ensure-efs';
 export { recoverExperiments } from './recover-experiments';
+export { restore } from './restore';
 export { runExperiment } from './run-experiment';
 export { teardownStack } from './teardown-stack';

@@ -1,18 +1,22 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Pool } from 'pg';
 import type { ExperimentLimits } from '../../common/experiment-limits';
 import { createExperimentState } from './experiment-state';
+import { createPgBackup } from './pg-backup';
 import { createServerHealth } from './server-health';
 import { createStackMigrations } from './stack-migrations';
 
 /**
  * Activities of the `db` queue, over one injected connection pool.
- * `url` is DATABASE_URL with its password redacted, used in messages.
+ * `url` is DATABASE_URL with its password redacted, used in messages; `s3` serves backups kept in a bucket.
  */
-export function createDbActivities(pool: Pool, url: string, limits: ExperimentLimits) {
+export function createDbActivities(pool: Pool, url: string, limits: ExperimentLimits, s3: () => S3Client) {
   return {
     ...createServerHealth(pool, url),
     ...createExperimentState(pool, limits),
     ...createStackMigrations(),
+    // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
+    ...createPgBackup(s3),
   };
 }
 

@@ -1,9 +1,12 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import type Dockerode from 'dockerode';
+import { createBackupRuns } from '../files/backup-runs';
 import { createSealedBoxes } from '../sealed-box';
 import { createEngineHealth } from './engine-health';
 import { createExperimentContainers } from './experiment-containers';
 import { createExperimentServices } from './experiment-services';
 import { createRunnerRegistration } from './runner-registration';
+import { createServicePause } from './service-pause';
 import { createStackExec } from './stack-exec';
 import { createStackGitlabRecord } from './stack-gitlab-record';
 import { createStackObserver } from './stack-observe';
@@ -11,13 +14,19 @@ import { createStackSecrets } from './stack-secrets';
 import { createStackServices } from './stack-services';
 import { createVolumesAndNetworks } from './stack-volumes-networks';
 import { createSwarmMembership } from './swarm-membership';
+import { createVolumeBackup } from './volume-backup';
 
 /**
  * Activities of the `docker` and `docker@<node>` queues, over one injected engine client.
  * `endpoint` is the DOCKER_HOST text, used in messages; `dirs` are where experiment output and generated
- * secrets (to be read once by the operator) go.
+ * secrets (to be read once by the operator) go; `s3` serves backups kept in a bucket.
  */
-export function createDockerActivities(docker: Dockerode, endpoint: string, dirs: { experiments: string; secrets: string }) {
+export function createDockerActivities(
+  docker: Dockerode,
+  endpoint: string,
+  dirs: { experiments: string; secrets: string },
+  s3: () => S3Client,
+) {
   // Spreads of objects whose members are async functions (biome's nursery rule mistakes them for promises);
   // a spread keeps every activity's type, where Object.assign of more than four parts degrades to any.
   return {
@@ -36,6 +45,10 @@ export function createDockerActivities(docker: Dockerode, endpoint: string, dirs
     ...createSealedBoxes(dirs.secrets),
     ...createRunnerRegistration(docker, dirs.secrets),
     ...createStackGitlabRecord(docker),
+    // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
+    ...createVolumeBackup(docker, s3),
+    ...createServicePause(docker),
+    ...createBackupRuns(s3),
   };
 }
 

@@ -14,7 +14,7 @@ export interface DoctorOptions {
 /** Starts the doctor workflow, waits for its report. The report IS the `--json` output. */
 export function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const input = parseInput(doctorInputSchema, { nodes: options.node, waitSeconds: Number(options.wait) }, 'doctor options');
-  return runWorkflow<DoctorReport>(WorkflowType.doctor, `doctor-${new Date().toISOString()}`, input, input.waitSeconds);
+  return runWorkflow<DoctorReport>(WorkflowType.doctor, `doctor-${new Date().toISOString()}`, input, { waitSeconds: input.waitSeconds });
 }
 
 export function registerDoctor(program: Command): void {

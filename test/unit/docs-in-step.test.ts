@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSpecFile } from '../../clients/spec-file';
+import { backupSpecSchema } from '../../common/backup';
 import { SETTINGS } from '../../common/config';
 import { doctorInputSchema } from '../../common/doctor';
 import { efsInputSchema } from '../../common/efs';
@@ -42,6 +43,11 @@ describe('examples', () => {
       expect(spec.image).toBe('local/busybox:1');
     },
   );
+
+  it.each(['omics-nightly.yaml', 'omics-to-s3.json'])('backups/%s is a valid backup spec', (file) => {
+    const spec = parseInput(backupSpecSchema, readSpecFile(path.join(root, 'examples/backups', file)), file);
+    expect(spec.targets[0]?.kind).toBe('postgres');
+  });
 
   it('efs.json and recover.json are valid inputs of their workflows', () => {
     expect(parseInput(efsInputSchema, readSpecFile(path.join(root, 'examples/efs.json')), 'efs').creationToken).toBe('omics-shared');

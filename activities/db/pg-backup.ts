@@ -1,0 +1,268 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { Readable, type Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import { createGunzip, createGzip } from 'node:zlib';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { ApplicationFailure } from '@temporalio/common';
+import { Client } from 'pg';
+import type { Destination, DumpRecord, PostgresTarget } from '../../common/backup';
+import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
+import { backupStore } from '../files/backup-store';
+import { heartbeating } from '../heartbeating';
+
+const failed = (message: string) => ApplicationFailure.create({ type: BACKUP_FAILED_TYPE, nonRetryable: true, message });
+
+/** The database URL a target names by variable, read on this worker (it never enters history). */
+function urlOf(urlEnv: string): string {
+  const url = process.env[urlEnv];
+  if (url === undefined || url === '') throw failed(`urlEnv: ${urlEnv} is not set on the db worker`);
+  return url;
+}
+
+/** libpq's variables for a URL: the password reaches pg_dump and psql through the environment, not argv. */
+export function libpqEnv(url: string): Record<string, string> {
+  const u = new URL(url);
+  const env: Record<string, string> = {
+    PGHOST: decodeURIComponent(u.hostname) || 'localhost',
+    PGPORT: u.port || '5432',
+    PGUSER: decodeURIComponent(u.username),
+    PGPASSWORD: decodeURIComponent(u.password),
+    PGDATABASE: decodeURIComponent(u.pathname.slice(1)),
+  };
+  const sslmode = u.searchParams.get('sslmode');
+  if (sslmode !== null) env.PGSSLMODE = sslmode;
+  return env;
+}
+
+async function connect(url: string): Promise<Client> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  return client;
+}
+
+/** Rows per user table (`schema.table`), in the client's current transaction. */
+export async function countRows(client: Client): Promise<Record<string, number>> {
+  const { rows } = await client.query<{ schema: string; table: string }>(
+    `select n.nspname as schema, c.relname as table from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where c.relkind in ('r', 'p') and not c.relispartition
+       and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%'
+     order by 1, 2`,
+  );
+  const counts: Record<string, number> = {};
+  for (const { schema, table } of rows) {
+    const { rows: n } = await client.query<{ n: string }>(
+      `select count(*) as n from ${client.escapeIdentifier(schema)}.${client.escapeIdentifier(table)}`,
+    );
+    counts[`${schema}.${table}`] = Number(n[0]?.n);
+  }
+  return counts;
+}
+
+/** Waits for a child to exit; rejects with its last stderr lines when it fails. */
+function exited(child: ChildProcess, what: string): Promise<void> {
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-2000);
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', (err) =>
+      reject(failed(`${what} could not start: ${err.message} (is the PostgreSQL client installed on the db worker?)`)),
+    );
+    child.on('close', (code, signal) =>
+      code === 0
+        ? resolve()
+        : reject(failed(`${what} failed (${signal ?? `exit code ${code}`}): ${stderr.trim().split('\n').slice(-3).join(' / ')}`)),
+    );
+  });
+}
+
+const toolVersion = async (tool: string) => (await promisify(execFile)(tool, ['--version'])).stdout.trim();
+
+/**
+ * `pg_dump [--data-only] | gzip` into a backup store, as one stream: constant memory, heartbeating the bytes
+ * written. The row counts and the dump come from one snapshot (pg_export_snapshot + pg_dump --snapshot), so the
+ * manifest describes exactly what the file holds. A failed pg_dump fails the write: nothing is published.
+ */
+export function createPgBackup(s3: () => S3Client) {
+  return {
+    async dumpPostgres(input: {
+      target: PostgresTarget;
+      mode?: PostgresTarget['mode'];
+      destination: Destination;
+      key: string;
+    }): Promise<DumpRecord> {
+      const url = urlOf(input.target.urlEnv);
+      const mode = input.mode ?? input.target.mode;
+      const store = backupStore(input.destination, s3);
+      const client = await connect(url);
+      try {
+        await client.query('begin isolation level repeatable read, read only');
+        const snapshot = (await client.query<{ id: string }>('select pg_export_snapshot() as id')).rows[0]?.id as string;
+        const tables = await countRows(client);
+        const server = (await client.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]?.v as string;
+        const progress = { target: input.target.name, bytes: 0 };
+        const written = await heartbeating(progress, async (signal) => {
+          const args = ['--snapshot', snapshot, '--no-owner', '--no-privileges', ...(mode === 'data-only' ? ['--data-only'] : [])];
+          const child = spawn('pg_dump', args, { env: { ...process.env, ...libpqEnv(url) }, stdio: ['ignore', 'pipe', 'pipe'] });
+          signal.addEventListener('abort', () => child.kill('SIGTERM'));
+          const gzip = createGzip();
+          // The gzip stream ends only once pg_dump exited 0: a failed dump errors the write instead of completing it.
+          child.stdout.pipe(gzip, { end: false });
+          exited(child, 'pg_dump').then(
+            () => gzip.end(),
+            (err: unknown) => gzip.destroy(err as Error),
+          );
+          return store.write(input.key, gzip, (bytes) => {
+            progress.bytes = bytes;
+          });
+        });
+        await client.query('commit');
+        const file = input.key.split('/').at(-1) as string;
+        return { target: input.target.name, kind: 'postgres', file, ...written, tool: await toolVersion('pg_dump'), server, tables };
+      } finally {
+        await client.end();
+      }
+    },
+
+    /** Rows per table of the target database now; empty tables count too (restore refuses a non-empty target). */
+    async postgresRows(input: { urlEnv: string }): Promise<Record<string, number>> {
+      return rowsOf(urlOf(input.urlEnv));
+    },
+
+    /**
+     * Streams a dump back: `gunzip | psql --single-transaction`. A data-only dump goes into the tables the
+     * migrations made, which are emptied first in the same transaction (a failure leaves them as they were);
+     * a full dump goes into a database dropped and created anew. Returns the rows per table afterwards.
+     */
+    async restorePostgres(input: {
+      urlEnv: string;
+      mode: PostgresTarget['mode'];
+      destination: Destination;
+      key: string;
+    }): Promise<Record<string, number>> {
+      const url = urlOf(input.urlEnv);
+      const store = backupStore(input.destination, s3);
+      let preamble = '';
+      if (input.mode === 'full') {
+        await recreateDatabase(url);
+      } else {
+        const client = await connect(url);
+        try {
+          const tables = Object.keys(await countRows(client));
+          const quoted = tables.map((t) =>
+            t
+              .split('.')
+              .map((p) => client.escapeIdentifier(p))
+              .join('.'),
+          );
+          if (quoted.length > 0) preamble = `truncate ${quoted.join(', ')} cascade;\n`;
+        } finally {
+          await client.end();
+        }
+      }
+      const progress = { restoring: input.key, bytes: 0 };
+      await heartbeating(progress, async (signal) => {
+        const source = (await store.read(input.key)).on('data', (chunk: Buffer) => {
+          progress.bytes += chunk.length;
+        });
+        await psql(url, [Buffer.from(preamble), source.pipe(createGunzip())], signal, input.key);
+      });
+      return rowsOf(url);
+    },
+
+    /**
+     * Restores a dump into a scratch database beside the source (`<db>_sciops_verify`, dropped afterwards) and
+     * returns its rows per table, for the caller to compare with the manifest. A data-only dump first gets the
+     * source's schema (`pg_dump --schema-only`).
+     */
+    async verifyPostgresDump(input: { target: PostgresTarget; destination: Destination; key: string }): Promise<Record<string, number>> {
+      const url = urlOf(input.target.urlEnv);
+      const scratch = new URL(url);
+      scratch.pathname = `/${decodeURIComponent(scratch.pathname.slice(1))}_sciops_verify`;
+      const store = backupStore(input.destination, s3);
+      await recreateDatabase(scratch.toString());
+      try {
+        return await heartbeating({ verifying: input.key }, async (signal) => {
+          if (input.target.mode === 'data-only') {
+            const schema = spawn('pg_dump', ['--schema-only', '--no-owner', '--no-privileges'], {
+              env: { ...process.env, ...libpqEnv(url) },
+              stdio: ['ignore', 'pipe', 'pipe'],
+            });
+            await Promise.all([psql(scratch.toString(), [schema.stdout], signal, 'the schema'), exited(schema, 'pg_dump --schema-only')]);
+          }
+          await psql(scratch.toString(), [(await store.read(input.key)).pipe(createGunzip())], signal, input.key);
+          return rowsOf(scratch.toString());
+        });
+      } finally {
+        await dropDatabase(scratch.toString());
+      }
+    },
+  };
+}
+
+async function rowsOf(url: string): Promise<Record<string, number>> {
+  const client = await connect(url);
+  try {
+    return await countRows(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Feeds SQL to `psql --single-transaction` on `url`. psql commits at the end of its input, so a source that
+ * breaks kills it instead of closing its stdin: then nothing of this input is applied.
+ */
+async function psql(url: string, parts: Array<Buffer | AsyncIterable<Buffer>>, signal: AbortSignal, what: string): Promise<void> {
+  const child = spawn(
+    'psql',
+    ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-c', 'set client_min_messages = warning', '-f', '-'],
+    {
+      env: { ...process.env, ...libpqEnv(url) },
+      stdio: ['pipe', 'ignore', 'pipe'],
+    },
+  );
+  signal.addEventListener('abort', () => child.kill('SIGTERM'));
+  const done = exited(child, 'psql');
+  async function* sql() {
+    for (const part of parts) {
+      if (Buffer.isBuffer(part)) yield part;
+      else yield* part;
+    }
+  }
+  let broken: Error | undefined;
+  const feed = Readable.from(sql()).on('error', (err) => {
+    broken = err;
+    child.kill('SIGKILL');
+  });
+  child.stdin?.on('error', () => undefined); // psql exiting early: its own error is the one to report
+  feed.pipe(child.stdin as Writable);
+  await done.catch((err: unknown) => {
+    throw broken === undefined ? err : failed(`reading ${what}: ${broken.message}; nothing of it was applied`);
+  });
+}
+
+async function dropDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const maintenance = new URL(url);
+  maintenance.pathname = '/postgres';
+  const client = await connect(maintenance.toString());
+  try {
+    await client.query(`drop database if exists ${client.escapeIdentifier(decodeURIComponent(target.pathname.slice(1)))} with (force)`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** DROP DATABASE ... WITH (FORCE) and CREATE DATABASE, from the server's maintenance database. */
+async function recreateDatabase(url: string): Promise<void> {
+  await dropDatabase(url);
+  const maintenance = new URL(url);
+  maintenance.pathname = '/postgres';
+  const client = await connect(maintenance.toString());
+  try {
+    await client.query(`create database ${client.escapeIdentifier(decodeURIComponent(new URL(url).pathname.slice(1)))}`);
+  } finally {
+    await client.end();
+  }
+}

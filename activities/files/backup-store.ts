@@ -1,0 +1,152 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough, type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Destination } from '../../common/backup';
+
+/** What a store wrote: its size and SHA-256, counted on the bytes as they went by. */
+export interface Written {
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/**
+ * Where backups go: a local directory or an S3 bucket, behind one interface. Writes stream (constant memory,
+ * whatever the size) and are atomic: a local file is written under a temporary name, fsynced and renamed; an S3
+ * object appears only when its multipart upload completes. A failed write leaves nothing under the final name.
+ */
+export interface BackupStore {
+  write(key: string, source: Readable, onBytes?: (bytes: number) => void): Promise<Written>;
+  read(key: string): Promise<Readable>;
+  readText(key: string): Promise<string | undefined>;
+  /** Every key under a prefix (recursively), relative to the store. */
+  list(prefix: string): Promise<string[]>;
+  /** Removes every key under a prefix. */
+  removePrefix(prefix: string): Promise<void>;
+}
+
+/** Counts and hashes the bytes that pass. */
+function tap(onBytes?: (bytes: number) => void): { stream: Transform; result: () => Written } {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      onBytes?.(bytes);
+      done(null, chunk);
+    },
+  });
+  return { stream, result: () => ({ bytes, sha256: hash.digest('hex') }) };
+}
+
+function localStore(dir: string): BackupStore {
+  const full = (key: string) => path.join(dir, ...key.split('/'));
+  async function walk(at: string, rel: string): Promise<string[]> {
+    const entries = await readdir(at, { withFileTypes: true }).catch(() => []);
+    const found = await Promise.all(
+      entries.map((e) => (e.isDirectory() ? walk(path.join(at, e.name), `${rel}${e.name}/`) : Promise.resolve([`${rel}${e.name}`]))),
+    );
+    return found.flat();
+  }
+  return {
+    async write(key, source, onBytes) {
+      const target = full(key);
+      await mkdir(path.dirname(target), { recursive: true });
+      const partial = `${target}.partial-${randomBytes(4).toString('hex')}`;
+      const counted = tap(onBytes);
+      try {
+        await pipeline(source, counted.stream, createWriteStream(partial));
+        const handle = await open(partial, 'r');
+        await handle.sync();
+        await handle.close();
+        await rename(partial, target);
+      } catch (err) {
+        await rm(partial, { force: true });
+        throw err;
+      }
+      return counted.result();
+    },
+    async read(key) {
+      await stat(full(key));
+      return createReadStream(full(key));
+    },
+    readText: (key) => readFile(full(key), 'utf8').catch(() => undefined),
+    async list(prefix) {
+      const base = full(prefix);
+      return (await walk(base, '')).map((rel) => `${prefix}${rel}`);
+    },
+    async removePrefix(prefix) {
+      await rm(full(prefix), { recursive: true, force: true });
+    },
+  };
+}
+
+function s3Store(s3: S3Client, bucket: string, prefix: string): BackupStore {
+  const full = (key: string) => `${prefix}${key}`;
+  async function keys(under: string): Promise<string[]> {
+    const found: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: full(under), ContinuationToken: token }));
+      for (const o of page.Contents ?? []) if (o.Key !== undefined) found.push(o.Key.slice(prefix.length));
+      token = page.NextContinuationToken;
+    } while (token !== undefined);
+    return found;
+  }
+  return {
+    async write(key, source, onBytes) {
+      const counted = tap(onBytes);
+      const body = new PassThrough();
+      // Parts of 8 MiB, two in flight: memory stays bounded whatever the size.
+      const upload = new Upload({
+        client: s3,
+        params: { Bucket: bucket, Key: full(key), Body: body },
+        partSize: 8 * 1024 * 1024,
+        queueSize: 2,
+      });
+      await Promise.all([pipeline(source, counted.stream, body), upload.done()]).catch(async (err: unknown) => {
+        await upload.abort().catch(() => undefined);
+        throw err;
+      });
+      return counted.result();
+    },
+    async read(key) {
+      const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: full(key) }));
+      return Body as Readable;
+    },
+    async readText(key) {
+      try {
+        const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: full(key) }));
+        return await (Body as { transformToString(): Promise<string> }).transformToString();
+      } catch (err) {
+        if ((err as { name?: string }).name === 'NoSuchKey') return undefined;
+        throw err;
+      }
+    },
+    list: keys,
+    async removePrefix(under) {
+      const found = await keys(under);
+      for (let i = 0; i < found.length; i += 1000) {
+        const Objects = found.slice(i, i + 1000).map((k) => ({ Key: full(k) }));
+        await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects } }));
+      }
+    },
+  };
+}
+
+/** The store a destination names; S3 needs the aws clients' S3 client. */
+export function backupStore(destination: Destination, s3: () => S3Client): BackupStore {
+  return destination.kind === 'local' ? localStore(destination.dir) : s3Store(s3(), destination.bucket, destination.prefix);
+}
+
+/** SHA-256 and size of a stored file, read as a stream. */
+export async function checksumOf(store: BackupStore, key: string, onBytes?: (bytes: number) => void): Promise<Written> {
+  const counted = tap(onBytes);
+  await pipeline(await store.read(key), counted.stream, new PassThrough().resume());
+  return counted.result();
+}

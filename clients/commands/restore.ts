@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import { parseBackupLocation, type RestoreReport, restoreInputSchema, restoreWorkflowId } from '../../common/backup';
+import { approveRestoreSignal } from '../../common/backup-signals';
+import { InputError } from '../../common/errors';
+import { parseInput } from '../../common/validate';
+import { WorkflowType } from '../../common/workflow-types';
+import { connectClient } from '../connection';
+import { type Output, withOutput } from '../output';
+import { runWorkflow } from '../start-workflow';
+
+export interface RestoreOptions {
+  readonly target?: string[];
+  readonly force?: boolean;
+  readonly approve?: boolean;
+}
+
+/** Restores a run named by its location (as `sciops backup list` prints it), following its progress. */
+export function restoreBackup(location: string, options: RestoreOptions, progress?: (line: string) => void): Promise<RestoreReport> {
+  let where: ReturnType<typeof parseBackupLocation>;
+  try {
+    where = parseBackupLocation(location);
+  } catch (err) {
+    throw new InputError('backup location', [(err as Error).message]);
+  }
+  const input = parseInput(
+    restoreInputSchema,
+    { ...where, targets: options.target ?? [], force: options.force ?? false, approve: options.approve ?? false },
+    'restore options',
+  );
+  return runWorkflow<RestoreReport>(WorkflowType.restore, restoreWorkflowId(input.backup, input.run, new Date()), input, { progress });
+}
+
+export async function approveRestore(workflowId: string): Promise<{ workflowId: string }> {
+  const { client, close } = await connectClient();
+  try {
+    await client.workflow.getHandle(workflowId).signal(approveRestoreSignal);
+    return { workflowId };
+  } finally {
+    await close();
+  }
+}
+
+export function registerRestore(program: Command): void {
+  program
+    .command('restore <backup> [workflow-id]')
+    .description('restore a backup run (<dir>/<backup>/<run> or s3://...), or `restore approve <workflow-id>`')
+    .option('--target <name...>', 'only these targets of the run')
+    .option('--force', 'replace targets that hold data (a safety backup is taken first)')
+    .option('--approve', 'wait for `sciops restore approve <workflow-id>` before the destructive steps')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  sciops restore /var/backups/sciops/nightly/20261122T030000Z --force\n  sciops restore s3://lab-backups/omics/nightly/20261122T030000Z --target db --approve\n  sciops restore approve restore-nightly-20261122T030000Z-20261122T101500Z',
+    )
+    .action((backup: string, workflowId: string | undefined, options: RestoreOptions, command: Command) => {
+      if (backup === 'approve') {
+        if (workflowId === undefined) throw new InputError('restore approve', ['give the restore workflow id (its progress prints it)']);
+        return withOutput(
+          () => approveRestore(workflowId),
+          (r: { workflowId: string }, out: Output) => {
+            out.print(`approved ${r.workflowId}`);
+            return 0;
+          },
+        )(undefined, command);
+      }
+      const json = Boolean(command.optsWithGlobals().json);
+      const progress = !json && process.stderr.isTTY ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
+      return withOutput(
+        () => restoreBackup(backup, options, progress),
+        (r: RestoreReport, out: Output) => {
+          out.print(`restored ${r.restored.join(', ')} from ${r.backup}/${r.run}`);
+          out.print(`the state from just before is kept in ${r.safety}`);
+          return 0;
+        },
+      )(undefined, command);
+    });
+}

@@ -1,0 +1,211 @@
+import { z } from 'zod';
+import { NODE_NAME } from './queues';
+
+const NAME = /^[a-z0-9][a-z0-9_-]{0,47}$/;
+const name = (what: string) => z.string().regex(NAME, `a ${what} name: lower-case letters, digits, _ and -, at most 48`);
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable');
+
+const postgresTarget = z.strictObject({
+  kind: z.literal('postgres'),
+  name: name('target'),
+  urlEnv: envName.default('DATABASE_URL').describe("the variable, on the db worker, holding the database's URL (never the URL itself)"),
+  mode: z
+    .enum(['data-only', 'full'])
+    .default('data-only')
+    .describe('data-only (the schema comes from the platform migrations, as `pg_dump --data-only`), or full (schema and data)'),
+});
+
+const volumeTarget = z.strictObject({
+  kind: z.literal('volume'),
+  name: name('target'),
+  volume: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a Docker volume name'),
+  node: z.string().regex(NODE_NAME, 'a node hostname').optional().describe("the node whose engine holds it (default: the docker queue's)"),
+  image: z.string().min(1).default('busybox:1.36').describe('an image with sh, tar and find, run beside the volume to read or fill it'),
+});
+
+export const backupTargetSchema = z.discriminatedUnion('kind', [postgresTarget, volumeTarget]);
+
+export const destinationSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('local'),
+    dir: z
+      .string()
+      .regex(/^\/\S*$/, 'an absolute directory, the same on every worker that backs up or restores (one host, or a shared file system)'),
+  }),
+  z.strictObject({
+    kind: z.literal('s3'),
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),
+    prefix: z
+      .string()
+      .regex(/^([A-Za-z0-9_.-]+\/)*$/, 'empty, or path segments each ending in /')
+      .default(''),
+  }),
+]);
+
+export const retentionSchema = z
+  .strictObject({
+    keepLast: z.number().int().min(1).default(7).describe('the newest N complete backups'),
+    daily: z.number().int().min(0).default(7).describe('the newest backup of each of the last N days that have one'),
+    weekly: z.number().int().min(0).default(4).describe('the newest of each of the last N ISO weeks that have one'),
+    monthly: z.number().int().min(0).default(6).describe('the newest of each of the last N months that have one'),
+  })
+  .default({ keepLast: 7, daily: 7, weekly: 4, monthly: 6 });
+
+/** A backup: what to dump, where to, which services to stop meanwhile, and what to keep. */
+export const backupSpecSchema = z
+  .strictObject({
+    name: name('backup'),
+    targets: z.array(backupTargetSchema).min(1, 'at least one target'),
+    destination: destinationSchema,
+    stopServices: z
+      .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a swarm service name'))
+      .default([])
+      .describe('scaled to 0 during the backup and back to their replicas after, whatever happens'),
+    retention: retentionSchema,
+    verify: z.boolean().default(false).describe('restore each dump into a scratch database / volume and compare with the manifest'),
+  })
+  .superRefine((spec, ctx) => {
+    const seen = new Set<string>();
+    spec.targets.forEach((t, i) => {
+      if (seen.has(t.name)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'name'], message: `"${t.name}" is defined twice` });
+      seen.add(t.name);
+    });
+  });
+
+export type BackupSpec = z.infer<typeof backupSpecSchema>;
+export type BackupTarget = z.infer<typeof backupTargetSchema>;
+export type PostgresTarget = z.infer<typeof postgresTarget>;
+export type VolumeTarget = z.infer<typeof volumeTarget>;
+export type Destination = z.infer<typeof destinationSchema>;
+export type Retention = z.infer<typeof retentionSchema>;
+
+/** A backup run's id: its UTC start, `20261122T030000Z`; sorts as it happened. Pure. */
+export function runId(at: Date): string {
+  return at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+}
+
+/** The instant a run id names. Pure. */
+export function runTime(id: string): Date {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(id);
+  if (m === null) throw new Error(`not a backup run id: ${id}`);
+  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
+}
+
+export const RUN_ID = /^\d{8}T\d{6}Z$/;
+
+/** Where a run's files live, relative to the destination: `<backup>/<run>/`. Pure. */
+export function runPath(backup: string, run: string): string {
+  return `${backup}/${run}/`;
+}
+
+/** A target's dump file in its run: carries the target and the run's UTC time. Pure. */
+export function dumpFileName(target: BackupTarget, run: string): string {
+  return `${target.name}-${run}.${target.kind === 'postgres' ? 'sql.gz' : 'tar.gz'}`;
+}
+
+export const MANIFEST_FILE = 'manifest.json';
+export const MANIFEST_FORMAT = 'sciops-backup/1';
+
+/** What one target's dump holds: written into the manifest. */
+export interface DumpRecord {
+  readonly target: string;
+  readonly kind: BackupTarget['kind'];
+  readonly file: string;
+  readonly bytes: number;
+  readonly sha256: string;
+  /** e.g. `pg_dump (PostgreSQL) 15.18`, `GNU tar 1.34`. */
+  readonly tool: string;
+  readonly server?: string;
+  /** Postgres: rows per table (`schema.table`), counted in the dump's own snapshot. */
+  readonly tables?: Readonly<Record<string, number>>;
+  /** Volumes: regular files in the archive. */
+  readonly files?: number;
+}
+
+/** A backup run's manifest, written last: a run without one is incomplete and never restored. */
+export interface Manifest {
+  readonly format: typeof MANIFEST_FORMAT;
+  readonly backup: string;
+  readonly run: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly spec: BackupSpec;
+  readonly dumps: readonly DumpRecord[];
+  readonly verified: boolean;
+}
+
+export function backupWorkflowId(backup: string, at: Date): string {
+  return `backup-${backup}-${runId(at)}`;
+}
+
+/** What `backup` returns. */
+export interface BackupReport {
+  readonly backup: string;
+  readonly run: string;
+  readonly location: string;
+  readonly dumps: readonly DumpRecord[];
+  readonly pruned: readonly string[];
+  readonly verified: boolean;
+}
+
+/** Where a restored copy differs from what the manifest recorded: one line per table or count. Pure. */
+export function differences(dump: DumpRecord, found: { tables?: Readonly<Record<string, number>>; files?: number }): string[] {
+  if (dump.kind === 'volume')
+    return found.files === dump.files ? [] : [`${dump.target}: ${found.files} files, the manifest says ${dump.files}`];
+  const expected = dump.tables ?? {};
+  const got = found.tables ?? {};
+  return [...new Set([...Object.keys(expected), ...Object.keys(got)])]
+    .sort()
+    .filter((t) => expected[t] !== got[t])
+    .map((t) => `${dump.target}: table ${t} has ${got[t] ?? 'no'} rows, the manifest says ${expected[t] ?? 'none'}`);
+}
+
+/** What `restore` is given: which run of which backup, where, and how careful to be. */
+export const restoreInputSchema = z.strictObject({
+  destination: destinationSchema,
+  backup: name('backup'),
+  run: z.string().regex(RUN_ID, 'a run id such as 20261122T030000Z (`sciops backup list` shows them)'),
+  targets: z.array(name('target')).default([]).describe('only these targets of the run (default: all)'),
+  force: z.boolean().default(false).describe('restore over a target that holds data'),
+  approve: z.boolean().default(false).describe('wait for `sciops restore approve ID` before the first destructive step'),
+});
+
+export type RestoreInput = z.infer<typeof restoreInputSchema>;
+
+export interface RestoreReport {
+  readonly backup: string;
+  readonly run: string;
+  readonly restored: readonly string[];
+  /** Where the targets' state from just before the restore was saved (kept; never pruned). */
+  readonly safety: string;
+}
+
+export function restoreWorkflowId(backup: string, run: string, at: Date): string {
+  return `restore-${backup}-${run}-${runId(at)}`;
+}
+
+/** How a run is named on the command line: `<dir>/<backup>/<run>` or `s3://<bucket>/<prefix><backup>/<run>`. Pure. */
+export function backupLocation(destination: Destination, backup: string, run: string): string {
+  const base =
+    destination.kind === 'local'
+      ? destination.dir.replace(/\/$/, '')
+      : `s3://${destination.bucket}/${destination.prefix.replace(/\/$/, '')}`;
+  return `${base.replace(/\/$/, '')}/${backup}/${run}`;
+}
+
+/** The destination, backup and run a location names (see backupLocation); throws naming the expected form. Pure. */
+export function parseBackupLocation(text: string): { destination: Destination; backup: string; run: string } {
+  const parts = text.replace(/\/+$/, '').split('/');
+  const run = parts.pop() ?? '';
+  const backup = parts.pop() ?? '';
+  const rest = parts.join('/');
+  const form = 'give <dir>/<backup>/<run> or s3://<bucket>/<prefix><backup>/<run>, as `sciops backup list` prints it';
+  if (!RUN_ID.test(run) || !NAME.test(backup)) throw new Error(`"${text}" does not end in <backup>/<run id>: ${form}`);
+  const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(rest);
+  if (s3 !== null) return { destination: { kind: 's3', bucket: s3[1] as string, prefix: s3[2] === '' ? '' : `${s3[2]}/` }, backup, run };
+  if (rest.startsWith('/')) return { destination: { kind: 'local', dir: rest }, backup, run };
+  throw new Error(`"${text}" is neither an absolute directory nor an s3:// URL: ${form}`);
+}

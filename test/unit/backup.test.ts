@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { backupLocation, backupSpecSchema, dumpFileName, parseBackupLocation, runId, runTime } from '../../common/backup';
+import { isoWeek, retain } from '../../common/backup-retention';
+import { parseInput } from '../../common/validate';
+
+const parse = (v: unknown) => parseInput(backupSpecSchema, v, 'backup spec');
+const base = { name: 'nightly', targets: [{ kind: 'postgres', name: 'db' }], destination: { kind: 'local', dir: '/var/backups/sciops' } };
+
+/** One run a day at 03:00 UTC for `days` days up to and including 2026-11-22. */
+function dailyRuns(days: number): string[] {
+  const last = Date.UTC(2026, 10, 22, 3);
+  return Array.from({ length: days }, (_, i) => runId(new Date(last - i * 86_400_000)));
+}
+
+describe('backup spec', () => {
+  it('fills defaults: data-only dumps from DATABASE_URL, GFS 7/7/4/6', () => {
+    const spec = parse(base);
+    expect(spec.targets[0]).toEqual({ kind: 'postgres', name: 'db', urlEnv: 'DATABASE_URL', mode: 'data-only' });
+    expect(spec.retention).toEqual({ keepLast: 7, daily: 7, weekly: 4, monthly: 6 });
+    expect(dumpFileName(spec.targets[0] as never, '20261122T030000Z')).toBe('db-20261122T030000Z.sql.gz');
+  });
+
+  it.each([
+    [{ ...base, targets: [] }, 'targets: at least one target'],
+    [
+      {
+        ...base,
+        targets: [
+          { kind: 'postgres', name: 'db' },
+          { kind: 'volume', name: 'db', volume: 'media' },
+        ],
+      },
+      'targets[1].name: "db" is defined twice',
+    ],
+    [{ ...base, destination: { kind: 'local', dir: 'backups' } }, 'destination.dir: an absolute directory'],
+    [{ ...base, destination: { kind: 's3', bucket: 'B' } }, 'destination.bucket: an S3 bucket name'],
+    [{ ...base, targets: [{ kind: 'mysql', name: 'db' }] }, 'targets[0].kind'],
+    [{ ...base, colour: 'red' }, 'colour: unknown field'],
+  ])('rejects %j naming the field', (spec, message) => {
+    expect(() => parse(spec)).toThrow(message);
+  });
+
+  it('names runs by their UTC start, and reads the time back', () => {
+    const at = new Date(Date.UTC(2026, 10, 22, 3, 4, 5, 678));
+    expect(runId(at)).toBe('20261122T030405Z');
+    expect(runTime('20261122T030405Z').toISOString()).toBe('2026-11-22T03:04:05.000Z');
+  });
+});
+
+describe('GFS retention', () => {
+  it('knows ISO weeks across a year boundary', () => {
+    expect(isoWeek(new Date(Date.UTC(2026, 10, 22)))).toBe('2026-W47'); // a Sunday
+    expect(isoWeek(new Date(Date.UTC(2026, 10, 23)))).toBe('2026-W48'); // the Monday after
+    expect(isoWeek(new Date(Date.UTC(2021, 0, 3)))).toBe('2020-W53');
+    expect(isoWeek(new Date(Date.UTC(2024, 11, 30)))).toBe('2025-W01');
+  });
+
+  it('keeps exactly the newest N, one per recent day, week and month, from a year of daily runs', () => {
+    const runs = dailyRuns(365);
+    const { keep, prune } = retain(runs, { keepLast: 3, daily: 5, weekly: 3, monthly: 4 });
+    expect(keep).toEqual([
+      '20261122T030000Z', // last 3 and daily (Nov 22, 21, 20, 19, 18); Sunday: newest of week 47
+      '20261121T030000Z',
+      '20261120T030000Z',
+      '20261119T030000Z',
+      '20261118T030000Z',
+      '20261115T030000Z', // Sunday: newest of week 46
+      '20261108T030000Z', // Sunday: newest of week 45
+      '20261031T030000Z', // newest of October
+      '20260930T030000Z', // of September
+      '20260831T030000Z', // of August
+    ]);
+    expect(keep.length + prune.length).toBe(365);
+    expect(prune).not.toContain('20261122T030000Z');
+  });
+
+  it('counts only periods that have a run, and keeps several runs of one day only by keepLast', () => {
+    const runs = ['20261122T150000Z', '20261122T030000Z', '20261101T030000Z', '20260701T030000Z'];
+    expect(retain(runs, { keepLast: 1, daily: 2, weekly: 0, monthly: 0 }).keep).toEqual(['20261122T150000Z', '20261101T030000Z']);
+    expect(retain(runs, { keepLast: 1, daily: 0, weekly: 0, monthly: 3 }).keep).toEqual(['20261122T150000Z', '20260701T030000Z']);
+  });
+});
+
+describe('backup locations', () => {
+  it('name a run in a directory or a bucket, and read back', () => {
+    const local = { kind: 'local' as const, dir: '/var/backups/sciops' };
+    const s3 = { kind: 's3' as const, bucket: 'lab-backups', prefix: 'omics/' };
+    expect(backupLocation(local, 'nightly', '20261122T030000Z')).toBe('/var/backups/sciops/nightly/20261122T030000Z');
+    expect(backupLocation(s3, 'nightly', '20261122T030000Z')).toBe('s3://lab-backups/omics/nightly/20261122T030000Z');
+    expect(parseBackupLocation('/var/backups/sciops/nightly/20261122T030000Z/')).toEqual({
+      destination: local,
+      backup: 'nightly',
+      run: '20261122T030000Z',
+    });
+    expect(parseBackupLocation('s3://lab-backups/omics/nightly/20261122T030000Z')).toEqual({
+      destination: s3,
+      backup: 'nightly',
+      run: '20261122T030000Z',
+    });
+    expect(parseBackupLocation('s3://lab-backups/nightly/20261122T030000Z').destination).toEqual({
+      kind: 's3',
+      bucket: 'lab-backups',
+      prefix: '',
+    });
+    expect(() => parseBackupLocation('nightly/latest')).toThrow('does not end in <backup>/<run id>');
+    expect(() => parseBackupLocation('backups/nightly/20261122T030000Z')).toThrow('neither an absolute directory nor an s3:// URL');
+  });
+});

@@ -1,0 +1,23 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { DbActivities } from '../activities/db';
+import type { DockerActivities } from '../activities/docker';
+import { BACKUP_CORRUPT_TYPE, BACKUP_FAILED_TYPE, TARGET_NOT_EMPTY_TYPE } from '../common/backup-failures';
+import { nodeQueue, Queue } from '../common/queues';
+
+/** Dumps and restores stream for as long as the data takes; a dead worker is noticed by its silent heartbeat. */
+const long = {
+  startToCloseTimeout: '24h',
+  heartbeatTimeout: '30s',
+  retry: { maximumInterval: '30s', nonRetryableErrorTypes: [BACKUP_FAILED_TYPE, BACKUP_CORRUPT_TYPE, TARGET_NOT_EMPTY_TYPE] },
+};
+
+/** Dumps and restores of PostgreSQL, on the db queue (next to pg_dump and psql). */
+export const postgres = proxyActivities<DbActivities>({ taskQueue: Queue.db, ...long });
+
+/** The manager's docker worker: backup files (manifests, checksums, pruning) and pausing services. */
+export const manager = proxyActivities<DockerActivities>({ taskQueue: Queue.docker, ...long });
+
+/** The engine that holds a volume: its node's queue, or the manager's. */
+export function volumeEngine(node: string | undefined) {
+  return node === undefined ? manager : proxyActivities<DockerActivities>({ taskQueue: nodeQueue(node), ...long });
+}
