@@ -23,7 +23,14 @@ const volumeTarget = z.strictObject({
   image: z.string().min(1).default('busybox:1.36').describe('an image with sh, tar and find, run beside the volume to read or fill it'),
 });
 
-export const backupTargetSchema = z.discriminatedUnion('kind', [postgresTarget, volumeTarget]);
+const mongoTarget = z.strictObject({
+  kind: z.literal('mongo'),
+  name: name('target'),
+  urlEnv: envName.default('MONGO_URL').describe('the variable, on the db worker, holding the MongoDB URL (never the URL itself)'),
+  database: z.string().regex(/^[^/\\. "$*<>:|?]{1,63}$/, 'a MongoDB database name'),
+});
+
+export const backupTargetSchema = z.discriminatedUnion('kind', [postgresTarget, mongoTarget, volumeTarget]);
 
 export const destinationSchema = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -76,6 +83,7 @@ export type BackupSpec = z.infer<typeof backupSpecSchema>;
 export type BackupTarget = z.infer<typeof backupTargetSchema>;
 export type PostgresTarget = z.infer<typeof postgresTarget>;
 export type VolumeTarget = z.infer<typeof volumeTarget>;
+export type MongoTarget = z.infer<typeof mongoTarget>;
 export type Destination = z.infer<typeof destinationSchema>;
 export type Retention = z.infer<typeof retentionSchema>;
 
@@ -103,7 +111,8 @@ export function runPath(backup: string, run: string): string {
 
 /** A target's dump file in its run: carries the target and the run's UTC time. Pure. */
 export function dumpFileName(target: BackupTarget, run: string): string {
-  return `${target.name}-${run}.${target.kind === 'postgres' ? 'sql.gz' : 'tar.gz'}`;
+  const extension = { postgres: 'sql.gz', mongo: 'ejson.gz', volume: 'tar.gz' }[target.kind];
+  return `${target.name}-${run}.${extension}`;
 }
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -123,6 +132,8 @@ export interface DumpRecord {
   readonly tables?: Readonly<Record<string, number>>;
   /** Volumes: regular files in the archive. */
   readonly files?: number;
+  /** MongoDB: documents per collection. */
+  readonly collections?: Readonly<Record<string, number>>;
 }
 
 /** A backup run's manifest, written last: a run without one is incomplete and never restored. */
@@ -152,26 +163,47 @@ export interface BackupReport {
 }
 
 /** Where a restored copy differs from what the manifest recorded: one line per table or count. Pure. */
-export function differences(dump: DumpRecord, found: { tables?: Readonly<Record<string, number>>; files?: number }): string[] {
-  if (dump.kind === 'volume')
+export function differences(
+  dump: DumpRecord,
+  found: { tables?: Readonly<Record<string, number>>; collections?: Readonly<Record<string, number>>; files?: number },
+): string[] {
+  if (dump.kind === 'volume') {
     return found.files === dump.files ? [] : [`${dump.target}: ${found.files} files, the manifest says ${dump.files}`];
-  const expected = dump.tables ?? {};
-  const got = found.tables ?? {};
+  }
+  const mongo = dump.kind === 'mongo';
+  const [what, unit] = mongo ? ['collection', 'documents'] : ['table', 'rows'];
+  const expected = (mongo ? dump.collections : dump.tables) ?? {};
+  const got = (mongo ? found.collections : found.tables) ?? {};
   return [...new Set([...Object.keys(expected), ...Object.keys(got)])]
     .sort()
     .filter((t) => expected[t] !== got[t])
-    .map((t) => `${dump.target}: table ${t} has ${got[t] ?? 'no'} rows, the manifest says ${expected[t] ?? 'none'}`);
+    .map((t) => `${dump.target}: ${what} ${t} has ${got[t] ?? 'no'} ${unit}, the manifest says ${expected[t] ?? 'none'}`);
 }
 
 /** What `restore` is given: which run of which backup, where, and how careful to be. */
-export const restoreInputSchema = z.strictObject({
-  destination: destinationSchema,
-  backup: name('backup'),
-  run: z.string().regex(RUN_ID, 'a run id such as 20261122T030000Z (`sciops backup list` shows them)'),
-  targets: z.array(name('target')).default([]).describe('only these targets of the run (default: all)'),
-  force: z.boolean().default(false).describe('restore over a target that holds data'),
-  approve: z.boolean().default(false).describe('wait for `sciops restore approve ID` before the first destructive step'),
-});
+export const restoreInputSchema = z
+  .strictObject({
+    destination: destinationSchema,
+    backup: name('backup'),
+    run: z.string().regex(RUN_ID, 'a run id such as 20261122T030000Z (`sciops backup list` shows them)'),
+    targets: z.array(name('target')).default([]).describe('only these targets of the run (default: all)'),
+    force: z.boolean().default(false).describe('restore over a target that holds data'),
+    approve: z.boolean().default(false).describe('wait for `sciops restore approve ID` before the first destructive step'),
+    nsFrom: z
+      .string()
+      .regex(/^[^.*]+\.\*$/, 'a database pattern such as omics.*')
+      .optional()
+      .describe('MongoDB: restore the documents of this database ...'),
+    nsTo: z
+      .string()
+      .regex(/^[^.*]+\.\*$/, 'a database pattern such as omics_copy.*')
+      .optional()
+      .describe('... into this one instead'),
+  })
+  .superRefine((r, ctx) => {
+    if ((r.nsFrom === undefined) !== (r.nsTo === undefined))
+      ctx.addIssue({ code: 'custom', path: ['nsTo'], message: 'give nsFrom and nsTo together' });
+  });
 
 export type RestoreInput = z.infer<typeof restoreInputSchema>;
 

@@ -11,7 +11,7 @@ const long = {
   retry: { maximumInterval: '30s', nonRetryableErrorTypes: [BACKUP_FAILED_TYPE, BACKUP_CORRUPT_TYPE, TARGET_NOT_EMPTY_TYPE] },
 };
 
-/** Dumps and restores of PostgreSQL, on the db queue (next to pg_dump and psql). */
+/** Dumps and restores of PostgreSQL and MongoDB, on the db queue (next to pg_dump and psql). */
 export const postgres = proxyActivities<DbActivities>({ taskQueue: Queue.db, ...long });
 
 /** The manager's docker worker: backup files (manifests, checksums, pruning) and pausing services. */

@@ -30,9 +30,9 @@ export function dumpTarget(
   mode?: 'full',
 ): Promise<DumpRecord> {
   const key = `${folder}${dumpFileName(target, run)}`;
-  return target.kind === 'postgres'
-    ? postgres.dumpPostgres({ target, mode, destination, key })
-    : volumeEngine(target.node).dumpVolume({ target, destination, key });
+  if (target.kind === 'postgres') return postgres.dumpPostgres({ target, mode, destination, key });
+  if (target.kind === 'mongo') return postgres.dumpMongo({ target, destination, key });
+  return volumeEngine(target.node).dumpVolume({ target, destination, key });
 }
 
 /**
@@ -62,10 +62,13 @@ export async function withServicesPaused<T>(services: readonly string[], body: (
 /** Restores a dump into a scratch database or volume and compares it with what the dump recorded. */
 async function restoreIntoScratch(spec: BackupSpec, dump: DumpRecord, key: string): Promise<void> {
   const target = spec.targets.find((t) => t.name === dump.target) as BackupTarget;
+  const { destination } = spec;
   const found =
     target.kind === 'postgres'
-      ? { tables: await postgres.verifyPostgresDump({ target, destination: spec.destination, key }) }
-      : { files: await volumeEngine(target.node).verifyVolumeDump({ target, destination: spec.destination, key }) };
+      ? { tables: await postgres.verifyPostgresDump({ target, destination, key }) }
+      : target.kind === 'mongo'
+        ? { collections: await postgres.verifyMongoDump({ target, destination, key }) }
+        : { files: await volumeEngine(target.node).verifyVolumeDump({ target, destination, key }) };
   const diff = differences(dump, found);
   if (diff.length > 0) {
     throw ApplicationFailure.create({

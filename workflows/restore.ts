@@ -30,12 +30,30 @@ function rootMessage(err: unknown): string {
 
 /** Puts one dump back into its target; returns what the target then holds, to compare with the manifest. */
 async function restoreOne(target: BackupTarget, input: RestoreInput, key: string, mode?: 'full') {
-  if (target.kind === 'postgres') {
-    return {
-      tables: await postgres.restorePostgres({ urlEnv: target.urlEnv, mode: mode ?? target.mode, destination: input.destination, key }),
-    };
+  const { destination } = input;
+  if (target.kind === 'postgres')
+    return { tables: await postgres.restorePostgres({ urlEnv: target.urlEnv, mode: mode ?? target.mode, destination, key }) };
+  if (target.kind === 'mongo') return { collections: await postgres.restoreMongo({ target, destination, key }) };
+  return { files: await volumeEngine(target.node).restoreVolume({ target, destination, key }) };
+}
+
+/**
+ * The target a restore writes to: the backed-up one, except a Mongo database that nsFrom names, which goes to
+ * nsTo's (its safety backup and emptiness check are then of that database). Pure.
+ */
+function restoredTarget(target: BackupTarget, input: RestoreInput): BackupTarget {
+  if (target.kind !== 'mongo' || input.nsFrom !== `${target.database}.*` || input.nsTo === undefined) return target;
+  return { ...target, database: input.nsTo.slice(0, -2) };
+}
+
+/** How much a target holds now: rows, documents or files (a restore refuses to replace data unless forced). */
+async function held(target: BackupTarget): Promise<{ count: number; unit: string }> {
+  const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+  if (target.kind === 'postgres') return { count: sum(await postgres.postgresRows({ urlEnv: target.urlEnv })), unit: 'rows' };
+  if (target.kind === 'mongo') {
+    return { count: sum(await postgres.mongoDocuments({ target })), unit: 'documents' };
   }
-  return { files: await volumeEngine(target.node).restoreVolume({ target, destination: input.destination, key }) };
+  return { count: await volumeEngine(target.node).volumeFiles({ target }), unit: 'files' };
 }
 
 /**
@@ -66,7 +84,7 @@ export async function restore(rawInput: unknown): Promise<RestoreReport> {
       );
     }
     const chosen = manifest.dumps.filter((d) => input.targets.length === 0 || input.targets.includes(d.target));
-    const targetOf = (d: DumpRecord) => manifest.spec.targets.find((t) => t.name === d.target) as BackupTarget;
+    const targetOf = (d: DumpRecord) => restoredTarget(manifest.spec.targets.find((t) => t.name === d.target) as BackupTarget, input);
     upsertSearchAttributes([
       { key: SearchAttribute.backupKind, value: 'restore' },
       { key: SearchAttribute.backupTarget, value: chosen.map((d) => d.target) },
@@ -77,12 +95,8 @@ export async function restore(rawInput: unknown): Promise<RestoreReport> {
     }
     const holding: string[] = [];
     for (const d of chosen) {
-      const target = targetOf(d);
-      const count =
-        target.kind === 'postgres'
-          ? Object.values(await postgres.postgresRows({ urlEnv: target.urlEnv })).reduce((a, b) => a + b, 0)
-          : await volumeEngine(target.node).volumeFiles({ target });
-      if (count > 0) holding.push(`${d.target} (${count} ${target.kind === 'postgres' ? 'rows' : 'files'})`);
+      const { count, unit } = await held(targetOf(d));
+      if (count > 0) holding.push(`${d.target} (${count} ${unit})`);
     }
     if (holding.length > 0 && !input.force) {
       throw refuse(

@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Pool } from 'pg';
 import type { ExperimentLimits } from '../../common/experiment-limits';
 import { createExperimentState } from './experiment-state';
+import { createMongoBackup } from './mongo-backup';
 import { createPgBackup } from './pg-backup';
 import { createServerHealth } from './server-health';
 import { createStackMigrations } from './stack-migrations';
@@ -17,6 +18,7 @@ export function createDbActivities(pool: Pool, url: string, limits: ExperimentLi
     ...createStackMigrations(),
     // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
     ...createPgBackup(s3),
+    ...createMongoBackup(s3),
   };
 }
 

@@ -9,15 +9,9 @@ import type { Destination, DumpRecord, PostgresTarget } from '../../common/backu
 import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
 import { backupStore } from '../files/backup-store';
 import { heartbeating } from '../heartbeating';
+import { urlFromEnv } from './url-from-env';
 
 const failed = (message: string) => ApplicationFailure.create({ type: BACKUP_FAILED_TYPE, nonRetryable: true, message });
-
-/** The database URL a target names by variable, read on this worker (it never enters history). */
-function urlOf(urlEnv: string): string {
-  const url = process.env[urlEnv];
-  if (url === undefined || url === '') throw failed(`urlEnv: ${urlEnv} is not set on the db worker`);
-  return url;
-}
 
 /** libpq's variables for a URL: the password reaches pg_dump and psql through the environment, not argv. */
 export function libpqEnv(url: string): Record<string, string> {
@@ -91,7 +85,7 @@ export function createPgBackup(s3: () => S3Client) {
       destination: Destination;
       key: string;
     }): Promise<DumpRecord> {
-      const url = urlOf(input.target.urlEnv);
+      const url = urlFromEnv(input.target.urlEnv);
       const mode = input.mode ?? input.target.mode;
       const store = backupStore(input.destination, s3);
       const client = await connect(url);
@@ -126,7 +120,7 @@ export function createPgBackup(s3: () => S3Client) {
 
     /** Rows per table of the target database now; empty tables count too (restore refuses a non-empty target). */
     async postgresRows(input: { urlEnv: string }): Promise<Record<string, number>> {
-      return rowsOf(urlOf(input.urlEnv));
+      return rowsOf(urlFromEnv(input.urlEnv));
     },
 
     /**
@@ -140,7 +134,7 @@ export function createPgBackup(s3: () => S3Client) {
       destination: Destination;
       key: string;
     }): Promise<Record<string, number>> {
-      const url = urlOf(input.urlEnv);
+      const url = urlFromEnv(input.urlEnv);
       const store = backupStore(input.destination, s3);
       let preamble = '';
       if (input.mode === 'full') {
@@ -176,7 +170,7 @@ export function createPgBackup(s3: () => S3Client) {
      * source's schema (`pg_dump --schema-only`).
      */
     async verifyPostgresDump(input: { target: PostgresTarget; destination: Destination; key: string }): Promise<Record<string, number>> {
-      const url = urlOf(input.target.urlEnv);
+      const url = urlFromEnv(input.target.urlEnv);
       const scratch = new URL(url);
       scratch.pathname = `/${decodeURIComponent(scratch.pathname.slice(1))}_sciops_verify`;
       const store = backupStore(input.destination, s3);

@@ -12,6 +12,8 @@ export interface RestoreOptions {
   readonly target?: string[];
   readonly force?: boolean;
   readonly approve?: boolean;
+  readonly nsFrom?: string;
+  readonly nsTo?: string;
 }
 
 /** Restores a run named by its location (as `sciops backup list` prints it), following its progress. */
@@ -24,7 +26,14 @@ export function restoreBackup(location: string, options: RestoreOptions, progres
   }
   const input = parseInput(
     restoreInputSchema,
-    { ...where, targets: options.target ?? [], force: options.force ?? false, approve: options.approve ?? false },
+    {
+      ...where,
+      targets: options.target ?? [],
+      force: options.force ?? false,
+      approve: options.approve ?? false,
+      ...(options.nsFrom === undefined ? {} : { nsFrom: options.nsFrom }),
+      ...(options.nsTo === undefined ? {} : { nsTo: options.nsTo }),
+    },
     'restore options',
   );
   return runWorkflow<RestoreReport>(WorkflowType.restore, restoreWorkflowId(input.backup, input.run, new Date()), input, { progress });
@@ -47,6 +56,8 @@ export function registerRestore(program: Command): void {
     .option('--target <name...>', 'only these targets of the run')
     .option('--force', 'replace targets that hold data (a safety backup is taken first)')
     .option('--approve', 'wait for `sciops restore approve <workflow-id>` before the destructive steps')
+    .option('--ns-from <db.*>', 'MongoDB: the database of the dump to restore elsewhere ...')
+    .option('--ns-to <db.*>', '... and the database to restore it into')
     .addHelpText(
       'after',
       '\nExamples:\n  sciops restore /var/backups/sciops/nightly/20261122T030000Z --force\n  sciops restore s3://lab-backups/omics/nightly/20261122T030000Z --target db --approve\n  sciops restore approve restore-nightly-20261122T030000Z-20261122T101500Z',

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { MongoClient } from 'mongodb';
 import { Client as PgClient } from 'pg';
 import { parseDockerHost } from '../../common/config';
 import { dockerClient } from '../../workers/create-workers';
@@ -21,6 +22,8 @@ export interface Testbed {
   readonly databaseUrl: string;
   readonly awsEndpoint: string;
   readonly awsRegion: string;
+  /** A MongoDB-wire server (FerretDB). */
+  readonly mongoUrl: string;
 }
 
 const VARS = {
@@ -31,6 +34,7 @@ const VARS = {
   databaseUrl: 'DATABASE_URL',
   awsEndpoint: 'AWS_ENDPOINT_URL',
   awsRegion: 'AWS_REGION',
+  mongoUrl: 'SCIOPS_TEST_MONGO_URL',
 } as const satisfies Record<keyof Testbed, string>;
 
 /**
@@ -88,6 +92,14 @@ export async function checkTestbed(bed: Testbed): Promise<void> {
     probe('AWS emulator', bed.awsEndpoint, async () => {
       const res = await fetch(`${bed.awsEndpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(5000) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    }),
+    probe('MongoDB-wire server', bed.mongoUrl, async () => {
+      const client = new MongoClient(bed.mongoUrl, { serverSelectionTimeoutMS: 3000 });
+      try {
+        await client.db('admin').command({ ping: 1 });
+      } finally {
+        await client.close();
+      }
     }),
   ]);
   const failed = problems.filter((p): p is string => p !== undefined);

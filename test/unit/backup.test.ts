@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { backupLocation, backupSpecSchema, dumpFileName, parseBackupLocation, runId, runTime } from '../../common/backup';
+import {
+  backupLocation,
+  backupSpecSchema,
+  differences,
+  dumpFileName,
+  parseBackupLocation,
+  restoreInputSchema,
+  runId,
+  runTime,
+} from '../../common/backup';
 import { isoWeek, retain } from '../../common/backup-retention';
 import { parseInput } from '../../common/validate';
 
@@ -104,5 +113,44 @@ describe('backup locations', () => {
     });
     expect(() => parseBackupLocation('nightly/latest')).toThrow('does not end in <backup>/<run id>');
     expect(() => parseBackupLocation('backups/nightly/20261122T030000Z')).toThrow('neither an absolute directory nor an s3:// URL');
+  });
+});
+
+describe('comparing a restore with its manifest', () => {
+  const dump = {
+    target: 'db',
+    kind: 'postgres' as const,
+    file: 'f',
+    bytes: 1,
+    sha256: 'x',
+    tool: 't',
+    tables: { 'public.a': 3, 'public.b': 0 },
+  };
+
+  it('names each table, collection or count that differs', () => {
+    expect(differences(dump, { tables: { 'public.a': 3, 'public.b': 0 } })).toEqual([]);
+    expect(differences(dump, { tables: { 'public.a': 2, 'public.c': 1 } })).toEqual([
+      'db: table public.a has 2 rows, the manifest says 3',
+      'db: table public.b has no rows, the manifest says 0',
+      'db: table public.c has 1 rows, the manifest says none',
+    ]);
+    const mongo = { ...dump, target: 'meta', kind: 'mongo' as const, tables: undefined, collections: { samples: 5 } };
+    expect(differences(mongo, { collections: { samples: 4 } })).toEqual(['meta: collection samples has 4 documents, the manifest says 5']);
+    const volume = { ...dump, target: 'media', kind: 'volume' as const, tables: undefined, files: 2 };
+    expect(differences(volume, { files: 2 })).toEqual([]);
+    expect(differences(volume, { files: 1 })).toEqual(['media: 1 files, the manifest says 2']);
+  });
+
+  it('takes nsFrom and nsTo together only', () => {
+    const base = { destination: { kind: 'local', dir: '/b' }, backup: 'nightly', run: '20261122T030000Z' };
+    expect(() => parseInput(restoreInputSchema, { ...base, nsFrom: 'omics.*' }, 'restore input')).toThrow(
+      'nsTo: give nsFrom and nsTo together',
+    );
+    expect(() => parseInput(restoreInputSchema, { ...base, nsFrom: 'omics', nsTo: 'x.*' }, 'restore input')).toThrow(
+      'nsFrom: a database pattern',
+    );
+    expect(() => parseInput(restoreInputSchema, { ...base, run: 'latest' }, 'restore input')).toThrow(
+      'run: a run id such as 20261122T030000Z',
+    );
   });
 });

@@ -11,11 +11,20 @@ describe('the test harness', () => {
       databaseUrl: 'postgres://sciops:x@127.0.0.1:1/sciops',
       awsEndpoint: 'http://127.0.0.1:1',
       awsRegion: 'us-east-1',
+      mongoUrl: 'mongodb://127.0.0.1:1/',
     }).catch((e: unknown) => e as Error);
     expect(err).toBeInstanceOf(Error);
     const lines = (err as Error).message.split('\n');
     expect(lines[0]).toBe('test services missing:');
-    for (const service of ['Temporal CLI', 'Docker engine', 'second swarm node', 'spare engine', 'PostgreSQL', 'AWS emulator']) {
+    for (const service of [
+      'Temporal CLI',
+      'Docker engine',
+      'second swarm node',
+      'spare engine',
+      'PostgreSQL',
+      'AWS emulator',
+      'MongoDB-wire server',
+    ]) {
       expect(lines.some((l) => l.startsWith(`  - ${service} (`))).toBe(true);
     }
     expect(lines.at(-1)).toBe('Fix: start the testbed with `bash scripts/testbed.sh` (npm test does it)');

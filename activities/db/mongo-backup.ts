@@ -1,0 +1,170 @@
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { createGunzip, createGzip } from 'node:zlib';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { ApplicationFailure } from '@temporalio/common';
+import { BSON, type Document, MongoClient } from 'mongodb';
+
+const { EJSON } = BSON;
+
+import type { Destination, DumpRecord, MongoTarget } from '../../common/backup';
+import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
+import { backupStore } from '../files/backup-store';
+import { heartbeating } from '../heartbeating';
+import { urlFromEnv } from './url-from-env';
+
+const FORMAT = 'sciops-mongo/1';
+const DRIVER_VERSION = (require('mongodb/package.json') as { version: string }).version;
+const BATCH = 1000;
+const failed = (message: string) => ApplicationFailure.create({ type: BACKUP_FAILED_TYPE, nonRetryable: true, message });
+
+/** The first line of a dump: the database, and each collection's options, indexes and count. */
+interface Header {
+  readonly format: typeof FORMAT;
+  readonly database: string;
+  readonly collections: Array<{ name: string; options: Document; indexes: Document[]; count: number }>;
+}
+
+async function withMongo<T>(urlEnv: string, work: (client: MongoClient) => Promise<T>): Promise<T> {
+  const client = new MongoClient(urlFromEnv(urlEnv), { serverSelectionTimeoutMS: 10_000 });
+  try {
+    await client.connect();
+    return await work(client);
+  } finally {
+    await client.close();
+  }
+}
+
+async function counts(client: MongoClient, database: string): Promise<Record<string, number>> {
+  const db = client.db(database);
+  const found: Record<string, number> = {};
+  for (const c of await db.listCollections({}, { nameOnly: true }).toArray()) {
+    if (!c.name.startsWith('system.')) found[c.name] = await db.collection(c.name).countDocuments();
+  }
+  return found;
+}
+
+/**
+ * MongoDB databases, dumped and restored through the driver as gzipped canonical Extended JSON (every BSON
+ * type kept exactly): a header line with each collection's options, indexes and count, then one line per
+ * document. mongodump and mongorestore cannot be built here (their module is not on the Go module proxy), so
+ * this is sciops' own format; the dump streams (one cursor batch in memory at a time) like the others.
+ */
+export function createMongoBackup(s3: () => S3Client) {
+  /** Restores `key` into database `into` (dropped first); returns its documents per collection. */
+  async function restoreInto(client: MongoClient, destination: Destination, key: string, into: string, progress: { bytes: number }) {
+    const db = client.db(into);
+    await db.dropDatabase();
+    // No await between here and the loop: readline drops the lines it emits before iteration starts.
+    const source = (await backupStore(destination, s3).read(key)).on('data', (chunk: Buffer) => {
+      progress.bytes += chunk.length;
+    });
+    const lines = createInterface({ input: source.pipe(createGunzip()), crlfDelay: Number.POSITIVE_INFINITY });
+    let header: Header | undefined;
+    let batch: { collection: string; docs: Document[] } = { collection: '', docs: [] };
+    const flush = async () => {
+      if (batch.docs.length > 0) await db.collection(batch.collection).insertMany(batch.docs, { ordered: true });
+      batch = { collection: batch.collection, docs: [] };
+    };
+    for await (const line of lines) {
+      if (line === '') continue;
+      if (header === undefined) {
+        header = JSON.parse(line) as Header;
+        if (header.format !== FORMAT) throw failed(`${key} is not a ${FORMAT} dump`);
+        for (const c of header.collections) await db.createCollection(c.name, EJSON.deserialize(c.options) as Document);
+        continue;
+      }
+      const { c, d } = EJSON.parse(line, { relaxed: false }) as { c: string; d: Document };
+      if (c !== batch.collection || batch.docs.length >= BATCH) {
+        await flush();
+        batch.collection = c;
+      }
+      batch.docs.push(d);
+    }
+    await flush();
+    if (header === undefined) throw failed(`${key} is empty`);
+    for (const c of header.collections) {
+      const indexes = c.indexes.filter((i) => i.name !== '_id_').map((i) => EJSON.deserialize(i) as Document);
+      for (const { key: spec, name, v: _v, ns: _ns, ...options } of indexes) {
+        await db.collection(c.name).createIndex(spec as Document, { name: name as string, ...options });
+      }
+    }
+    return counts(client, into);
+  }
+
+  return {
+    async dumpMongo(input: { target: MongoTarget; destination: Destination; key: string }): Promise<DumpRecord> {
+      const store = backupStore(input.destination, s3);
+      return withMongo(input.target.urlEnv, async (client) => {
+        const db = client.db(input.target.database);
+        const names = (await db.listCollections({}, { nameOnly: true }).toArray())
+          .map((c) => c.name)
+          .filter((n) => !n.startsWith('system.'));
+        const header: Header = { format: FORMAT, database: input.target.database, collections: [] };
+        for (const name of names.sort()) {
+          const [info] = await db.listCollections({ name }).toArray();
+          header.collections.push({
+            name,
+            options: EJSON.serialize((info as { options?: Document } | undefined)?.options ?? {}) as Document,
+            indexes: (await db.collection(name).indexes()).map((i) => EJSON.serialize(i) as Document),
+            count: await db.collection(name).countDocuments(),
+          });
+        }
+        async function* lines() {
+          yield `${JSON.stringify(header)}\n`;
+          for (const { name } of header.collections) {
+            for await (const d of db.collection(name).find({}, { batchSize: BATCH }))
+              yield `${EJSON.stringify({ c: name, d }, { relaxed: false })}\n`;
+          }
+        }
+        const progress = { target: input.target.name, bytes: 0 };
+        const written = await heartbeating(progress, () =>
+          store.write(input.key, Readable.from(lines()).pipe(createGzip()), (bytes) => {
+            progress.bytes = bytes;
+          }),
+        );
+        const buildInfo = await db.admin().command({ buildInfo: 1 });
+        return {
+          target: input.target.name,
+          kind: 'mongo',
+          file: input.key.split('/').at(-1) as string,
+          ...written,
+          tool: `mongodb driver ${DRIVER_VERSION} (${FORMAT})`,
+          server: String(buildInfo.version),
+          collections: Object.fromEntries(header.collections.map((c) => [c.name, c.count])),
+        };
+      });
+    },
+
+    async mongoDocuments(input: { target: MongoTarget }): Promise<Record<string, number>> {
+      return withMongo(input.target.urlEnv, (client) => counts(client, input.target.database));
+    },
+
+    /** Drops the database (or `into`: nsTo's database) and loads the dump into it; returns documents per collection. */
+    async restoreMongo(input: {
+      target: MongoTarget;
+      destination: Destination;
+      key: string;
+      into?: string;
+    }): Promise<Record<string, number>> {
+      const progress = { restoring: input.key, bytes: 0 };
+      return withMongo(input.target.urlEnv, (client) =>
+        heartbeating(progress, () => restoreInto(client, input.destination, input.key, input.into ?? input.target.database, progress)),
+      );
+    },
+
+    /** Restores into a scratch database beside the source (dropped afterwards); returns its documents per collection. */
+    async verifyMongoDump(input: { target: MongoTarget; destination: Destination; key: string }): Promise<Record<string, number>> {
+      const scratch = `${input.target.database}_sciops_verify`;
+      return withMongo(input.target.urlEnv, async (client) => {
+        try {
+          return await heartbeating({ verifying: input.key }, () =>
+            restoreInto(client, input.destination, input.key, scratch, { bytes: 0 }),
+          );
+        } finally {
+          await client.db(scratch).dropDatabase();
+        }
+      });
+    },
+  };
+}
