@@ -14,6 +14,7 @@ import { libpqEnv } from '../activities/db/pg-backup';
 import type { BackupReport, RestoreReport } from '../common/backup';
 import { Queue } from '../common/queues';
 import { WorkflowType } from '../common/workflow-types';
+import { scratchDatabase } from '../test/support/database';
 import { benchEnvironment } from './support/environment';
 import { seconds } from './support/stats';
 
@@ -36,15 +37,17 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T 
 async function main(): Promise<void> {
   const scale = Number(process.env.BENCH_BACKUP_SCALE ?? 20);
   const bench = await benchEnvironment('backup', 27236);
+  // The data lives in a database of its own: the workers' (DATABASE_URL) holds sciops' tables.
+  const data = await scratchDatabase('sciops_bench_data');
   const dir = mkdtempSync(path.join(tmpdir(), 'sciops-bench-backup-'));
-  const pg = { ...process.env, ...libpqEnv(bench.databaseUrl) };
+  const pg = { ...process.env, ...libpqEnv(data.url) };
   const sh = (script: string) => run('bash', ['-c', `set -euo pipefail; ${script}`], { env: pg, maxBuffer: 1 << 20 });
   try {
     bench.worker(['--queues', 'sciops,docker'], {});
     const rows: string[] = [];
     for (const [i, s] of [scale, scale * 4].entries()) {
       // A fresh db worker per size, so its peak RSS is this size's.
-      const db = bench.worker(['--queues', 'db'], { BENCH_DB_URL: bench.databaseUrl });
+      const db = bench.worker(['--queues', 'db'], { BENCH_DB_URL: data.url });
       await sh(`pgbench -i -q -s ${s} >/dev/null 2>&1`);
       const size = (await sh(`psql -XAtc "select pg_size_pretty(pg_database_size(current_database()))"`)).stdout.trim();
       const spec = {
@@ -93,6 +96,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await bench.close();
+    await data.drop();
   }
 }
 

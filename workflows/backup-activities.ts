@@ -17,7 +17,12 @@ export const postgres = proxyActivities<DbActivities>({ taskQueue: Queue.db, ...
 /** The manager's docker worker: backup files (manifests, checksums, pruning) and pausing services. */
 export const manager = proxyActivities<DockerActivities>({ taskQueue: Queue.docker, ...long });
 
-/** The engine that holds a volume: its node's queue, or the manager's. */
+/**
+ * The engine that holds a volume: its node's queue, or the manager's. A node whose worker does not take the
+ * task within 5 minutes fails the run (naming the queue) instead of holding it, and its paused services, forever.
+ */
 export function volumeEngine(node: string | undefined) {
-  return node === undefined ? manager : proxyActivities<DockerActivities>({ taskQueue: nodeQueue(node), ...long });
+  return node === undefined
+    ? manager
+    : proxyActivities<DockerActivities>({ taskQueue: nodeQueue(node), scheduleToStartTimeout: '5m', ...long });
 }

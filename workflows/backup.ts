@@ -44,6 +44,8 @@ export async function withServicesPaused<T>(services: readonly string[], body: (
   const paused: string[] = [];
   try {
     for (const name of services) {
+      // Recorded before the call: a pause whose answer was lost is still resumed (a service never paused
+      // carries no remembered replicas, and resuming it changes nothing).
       paused.push(name);
       await manager.pauseService({ name });
     }

@@ -17,7 +17,7 @@ import { SearchAttribute } from '../common/search-attributes';
 import { dumpTarget, withServicesPaused } from './backup';
 import { manager, postgres, volumeEngine } from './backup-activities';
 import { ProgressTracker } from './progress-tracker';
-import { validatedInput } from './validated-input';
+import { INVALID_INPUT, validatedInput } from './validated-input';
 
 const refuse = (type: string, message: string) => ApplicationFailure.create({ type, nonRetryable: true, message });
 
@@ -46,14 +46,22 @@ function restoredTarget(target: BackupTarget, input: RestoreInput): BackupTarget
   return { ...target, database: input.nsTo.slice(0, -2) };
 }
 
-/** How much a target holds now: rows, documents or files (a restore refuses to replace data unless forced). */
-async function held(target: BackupTarget): Promise<{ count: number; unit: string }> {
-  const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
-  if (target.kind === 'postgres') return { count: sum(await postgres.postgresRows({ urlEnv: target.urlEnv })), unit: 'rows' };
-  if (target.kind === 'mongo') {
-    return { count: sum(await postgres.mongoDocuments({ target })), unit: 'documents' };
+/** What a target holds now, in words (rows in 2 tables, 40 documents, 3 files); undefined when empty. */
+async function held(target: BackupTarget): Promise<string | undefined> {
+  const some = (n: number, one: string, many: string) => (n === 0 ? undefined : `${n} ${n === 1 ? one : many}`);
+  if (target.kind === 'postgres') {
+    const tables = await postgres.postgresTablesWithRows({ urlEnv: target.urlEnv });
+    return tables.length === 0 ? undefined : `rows in ${some(tables.length, 'table', 'tables')}`;
   }
-  return { count: await volumeEngine(target.node).volumeFiles({ target }), unit: 'files' };
+  if (target.kind === 'mongo') {
+    const counts = await postgres.mongoDocuments({ target });
+    return some(
+      Object.values(counts).reduce((a, b) => a + b, 0),
+      'document',
+      'documents',
+    );
+  }
+  return some(await volumeEngine(target.node).volumeFiles({ target }), 'file', 'files');
 }
 
 /**
@@ -79,8 +87,8 @@ export async function restore(rawInput: unknown): Promise<RestoreReport> {
     const unknown = input.targets.filter((t) => !manifest.dumps.some((d) => d.target === t));
     if (unknown.length > 0) {
       throw refuse(
-        BACKUP_CORRUPT_TYPE,
-        `targets: ${unknown.join(', ')} not in this backup (it has ${manifest.dumps.map((d) => d.target).join(', ')})`,
+        INVALID_INPUT,
+        `invalid restore input: targets: ${unknown.join(', ')} not in this backup (it has ${manifest.dumps.map((d) => d.target).join(', ')}); nothing was changed`,
       );
     }
     const chosen = manifest.dumps.filter((d) => input.targets.length === 0 || input.targets.includes(d.target));
@@ -95,8 +103,8 @@ export async function restore(rawInput: unknown): Promise<RestoreReport> {
     }
     const holding: string[] = [];
     for (const d of chosen) {
-      const { count, unit } = await held(targetOf(d));
-      if (count > 0) holding.push(`${d.target} (${count} ${unit})`);
+      const holds = await held(targetOf(d));
+      if (holds !== undefined) holding.push(`${d.target} (${holds})`);
     }
     if (holding.length > 0 && !input.force) {
       throw refuse(

@@ -34,20 +34,30 @@ async function connect(url: string): Promise<Client> {
   return client;
 }
 
-/** Rows per user table (`schema.table`), in the client's current transaction. */
-export async function countRows(client: Client): Promise<Record<string, number>> {
-  const { rows } = await client.query<{ schema: string; table: string }>(
+interface UserTable {
+  readonly schema: string;
+  readonly table: string;
+}
+
+/** The user tables of the database (partitions count with their parent). */
+async function userTables(client: Client): Promise<UserTable[]> {
+  const { rows } = await client.query<UserTable>(
     `select n.nspname as schema, c.relname as table from pg_class c join pg_namespace n on n.oid = c.relnamespace
      where c.relkind in ('r', 'p') and not c.relispartition
        and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%'
      order by 1, 2`,
   );
+  return rows;
+}
+
+const quoted = (client: Client, t: UserTable) => `${client.escapeIdentifier(t.schema)}.${client.escapeIdentifier(t.table)}`;
+
+/** Rows per user table (`schema.table`), in the client's current transaction. */
+export async function countRows(client: Client): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (const { schema, table } of rows) {
-    const { rows: n } = await client.query<{ n: string }>(
-      `select count(*) as n from ${client.escapeIdentifier(schema)}.${client.escapeIdentifier(table)}`,
-    );
-    counts[`${schema}.${table}`] = Number(n[0]?.n);
+  for (const t of await userTables(client)) {
+    const { rows } = await client.query<{ n: string }>(`select count(*) as n from ${quoted(client, t)}`);
+    counts[`${t.schema}.${t.table}`] = Number(rows[0]?.n);
   }
   return counts;
 }
@@ -118,9 +128,20 @@ export function createPgBackup(s3: () => S3Client) {
       }
     },
 
-    /** Rows per table of the target database now; empty tables count too (restore refuses a non-empty target). */
-    async postgresRows(input: { urlEnv: string }): Promise<Record<string, number>> {
-      return rowsOf(urlFromEnv(input.urlEnv));
+    /** The tables of the target database that hold at least one row (restore refuses those unless forced). */
+    async postgresTablesWithRows(input: { urlEnv: string }): Promise<string[]> {
+      const client = await connect(urlFromEnv(input.urlEnv));
+      try {
+        const found: string[] = [];
+        for (const table of await userTables(client)) {
+          // One row is enough to know: no count(*) over a large table.
+          const { rows } = await client.query<{ any: boolean }>(`select exists (select 1 from ${quoted(client, table)}) as any`);
+          if (rows[0]?.any) found.push(`${table.schema}.${table.table}`);
+        }
+        return found;
+      } finally {
+        await client.end();
+      }
     },
 
     /**
@@ -142,14 +163,8 @@ export function createPgBackup(s3: () => S3Client) {
       } else {
         const client = await connect(url);
         try {
-          const tables = Object.keys(await countRows(client));
-          const quoted = tables.map((t) =>
-            t
-              .split('.')
-              .map((p) => client.escapeIdentifier(p))
-              .join('.'),
-          );
-          if (quoted.length > 0) preamble = `truncate ${quoted.join(', ')} cascade;\n`;
+          const tables = (await userTables(client)).map((t) => quoted(client, t));
+          if (tables.length > 0) preamble = `truncate ${tables.join(', ')} cascade;\n`;
         } finally {
           await client.end();
         }

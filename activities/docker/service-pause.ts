@@ -1,5 +1,8 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
+import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
 import { heartbeating, pause } from '../heartbeating';
+import { engineStatus } from './errors';
 
 /** On a service that sciops scaled down: the replicas it had, to scale it back to. */
 const REPLICAS_LABEL = 'sciops.replicas-before-pause';
@@ -13,7 +16,16 @@ const REPLICAS_LABEL = 'sciops.replicas-before-pause';
 export function createServicePause(docker: Dockerode) {
   async function spec(name: string) {
     const service = docker.getService(name);
-    const info = await service.inspect();
+    const info = await service.inspect().catch((err: unknown) => {
+      if (engineStatus(err) === 404) {
+        throw ApplicationFailure.create({
+          type: BACKUP_FAILED_TYPE,
+          nonRetryable: true,
+          message: `stopServices: no service ${name} on the swarm`,
+        });
+      }
+      throw err;
+    });
     return {
       service,
       version: info.Version.Index as number,
@@ -50,6 +62,9 @@ export function createServicePause(docker: Dockerode) {
 
     /** Back to the replicas remembered in the label; a service with no label is left alone. */
     async resumeService(input: { name: string }): Promise<{ replicas: number | null }> {
+      // A service removed meanwhile has nothing to resume.
+      if ((await docker.listServices({ filters: { name: [input.name] } })).every((x) => x.Spec?.Name !== input.name))
+        return { replicas: null };
       const { service, version, spec: s } = await spec(input.name);
       const remembered = s.Labels?.[REPLICAS_LABEL];
       if (remembered === undefined) return { replicas: null };

@@ -110,6 +110,9 @@ function s3Store(s3: S3Client, bucket: string, prefix: string): BackupStore {
         queueSize: 2,
       });
       await Promise.all([pipeline(source, counted.stream, body), upload.done()]).catch(async (err: unknown) => {
+        // Whichever side failed, stop the other: no half-read source left waiting, no upload left open.
+        source.destroy();
+        body.destroy();
         await upload.abort().catch(() => undefined);
         throw err;
       });

@@ -11,8 +11,6 @@ const ROOT = path.resolve(__dirname, '../../..');
 
 export interface BenchEnvironment {
   readonly client: Client;
-  /** The scratch database's URL (the workers' DATABASE_URL). */
-  readonly databaseUrl: string;
   /** Starts `sciops worker` (the built entry) against this server and a scratch database, with extra settings. */
   worker(args: string[], extra: NodeJS.ProcessEnv): ChildProcess;
   close(): Promise<void>;
@@ -30,7 +28,6 @@ export async function benchEnvironment(name: string, port: number): Promise<Benc
   const workers: ChildProcess[] = [];
   return {
     client: new Client({ connection, namespace: 'default' }),
-    databaseUrl: db.url,
     worker(args, extra) {
       const child = spawn(process.execPath, [path.join(ROOT, 'dist/workers/main.js'), ...args], {
         env: { ...process.env, TEMPORAL_ADDRESS: server.address, DATABASE_URL: db.url, SCIOPS_RECOVERY_MINUTES: '0', ...extra },

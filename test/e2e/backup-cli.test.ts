@@ -57,7 +57,7 @@ describe('sciops backup and restore', () => {
 
     const refused = await runCli(['restore', location], env, 120_000);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('targets hold data: notes (500 rows)');
+    expect(refused.stderr).toContain('targets hold data: notes (rows in 1 table)');
 
     await db.pool.query('delete from notes where id > 100');
     const restored = await runCli(['restore', location, '--force'], env, 120_000);

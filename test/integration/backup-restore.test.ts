@@ -201,7 +201,7 @@ describe('restore', () => {
   it('refuses a target that holds data unless forced, having changed nothing', async () => {
     const failure = await failureOf(run(WorkflowType.restore, input()));
     expect(failure.type).toBe('TargetNotEmpty');
-    expect(failure.message).toContain('targets hold data: db (12000 rows), media (2 files)');
+    expect(failure.message).toContain('targets hold data: db (rows in 2 tables), media (2 files)');
     expect(readdirSync(path.join(dir, `nightly-${suffix}`)).some((f) => f.startsWith('safety-'))).toBe(false);
   });
 
