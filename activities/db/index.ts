@@ -18,6 +18,7 @@ export function createDbActivities(pool: Pool, url: string, limits: ExperimentLi
     ...createStackMigrations(),
     // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
     ...createPgBackup(s3),
+    // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
     ...createMongoBackup(s3),
   };
 }
