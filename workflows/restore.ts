@@ -1,4 +1,12 @@
-import { ApplicationFailure, condition, log, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  log,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import {
   type BackupTarget,
   type DumpRecord,
@@ -140,12 +148,15 @@ export async function restore(rawInput: unknown): Promise<RestoreReport> {
         }
       } catch (err) {
         progress.finish('restore', 'failed', 'putting the safety backup back');
-        for (const d of chosen) {
-          const copy = saved.get(d.target) as DumpRecord;
-          await restoreOne(targetOf(d), input, `${safety}${copy.file}`, 'full').catch((undoErr: unknown) =>
-            log.error('putting the safety backup back failed; restore it by hand', { target: d.target, safety, error: String(undoErr) }),
-          );
-        }
+        // Even when the restore was cancelled: the targets must not stay half-restored.
+        await CancellationScope.nonCancellable(async () => {
+          for (const d of chosen) {
+            const copy = saved.get(d.target) as DumpRecord;
+            await restoreOne(targetOf(d), input, `${safety}${copy.file}`, 'full').catch((undoErr: unknown) =>
+              log.error('putting the safety backup back failed; restore it by hand', { target: d.target, safety, error: String(undoErr) }),
+            );
+          }
+        });
         throw refuse(BACKUP_FAILED_TYPE, `restore failed and the safety backup (${safety}) was put back: ${rootMessage(err)}`);
       }
       progress.finish('restore', 'done', done.join(', '));
