@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 FERRETDB_VERSION="${FERRETDB_VERSION:-1.24.0}"
 binary="$SCIOPS_CACHE_DIR/ferretdb-v$FERRETDB_VERSION/ferretdb"
 PORT=${SCIOPS_FERRETDB_PORT:-27018}
-answers() { exec 3<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null && exec 3>&- ; }
+answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 if [ -n "${SCIOPS_TEST_MONGO_URL:-}" ]; then
   echo "$SCIOPS_TEST_MONGO_URL"; exit 0
