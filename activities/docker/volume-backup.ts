@@ -8,7 +8,7 @@ import type { Destination, DumpRecord, VolumeTarget } from '../../common/backup'
 import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
 import { backupStore } from '../files/backup-store';
 import { heartbeating } from '../heartbeating';
-import { ignoreStatus } from './errors';
+import { engineStatus, ignoreStatus } from './errors';
 
 const MOUNT = '/volume';
 const HELPER_LABEL = 'sciops.volume-helper';
@@ -29,8 +29,8 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
     await docker
       .getVolume(target.volume)
       .inspect()
-      .catch(() => {
-        throw failed(`volume ${target.volume} does not exist on this node's engine`);
+      .catch((err: unknown) => {
+        throw engineStatus(err) === 404 ? failed(`volume ${target.volume} does not exist on this node's engine`) : err;
       });
     const container = await docker.createContainer({
       Image: target.image,
@@ -51,12 +51,17 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
       stream.on('end', () => stdout.end());
       await container.start();
       const consumed = options.consume?.(stdout) ?? stdout.resume();
+      let broken: Error | undefined;
       if (options.input !== undefined) {
         // The end of the input closes the helper's stdin; a broken input kills the connection instead.
-        options.input.on('error', () => (stream as unknown as { destroy(): void }).destroy());
+        options.input.on('error', (err) => {
+          broken = err;
+          (stream as unknown as { destroy(): void }).destroy();
+        });
         options.input.pipe(stream as unknown as NodeJS.WritableStream);
       }
       const [{ StatusCode }] = await Promise.all([container.wait() as Promise<{ StatusCode: number }>, consumed]);
+      if (broken !== undefined) throw failed(`reading the archive for volume ${target.volume} failed: ${broken.message}`);
       if (StatusCode !== 0)
         throw failed(`${command.split(' ')[0]} in ${target.image} on volume ${target.volume} exited ${StatusCode}: ${stderr.trim()}`);
       return stderr;
