@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { type Client, ScheduleOverlapPolicy } from '@temporalio/client';
 import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -16,6 +23,7 @@ import { WorkflowType } from '../../common/workflow-types';
 import { dockerClient } from '../../workers/create-workers';
 import { CliProcess } from '../support/cli';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
+import { demuxedText } from '../support/docker-streams';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
 import { loadTestbed } from '../support/testbed';
@@ -75,10 +83,7 @@ async function inVolume(command: string): Promise<string> {
   await container.wait();
   const logs = (await container.logs({ stdout: true, stderr: true })) as Buffer;
   await container.remove({ force: true });
-  let text = '';
-  for (let at = 0; at + 8 <= logs.length; at += 8 + logs.readUInt32BE(at + 4))
-    text += logs.subarray(at + 8, at + 8 + logs.readUInt32BE(at + 4)).toString();
-  return text;
+  return demuxedText(logs);
 }
 
 const volumeDigest = () => inVolume('cd /v && find . -type f | sort | xargs sha256sum');
@@ -348,6 +353,10 @@ describe('an S3 destination', () => {
       expect(await volumeDigest()).toBe(digest);
     } finally {
       await inVolume('rm -f /v/a/large.bin');
+      const left = (await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? [];
+      if (left.length > 0)
+        await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: left.map((o) => ({ Key: o.Key })) } }));
+      await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
       s3.destroy();
     }
   });

@@ -8,6 +8,7 @@ import type { DeployReport, TeardownReport } from '../../common/stack';
 import type { StackPlan } from '../../common/stack-resources';
 import { WorkflowType } from '../../common/workflow-types';
 import { dockerClient } from '../../workers/create-workers';
+import { demuxedText } from '../support/docker-streams';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
 import { type GitlabStub, startGitlabStub } from '../support/gitlab-stub';
@@ -53,11 +54,7 @@ async function runnerConfig(): Promise<string> {
   const stream = await exec.start({ hijack: true, stdin: false });
   let raw = Buffer.alloc(0);
   for await (const chunk of stream) raw = Buffer.concat([raw, chunk as Buffer]);
-  // Strip the 8-byte frame headers of the multiplexed stream.
-  let text = '';
-  for (let at = 0; at + 8 <= raw.length; at += 8 + raw.readUInt32BE(at + 4))
-    text += raw.subarray(at + 8, at + 8 + raw.readUInt32BE(at + 4)).toString();
-  return text;
+  return demuxedText(raw);
 }
 
 beforeAll(async () => {

@@ -90,7 +90,7 @@ export async function checkTestbed(bed: Testbed): Promise<void> {
       await client.end();
     }),
     probe('AWS emulator', bed.awsEndpoint, async () => {
-      const res = await fetch(`${bed.awsEndpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(5000) });
+      const res = await fetch(`${bed.awsEndpoint}/moto-api/`, { signal: AbortSignal.timeout(5000) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
     }),
     probe('MongoDB-wire server', bed.mongoUrl, async () => {
