@@ -23,6 +23,12 @@ export async function teardownStack(rawInput: unknown): Promise<TeardownReport> 
   const { swarm, resources } = await manager.observeSwarm({ stack });
   const of = (kind: ResourceKind): Observed[] => resources.filter((r: Observed) => r.kind === kind);
 
+  if (!swarm.active) {
+    // No swarm, so no stack: nothing sciops deploys exists outside one.
+    progress.end('completed');
+    return { stack, removed, kept: [`nothing: the manager's engine (${swarm.self}) is in no swarm`] };
+  }
+
   progress.start('runners');
   removed.push(...(await removeStackRunners(stack)));
   progress.finish('runners', 'done');

@@ -91,6 +91,10 @@ describe('the swarm section of a stack', () => {
       expect(plan.problems).toEqual([]);
       expect(lines(plan.changes)).toEqual([`swarm ${NODE3} create`, `node ${NODE3} update`, 'service train create']);
       expect((await node3.info()).Swarm.LocalNodeState).toBe('inactive');
+      // Before the swarm exists there is nothing to tear down, and teardown says so instead of failing.
+      expect((await run<TeardownReport>(WorkflowType.teardownStack, { stack })).kept).toEqual([
+        `nothing: the manager's engine (${NODE3}) is in no swarm`,
+      ]);
 
       const report = await run<DeployReport>(WorkflowType.deployStack, spec);
       expect(lines(report.changes)).toEqual([`swarm ${NODE3} create`, `node ${NODE3} update`, 'service train create']);
