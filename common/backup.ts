@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { NODE_NAME } from './queues';
 
-const NAME = /^[a-z0-9][a-z0-9_-]{0,47}$/;
-const name = (what: string) => z.string().regex(NAME, `a ${what} name: lower-case letters, digits, _ and -, at most 48`);
+/** Backup, target and schedule names. */
+export const NAME = /^[a-z0-9][a-z0-9_-]{0,47}$/;
+export const NAME_RULE = 'lower-case letters, digits, _ and -, at most 48';
+const name = (what: string) => z.string().regex(NAME, `a ${what} name: ${NAME_RULE}`);
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable');
 
 const postgresTarget = z.strictObject({
@@ -113,6 +115,11 @@ export function runPath(backup: string, run: string): string {
 export function dumpFileName(target: BackupTarget, run: string): string {
   const extension = { postgres: 'sql.gz', mongo: 'ejson.gz', volume: 'tar.gz' }[target.kind];
   return `${target.name}-${run}.${extension}`;
+}
+
+/** The file name of a key in a store (`<backup>/<run>/<file>`). Pure. */
+export function fileOf(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1);
 }
 
 export const MANIFEST_FILE = 'manifest.json';

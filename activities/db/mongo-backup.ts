@@ -4,15 +4,13 @@ import { createGunzip, createGzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import { BSON, type Document, MongoClient } from 'mongodb';
-
-const { EJSON } = BSON;
-
-import type { Destination, DumpRecord, MongoTarget } from '../../common/backup';
+import { type Destination, type DumpRecord, fileOf, type MongoTarget } from '../../common/backup';
 import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
 import { backupStore } from '../files/backup-store';
 import { heartbeating } from '../heartbeating';
 import { urlFromEnv } from './url-from-env';
 
+const { EJSON } = BSON;
 const FORMAT = 'sciops-mongo/1';
 const DRIVER_VERSION = (require('mongodb/package.json') as { version: string }).version;
 const BATCH = 1000;
@@ -56,8 +54,8 @@ export function createMongoBackup(s3: () => S3Client) {
     const db = client.db(into);
     await db.dropDatabase();
     // No await between here and the loop: readline drops the lines it emits before iteration starts.
-    const source = (await backupStore(destination, s3).read(key)).on('data', (chunk: Buffer) => {
-      progress.bytes += chunk.length;
+    const source = await backupStore(destination, s3).read(key, (bytes) => {
+      progress.bytes = bytes;
     });
     const lines = createInterface({ input: source.pipe(createGunzip()), crlfDelay: Number.POSITIVE_INFINITY });
     let header: Header | undefined;
@@ -127,7 +125,7 @@ export function createMongoBackup(s3: () => S3Client) {
         return {
           target: input.target.name,
           kind: 'mongo',
-          file: input.key.split('/').at(-1) as string,
+          file: fileOf(input.key),
           ...written,
           tool: `mongodb driver ${DRIVER_VERSION} (${FORMAT})`,
           server: String(buildInfo.version),
@@ -140,16 +138,11 @@ export function createMongoBackup(s3: () => S3Client) {
       return withMongo(input.target.urlEnv, (client) => counts(client, input.target.database));
     },
 
-    /** Drops the database (or `into`: nsTo's database) and loads the dump into it; returns documents per collection. */
-    async restoreMongo(input: {
-      target: MongoTarget;
-      destination: Destination;
-      key: string;
-      into?: string;
-    }): Promise<Record<string, number>> {
+    /** Drops the target's database and loads the dump into it, whatever database it came from; returns documents per collection. */
+    async restoreMongo(input: { target: MongoTarget; destination: Destination; key: string }): Promise<Record<string, number>> {
       const progress = { restoring: input.key, bytes: 0 };
       return withMongo(input.target.urlEnv, (client) =>
-        heartbeating(progress, () => restoreInto(client, input.destination, input.key, input.into ?? input.target.database, progress)),
+        heartbeating(progress, () => restoreInto(client, input.destination, input.key, input.target.database, progress)),
       );
     },
 

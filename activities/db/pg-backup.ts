@@ -5,9 +5,9 @@ import { createGunzip, createGzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client } from 'pg';
-import type { Destination, DumpRecord, PostgresTarget } from '../../common/backup';
+import { type Destination, type DumpRecord, fileOf, type PostgresTarget } from '../../common/backup';
 import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
-import { backupStore } from '../files/backup-store';
+import { backupStore, endWhen } from '../files/backup-store';
 import { heartbeating } from '../heartbeating';
 import { urlFromEnv } from './url-from-env';
 
@@ -21,17 +21,30 @@ export function libpqEnv(url: string): Record<string, string> {
     PGPORT: u.port || '5432',
     PGUSER: decodeURIComponent(u.username),
     PGPASSWORD: decodeURIComponent(u.password),
-    PGDATABASE: decodeURIComponent(u.pathname.slice(1)),
+    PGDATABASE: databaseOf(url),
   };
   const sslmode = u.searchParams.get('sslmode');
   if (sslmode !== null) env.PGSSLMODE = sslmode;
   return env;
 }
 
-async function connect(url: string): Promise<Client> {
+/** Runs `work` on a connection of its own to `url`, closed afterwards whatever happens. */
+async function withPg<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: url });
   await client.connect();
-  return client;
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The database a URL names, and the URL of the same server's maintenance database (`postgres`). */
+const databaseOf = (url: string) => decodeURIComponent(new URL(url).pathname.slice(1));
+function maintenanceUrl(url: string): string {
+  const maintenance = new URL(url);
+  maintenance.pathname = '/postgres';
+  return maintenance.toString();
 }
 
 interface UserTable {
@@ -98,8 +111,7 @@ export function createPgBackup(s3: () => S3Client) {
       const url = urlFromEnv(input.target.urlEnv);
       const mode = input.mode ?? input.target.mode;
       const store = backupStore(input.destination, s3);
-      const client = await connect(url);
-      try {
+      return withPg(url, async (client) => {
         await client.query('begin isolation level repeatable read, read only');
         const snapshot = (await client.query<{ id: string }>('select pg_export_snapshot() as id')).rows[0]?.id as string;
         const tables = await countRows(client);
@@ -112,26 +124,27 @@ export function createPgBackup(s3: () => S3Client) {
           const gzip = createGzip();
           // The gzip stream ends only once pg_dump exited 0: a failed dump errors the write instead of completing it.
           child.stdout.pipe(gzip, { end: false });
-          exited(child, 'pg_dump').then(
-            () => gzip.end(),
-            (err: unknown) => gzip.destroy(err as Error),
-          );
+          endWhen(gzip, exited(child, 'pg_dump'));
           return store.write(input.key, gzip, (bytes) => {
             progress.bytes = bytes;
           });
         });
         await client.query('commit');
-        const file = input.key.split('/').at(-1) as string;
-        return { target: input.target.name, kind: 'postgres', file, ...written, tool: await toolVersion('pg_dump'), server, tables };
-      } finally {
-        await client.end();
-      }
+        return {
+          target: input.target.name,
+          kind: 'postgres',
+          file: fileOf(input.key),
+          ...written,
+          tool: await toolVersion('pg_dump'),
+          server,
+          tables,
+        };
+      });
     },
 
     /** The tables of the target database that hold at least one row (restore refuses those unless forced). */
     async postgresTablesWithRows(input: { urlEnv: string }): Promise<string[]> {
-      const client = await connect(urlFromEnv(input.urlEnv));
-      try {
+      return withPg(urlFromEnv(input.urlEnv), async (client) => {
         const found: string[] = [];
         for (const table of await userTables(client)) {
           // One row is enough to know: no count(*) over a large table.
@@ -139,9 +152,7 @@ export function createPgBackup(s3: () => S3Client) {
           if (rows[0]?.any) found.push(`${table.schema}.${table.table}`);
         }
         return found;
-      } finally {
-        await client.end();
-      }
+      });
     },
 
     /**
@@ -161,18 +172,13 @@ export function createPgBackup(s3: () => S3Client) {
       if (input.mode === 'full') {
         await recreateDatabase(url);
       } else {
-        const client = await connect(url);
-        try {
-          const tables = (await userTables(client)).map((t) => quoted(client, t));
-          if (tables.length > 0) preamble = `truncate ${tables.join(', ')} cascade;\n`;
-        } finally {
-          await client.end();
-        }
+        const tables = await withPg(url, async (client) => (await userTables(client)).map((t) => quoted(client, t)));
+        if (tables.length > 0) preamble = `truncate ${tables.join(', ')} cascade;\n`;
       }
       const progress = { restoring: input.key, bytes: 0 };
       await heartbeating(progress, async (signal) => {
-        const source = (await store.read(input.key)).on('data', (chunk: Buffer) => {
-          progress.bytes += chunk.length;
+        const source = await store.read(input.key, (bytes) => {
+          progress.bytes = bytes;
         });
         await psql(url, [Buffer.from(preamble), source.pipe(createGunzip())], signal, input.key);
       });
@@ -187,7 +193,7 @@ export function createPgBackup(s3: () => S3Client) {
     async verifyPostgresDump(input: { target: PostgresTarget; destination: Destination; key: string }): Promise<Record<string, number>> {
       const url = urlFromEnv(input.target.urlEnv);
       const scratch = new URL(url);
-      scratch.pathname = `/${decodeURIComponent(scratch.pathname.slice(1))}_sciops_verify`;
+      scratch.pathname = `/${databaseOf(url)}_sciops_verify`;
       const store = backupStore(input.destination, s3);
       await recreateDatabase(scratch.toString());
       try {
@@ -209,14 +215,7 @@ export function createPgBackup(s3: () => S3Client) {
   };
 }
 
-async function rowsOf(url: string): Promise<Record<string, number>> {
-  const client = await connect(url);
-  try {
-    return await countRows(client);
-  } finally {
-    await client.end();
-  }
-}
+const rowsOf = (url: string) => withPg(url, countRows);
 
 /**
  * Feeds SQL to `psql --single-transaction` on `url`. psql commits at the end of its input, so a source that
@@ -252,26 +251,16 @@ async function psql(url: string, parts: Array<Buffer | AsyncIterable<Buffer>>, s
 }
 
 async function dropDatabase(url: string): Promise<void> {
-  const target = new URL(url);
-  const maintenance = new URL(url);
-  maintenance.pathname = '/postgres';
-  const client = await connect(maintenance.toString());
-  try {
-    await client.query(`drop database if exists ${client.escapeIdentifier(decodeURIComponent(target.pathname.slice(1)))} with (force)`);
-  } finally {
-    await client.end();
-  }
+  await withPg(maintenanceUrl(url), (client) =>
+    client.query(`drop database if exists ${client.escapeIdentifier(databaseOf(url))} with (force)`),
+  );
 }
 
 /** DROP DATABASE ... WITH (FORCE) and CREATE DATABASE, from the server's maintenance database. */
 async function recreateDatabase(url: string): Promise<void> {
-  await dropDatabase(url);
-  const maintenance = new URL(url);
-  maintenance.pathname = '/postgres';
-  const client = await connect(maintenance.toString());
-  try {
-    await client.query(`create database ${client.escapeIdentifier(decodeURIComponent(new URL(url).pathname.slice(1)))}`);
-  } finally {
-    await client.end();
-  }
+  await withPg(maintenanceUrl(url), async (client) => {
+    const name = client.escapeIdentifier(databaseOf(url));
+    await client.query(`drop database if exists ${name} with (force)`);
+    await client.query(`create database ${name}`);
+  });
 }

@@ -4,9 +4,9 @@ import { createGunzip, createGzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
-import type { Destination, DumpRecord, VolumeTarget } from '../../common/backup';
+import { type Destination, type DumpRecord, fileOf, type VolumeTarget } from '../../common/backup';
 import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
-import { backupStore } from '../files/backup-store';
+import { backupStore, endWhen } from '../files/backup-store';
 import { heartbeating } from '../heartbeating';
 import { engineStatus, ignoreStatus } from './errors';
 
@@ -85,8 +85,8 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
     const store = backupStore(destination, s3);
     const progress = { restoring: key, bytes: 0 };
     await heartbeating(progress, async () => {
-      const source = (await store.read(key)).on('data', (chunk: Buffer) => {
-        progress.bytes += chunk.length;
+      const source = await store.read(key, (bytes) => {
+        progress.bytes = bytes;
       });
       await helper(target, `find ${MOUNT} -mindepth 1 -maxdepth 1 -exec rm -rf {} + && tar -C ${MOUNT} -xf -`, {
         readOnly: false,
@@ -113,20 +113,14 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
               stdout.on('end', resolve);
               stdout.pipe(gzip, { end: false });
             }),
-        }).then(
-          () => gzip.end(),
-          (err: unknown) => {
-            gzip.destroy(err as Error);
-            throw err;
-          },
-        );
+        });
+        endWhen(gzip, run);
         return Promise.all([write, run]).then(([w]) => w);
       });
-      const file = input.key.split('/').at(-1) as string;
       return {
         target: input.target.name,
         kind: 'volume',
-        file,
+        file: fileOf(input.key),
         ...written,
         tool: `tar in ${input.target.image}`,
         files: await countFiles(input.target),

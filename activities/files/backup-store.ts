@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { PassThrough, type Readable, Transform } from 'node:stream';
+import { PassThrough, type Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -21,7 +21,8 @@ export interface Written {
  */
 export interface BackupStore {
   write(key: string, source: Readable, onBytes?: (bytes: number) => void): Promise<Written>;
-  read(key: string): Promise<Readable>;
+  /** The stored bytes as a stream; `onBytes` hears how many have been read so far. */
+  read(key: string, onBytes?: (bytes: number) => void): Promise<Readable>;
   readText(key: string): Promise<string | undefined>;
   /** Every key under a prefix (recursively), relative to the store. */
   list(prefix: string): Promise<string[]>;
@@ -42,6 +43,27 @@ function tap(onBytes?: (bytes: number) => void): { stream: Transform; result: ()
     },
   });
   return { stream, result: () => ({ bytes, sha256: hash.digest('hex') }) };
+}
+
+/** Reports the bytes read from a stream so far, as they pass. */
+function counting(source: Readable, onBytes?: (bytes: number) => void): Readable {
+  if (onBytes === undefined) return source;
+  let bytes = 0;
+  return source.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    onBytes(bytes);
+  });
+}
+
+/**
+ * Ends a writable stream (e.g. the gzip in front of a store's write) once `finished` resolves, or destroys it
+ * with the error when it rejects: what a tool wrote is published only if the tool succeeded.
+ */
+export function endWhen(stream: Writable, finished: Promise<unknown>): void {
+  finished.then(
+    () => stream.end(),
+    (err: unknown) => stream.destroy(err as Error),
+  );
 }
 
 function localStore(dir: string): BackupStore {
@@ -71,9 +93,9 @@ function localStore(dir: string): BackupStore {
       }
       return counted.result();
     },
-    async read(key) {
+    async read(key, onBytes) {
       await stat(full(key));
-      return createReadStream(full(key));
+      return counting(createReadStream(full(key)), onBytes);
     },
     readText: (key) => readFile(full(key), 'utf8').catch(() => undefined),
     async list(prefix) {
@@ -118,9 +140,9 @@ function s3Store(s3: S3Client, bucket: string, prefix: string): BackupStore {
       });
       return counted.result();
     },
-    async read(key) {
+    async read(key, onBytes) {
       const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: full(key) }));
-      return Body as Readable;
+      return counting(Body as Readable, onBytes);
     },
     async readText(key) {
       try {
