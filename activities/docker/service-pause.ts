@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
 import { heartbeating, pause } from '../heartbeating';
-import { engineStatus } from './errors';
+import { ignoreStatus } from './errors';
 
 /** On a service that sciops scaled down: the replicas it had, to scale it back to. */
 const REPLICAS_LABEL = 'sciops.replicas-before-pause';
@@ -14,18 +14,11 @@ const REPLICAS_LABEL = 'sciops.replicas-before-pause';
  * label, whoever runs it.
  */
 export function createServicePause(docker: Dockerode) {
+  /** The service's spec and version; undefined when there is no such service. */
   async function spec(name: string) {
     const service = docker.getService(name);
-    const info = await service.inspect().catch((err: unknown) => {
-      if (engineStatus(err) === 404) {
-        throw ApplicationFailure.create({
-          type: BACKUP_FAILED_TYPE,
-          nonRetryable: true,
-          message: `stopServices: no service ${name} on the swarm`,
-        });
-      }
-      throw err;
-    });
+    const info = await service.inspect().catch(ignoreStatus(404));
+    if (info === undefined) return undefined;
     return {
       service,
       version: info.Version.Index as number,
@@ -45,7 +38,15 @@ export function createServicePause(docker: Dockerode) {
 
   return {
     async pauseService(input: { name: string }): Promise<{ replicas: number }> {
-      const { service, version, spec: s } = await spec(input.name);
+      const found = await spec(input.name);
+      if (found === undefined) {
+        throw ApplicationFailure.create({
+          type: BACKUP_FAILED_TYPE,
+          nonRetryable: true,
+          message: `stopServices: no service ${input.name} on the swarm`,
+        });
+      }
+      const { service, version, spec: s } = found;
       const remembered = s.Labels?.[REPLICAS_LABEL];
       const replicas = remembered === undefined ? (s.Mode?.Replicated?.Replicas ?? 1) : Number(remembered);
       if (remembered === undefined || s.Mode?.Replicated?.Replicas !== 0) {
@@ -63,9 +64,9 @@ export function createServicePause(docker: Dockerode) {
     /** Back to the replicas remembered in the label; a service with no label is left alone. */
     async resumeService(input: { name: string }): Promise<{ replicas: number | null }> {
       // A service removed meanwhile has nothing to resume.
-      if ((await docker.listServices({ filters: { name: [input.name] } })).every((x) => x.Spec?.Name !== input.name))
-        return { replicas: null };
-      const { service, version, spec: s } = await spec(input.name);
+      const found = await spec(input.name);
+      if (found === undefined) return { replicas: null };
+      const { service, version, spec: s } = found;
       const remembered = s.Labels?.[REPLICAS_LABEL];
       if (remembered === undefined) return { replicas: null };
       const { [REPLICAS_LABEL]: _, ...labels } = s.Labels ?? {};

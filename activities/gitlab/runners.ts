@@ -56,10 +56,14 @@ export function createGitlabRunners() {
     return all;
   }
 
+  /** The runner with this description (how sciops names a stack's runner), if GitLab has one. */
+  async function byDescription(gitlab: GitlabSpec, type: RunnerSpec['type'], description: string): Promise<GitlabRunner | undefined> {
+    return (await listRunners(gitlab, type)).find((r) => r.description === description);
+  }
+
   return {
-    /** The runner with this description (how sciops names a stack's runner), if GitLab has one. */
     async findGitlabRunner(input: { gitlab: GitlabSpec; type: RunnerSpec['type']; description: string }): Promise<GitlabRunner | null> {
-      return (await listRunners(input.gitlab, input.type)).find((r) => r.description === input.description) ?? null;
+      return (await byDescription(input.gitlab, input.type, input.description)) ?? null;
     },
 
     /**
@@ -74,7 +78,7 @@ export function createGitlabRunners() {
       description: string;
       publicKey: string;
     }): Promise<{ id: number; sealed: string; created: boolean }> {
-      const existing = (await listRunners(input.gitlab, input.runner.type)).find((r) => r.description === input.description);
+      const existing = await byDescription(input.gitlab, input.runner.type, input.description);
       if (existing !== undefined) {
         const { data } = await call<{ token: string }>(input.gitlab, 'POST', `/runners/${existing.id}/reset_authentication_token`);
         return { id: existing.id, sealed: seal(input.publicKey, data.token), created: false };
