@@ -22,3 +22,13 @@ export async function connectClient(): Promise<Connected> {
     close: () => connection.close(),
   };
 }
+
+/** Runs `work` with a connected client, closing the connection afterwards whatever happens. */
+export async function withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  const { client, close } = await connectClient();
+  try {
+    return await work(client);
+  } finally {
+    await close();
+  }
+}

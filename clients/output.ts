@@ -18,3 +18,9 @@ export function withOutput<O, R>(run: (options: O) => Promise<R>, render: (resul
     if (json) print(JSON.stringify(result, null, 2));
   };
 }
+
+/** Where a command prints a followed workflow's progress: stderr on a terminal, nowhere under `--json` or in a pipe. */
+export function progressPrinter(command: Command): ((line: string) => void) | undefined {
+  const json = Boolean(command.optsWithGlobals().json);
+  return !json && process.stderr.isTTY ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
+}

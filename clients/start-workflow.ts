@@ -1,7 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { UnreachableError } from '../common/errors';
 import { Queue } from '../common/queues';
-import { connectClient } from './connection';
+import { withClient } from './connection';
 import { follow } from './follow';
 
 /** A workflow's history has more than these events once a worker has run its first workflow task. */
@@ -45,16 +45,13 @@ export async function runWorkflow<R>(
   input: unknown,
   options: { progress?: (line: string) => void; waitSeconds?: number } = {},
 ): Promise<R> {
-  const { client, close } = await connectClient();
-  try {
+  return withClient(async (client) => {
     const handle = await startConfirmed(
       client,
       workflowType,
       { taskQueue: Queue.workflows, workflowId, args: [input] },
       options.waitSeconds ?? 15,
     );
-    return await follow<R>(handle, options.progress);
-  } finally {
-    await close();
-  }
+    return follow<R>(handle, options.progress);
+  });
 }

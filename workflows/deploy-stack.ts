@@ -15,7 +15,7 @@ import {
 } from '../common/stack-resources';
 import { type SwarmView, swarmActions } from '../common/stack-swarm';
 import { ProgressTracker } from './progress-tracker';
-import { converging, database, gitlab, manager, onNode } from './stack-activities';
+import { converging, database, gitlab, manager, onNode, taskEngine } from './stack-activities';
 import { ensureRunner, type Undo } from './stack-runners';
 import { validatedInput } from './validated-input';
 
@@ -191,7 +191,7 @@ export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
         if (applied) migrated.push(m.name);
       } else {
         const task = await manager.findServiceTask({ service: resourceName(spec.name, m.exec.service) });
-        const engine = onNode(task.node === plan.self ? undefined : task.node);
+        const engine = taskEngine(task, plan.self);
         const { ran } = await engine.execInContainer({
           step: m.name,
           containerId: task.containerId,

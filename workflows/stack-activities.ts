@@ -62,5 +62,10 @@ export const gitlab = proxyActivities<GitlabActivities>({
   retry,
 });
 
+/** The engine running a service's task: the manager's (`self`) through the docker queue, any other node through its own. */
+export function taskEngine(task: { node: string }, self: string) {
+  return onNode(task.node === self ? undefined : task.node);
+}
+
 /** The platform database's migrations, on the db queue. */
 export const database = proxyActivities<DbActivities>({ taskQueue: Queue.db, startToCloseTimeout: '10m', retry });

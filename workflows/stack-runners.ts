@@ -1,6 +1,6 @@
 import { type GitlabSpec, type RunnerSpec, resourceName, runnerDescription, type StackSpec } from '../common/stack';
 import type { PlannedChange } from '../common/stack-resources';
-import { gitlab, manager, onNode } from './stack-activities';
+import { gitlab, manager, taskEngine } from './stack-activities';
 
 export interface Undo {
   readonly what: string;
@@ -23,7 +23,7 @@ export async function ensureRunner(
 ): Promise<PlannedChange> {
   const description = runnerDescription(spec.name, runner.name);
   const task = await manager.findServiceTask({ service: resourceName(spec.name, runner.service) });
-  const engine = onNode(task.node === self ? undefined : task.node);
+  const engine = taskEngine(task, self);
   const [registered, existing] = await Promise.all([
     engine.runnerRegistration({ containerId: task.containerId, name: description }),
     gitlab.findGitlabRunner({ gitlab: lab, type: runner.type, description }),

@@ -8,7 +8,7 @@ import { parseInput } from '../../common/validate';
 import { WorkflowType } from '../../common/workflow-types';
 import { connectClient } from '../connection';
 import { follow } from '../follow';
-import { type Output, withOutput } from '../output';
+import { type Output, progressPrinter, withOutput } from '../output';
 import { readSpecFile } from '../spec-file';
 import { startConfirmed } from '../start-workflow';
 
@@ -65,8 +65,7 @@ export function registerDeploy(program: Command): void {
       '\nExamples:\n  sciops deploy examples/stacks/omics-platform.yaml --plan\n  sciops deploy examples/stacks/omics-platform.yaml',
     )
     .action((file: string, options: { plan?: boolean }, command: Command) => {
-      const json = Boolean(command.optsWithGlobals().json);
-      const progress = !json && process.stderr.isTTY ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
+      const progress = progressPrinter(command);
       return withOutput(() => deploy(file, { ...options, progress }), renderDeploy)(undefined, command);
     });
 }

@@ -4,8 +4,8 @@ import { approveRestoreSignal } from '../../common/backup-signals';
 import { InputError } from '../../common/errors';
 import { parseInput } from '../../common/validate';
 import { WorkflowType } from '../../common/workflow-types';
-import { connectClient } from '../connection';
-import { type Output, withOutput } from '../output';
+import { withClient } from '../connection';
+import { type Output, progressPrinter, withOutput } from '../output';
 import { runWorkflow } from '../start-workflow';
 
 export interface RestoreOptions {
@@ -39,14 +39,11 @@ export function restoreBackup(location: string, options: RestoreOptions, progres
   return runWorkflow<RestoreReport>(WorkflowType.restore, restoreWorkflowId(input.backup, input.run, new Date()), input, { progress });
 }
 
-export async function approveRestore(workflowId: string): Promise<{ workflowId: string }> {
-  const { client, close } = await connectClient();
-  try {
+export function approveRestore(workflowId: string): Promise<{ workflowId: string }> {
+  return withClient(async (client) => {
     await client.workflow.getHandle(workflowId).signal(approveRestoreSignal);
     return { workflowId };
-  } finally {
-    await close();
-  }
+  });
 }
 
 export function registerRestore(program: Command): void {
@@ -73,8 +70,7 @@ export function registerRestore(program: Command): void {
           },
         )(undefined, command);
       }
-      const json = Boolean(command.optsWithGlobals().json);
-      const progress = !json && process.stderr.isTTY ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
+      const progress = progressPrinter(command);
       return withOutput(
         () => restoreBackup(backup, options, progress),
         (r: RestoreReport, out: Output) => {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { type BackupReport, backupSpecSchema, backupWorkflowId } from '../../../common/backup';
 import { parseInput } from '../../../common/validate';
 import { WorkflowType } from '../../../common/workflow-types';
-import { type Output, withOutput } from '../../output';
+import { type Output, progressPrinter, withOutput } from '../../output';
 import { readSpecFile } from '../../spec-file';
 import { runWorkflow } from '../../start-workflow';
 
@@ -24,8 +24,7 @@ export function registerBackupRun(parent: Command): void {
     .command('run <spec>')
     .description('back up now: dump every target, write the manifest, apply retention')
     .action((file: string, _options: unknown, command: Command) => {
-      const json = Boolean(command.optsWithGlobals().json);
-      const progress = !json && process.stderr.isTTY ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
+      const progress = progressPrinter(command);
       return withOutput(() => runBackup(file, progress), renderBackup)(undefined, command);
     });
 }

@@ -1,16 +1,15 @@
 import { type Client, ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Command } from 'commander';
-import { backupSpecSchema } from '../../../common/backup';
+import { backupSpecSchema, NAME, NAME_RULE } from '../../../common/backup';
 import { InputError } from '../../../common/errors';
 import { Queue } from '../../../common/queues';
 import { parseInput } from '../../../common/validate';
 import { WorkflowType } from '../../../common/workflow-types';
-import { connectClient } from '../../connection';
+import { withClient } from '../../connection';
 import { type Output, withOutput } from '../../output';
 import { readSpecFile } from '../../spec-file';
 
 const PREFIX = 'backup-';
-const NAME = /^[a-z0-9][a-z0-9_-]{0,47}$/;
 
 /** The Temporal Schedule id of a backup schedule NAME. */
 export const scheduleId = (name: string) => `${PREFIX}${name}`;
@@ -19,15 +18,6 @@ export const scheduleId = (name: string) => `${PREFIX}${name}`;
 function checkCron(cron: string): void {
   if (!/^@\w+$/.test(cron.trim()) && cron.trim().split(/\s+/).length !== 5) {
     throw new InputError('--cron', [`"${cron}" is not a cron expression: give five fields, e.g. "0 3 * * *" (03:00 UTC daily)`]);
-  }
-}
-
-async function withClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
-  const { client, close } = await connectClient();
-  try {
-    return await work(client);
-  } finally {
-    await close();
   }
 }
 
@@ -55,7 +45,7 @@ export interface ScheduleSummary {
  * an hour.
  */
 export function createSchedule(name: string, file: string, options: { cron: string; catchup: string }): Promise<{ name: string }> {
-  if (!NAME.test(name)) throw new InputError('schedule name', [`${name}: lower-case letters, digits, _ and -, at most 48`]);
+  if (!NAME.test(name)) throw new InputError('schedule name', [`${name}: ${NAME_RULE}`]);
   checkCron(options.cron);
   const spec = parseInput(backupSpecSchema, readSpecFile(file), `backup spec ${file}`);
   return withClient(async (client) => {

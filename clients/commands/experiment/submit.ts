@@ -7,7 +7,7 @@ import { parseInput } from '../../../common/validate';
 import { WorkflowType } from '../../../common/workflow-types';
 import { connectClient } from '../../connection';
 import { follow } from '../../follow';
-import { type Output, withOutput } from '../../output';
+import { type Output, progressPrinter, withOutput } from '../../output';
 import { readSpecFile } from '../../spec-file';
 import { startConfirmed } from '../../start-workflow';
 import { renderExperiment } from './render';
@@ -53,8 +53,7 @@ export function registerSubmit(parent: Command): void {
     .option('--wait', 'follow it to its end; exit 0 only when it COMPLETED')
     .addHelpText('after', '\nExamples:\n  sciops experiment submit examples/experiments/correlation.json --wait')
     .action((file: string, options: { wait?: boolean }, command: Command) => {
-      const json = Boolean(command.optsWithGlobals().json);
-      const progress = !json && process.stderr.isTTY ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
+      const progress = progressPrinter(command);
       return withOutput(
         () => submitExperiment(file, { ...options, progress }),
         (submitted: SubmitResult, out: Output) => {
