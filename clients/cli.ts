@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, InputError, UnreachableError } from '../common/errors';
 import { ExitCode } from '../common/exit-codes';
 import { registerBackup } from './commands/backup';
+import { registerCodec } from './commands/codec';
 import { registerDeploy } from './commands/deploy';
 import { registerDev } from './commands/dev';
 import { registerDoctor } from './commands/doctor';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerTeardown(program);
   registerBackup(program);
   registerRestore(program);
+  registerCodec(program);
   program.addHelpText(
     'after',
     `

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { loadPayloadCodec } from '../common/codec-keys';
 import { loadTemporalTarget, type TemporalTarget, temporalUnreachable } from '../common/temporal-connection';
 
 export interface Connected {
@@ -7,9 +8,13 @@ export interface Connected {
   close(): Promise<void>;
 }
 
-/** Connects to the Temporal server named by Temporal's own settings; an unreachable server is one clear error. */
+/**
+ * Connects to the Temporal server named by Temporal's own settings, with the payload codec when a key is configured
+ * (so Schedules created here carry encrypted input too); an unreachable server is one clear error.
+ */
 export async function connectClient(): Promise<Connected> {
   const target = loadTemporalTarget();
+  const codec = loadPayloadCodec(process.env);
   let connection: Connection;
   try {
     connection = await Connection.connect({ ...target.connectionOptions, connectTimeout: '5s' });
@@ -17,7 +22,7 @@ export async function connectClient(): Promise<Connected> {
     throw temporalUnreachable(target, err);
   }
   return {
-    client: new Client({ connection, namespace: target.namespace }),
+    client: new Client({ connection, namespace: target.namespace, dataConverter: { payloadCodecs: codec ? [codec] : [] } }),
     target,
     close: () => connection.close(),
   };

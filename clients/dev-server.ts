@@ -48,9 +48,10 @@ async function until(what: string, seconds: number, child: ChildProcess, logFile
 
 /**
  * Starts `temporal server start-dev` with its Web UI, persisting to `<dir>/temporal.db`, with sciops'
- * search attributes registered, and resolves once both the frontend and the UI answer.
+ * search attributes registered (and the UI pointed at a codec server, if given), and resolves once both the
+ * frontend and the UI answer.
  */
-export async function startDevServer(temporalCli: string, dir: string, port: number): Promise<DevServer> {
+export async function startDevServer(temporalCli: string, dir: string, port: number, codecEndpoint?: string): Promise<DevServer> {
   const uiPort = port + 1000;
   for (const [p, setting] of [
     [port, 'SCIOPS_DEV_PORT'],
@@ -65,6 +66,7 @@ export async function startDevServer(temporalCli: string, dir: string, port: num
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort)];
   args.push('--db-filename', path.join(dir, 'temporal.db'), '--namespace', 'default', '--log-level', 'warn');
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${cliTypeName(key)}`);
+  if (codecEndpoint !== undefined) args.push('--ui-codec-endpoint', codecEndpoint);
   // Own process group: Ctrl-C reaches `sciops dev` only, which then stops workers before the server.
   const child = spawn(temporalCli, args, { stdio: ['ignore', log, log], detached: true });
   const address = `127.0.0.1:${port}`;

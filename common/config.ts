@@ -58,6 +58,24 @@ export const SETTINGS = {
     default: '30',
     meaning: 'on SIGINT/SIGTERM, how long in-flight activities may run before they are cancelled',
   },
+  SCIOPS_CODEC_KEYS: {
+    default: '',
+    meaning:
+      'payload encryption keys, `id:base64` comma-separated, the first encrypts (empty: payloads are not encrypted); prefer the file below',
+  },
+  SCIOPS_CODEC_KEYS_FILE: {
+    default: '',
+    meaning:
+      'a file (mode 0600) of payload encryption keys, one `id:base64` per line, the first encrypts; `sciops codec-key add FILE` writes one',
+  },
+  SCIOPS_METRICS_ADDRESS: {
+    default: '',
+    meaning: 'where a worker serves Prometheus metrics, e.g. 0.0.0.0:9464 (path /metrics; empty: none)',
+  },
+  SCIOPS_LOG_FORMAT: {
+    default: 'auto',
+    meaning: 'worker log lines: `json` (one object per line), `text`, or `auto` (text on a terminal, else JSON)',
+  },
   TEMPORAL_CLI_PATH: {
     default: '',
     meaning: 'the `temporal` binary used by `sciops dev` (empty: PATH, then the cache the setup script fills)',
@@ -95,6 +113,22 @@ function url(env: Env, name: SettingName, protocols: readonly string[], example:
     throw new ConfigError(name, `scheme "${parsed.protocol}" is not supported; use the form ${example}`);
   }
   return text;
+}
+
+function hostPort(env: Env, name: SettingName): string | undefined {
+  const text = raw(env, name);
+  if (text === '') return undefined;
+  const port = Number(text.slice(text.lastIndexOf(':') + 1));
+  if (!/^[^\s/]+:\d{1,5}$/.test(text) || port < 1 || port > 65535) {
+    throw new ConfigError(name, `"${text}" is not host:port; use the form 0.0.0.0:9464 (all interfaces) or 127.0.0.1:9464`);
+  }
+  return text;
+}
+
+function oneOf<T extends string>(env: Env, name: SettingName, values: readonly T[]): T {
+  const text = raw(env, name);
+  if (!(values as readonly string[]).includes(text)) throw new ConfigError(name, `"${text}" is not one of ${values.join(', ')}`);
+  return text as T;
 }
 
 export interface DockerEndpoint {
@@ -140,6 +174,9 @@ export interface SciopsConfig {
   /** 0: no recovery schedule, and no recovery run at worker start. */
   readonly recoveryMinutes: number;
   readonly experimentLimits: ExperimentLimits;
+  /** host:port of the worker's Prometheus endpoint. */
+  readonly metricsAddress?: string;
+  readonly logFormat: 'json' | 'text' | 'auto';
 }
 
 /** Reads and checks every setting; throws a ConfigError naming the first bad one. Pure: pass the env in. */
@@ -173,6 +210,8 @@ export function readConfig(env: Env): SciopsConfig {
     secretsDir: raw(env, 'SCIOPS_SECRETS_DIR'),
     recoveryMinutes: raw(env, 'SCIOPS_RECOVERY_MINUTES') === '0' ? 0 : positiveInt(env, 'SCIOPS_RECOVERY_MINUTES', 1440),
     experimentLimits: readExperimentLimits(env),
+    metricsAddress: hostPort(env, 'SCIOPS_METRICS_ADDRESS'),
+    logFormat: oneOf(env, 'SCIOPS_LOG_FORMAT', ['json', 'text', 'auto'] as const),
   };
 }
 

@@ -2,6 +2,7 @@ import { BatchClient } from '@aws-sdk/client-batch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { S3Client } from '@aws-sdk/client-s3';
+import type { PayloadCodec } from '@temporalio/common';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import Dockerode from 'dockerode';
 import { Pool } from 'pg';
@@ -105,6 +106,10 @@ export interface WorkerSetup {
   readonly experimentLimits: ExperimentLimits;
   /** How the `sciops` queue's worker gets its workflow code: a path to bundle, or a prebuilt bundle. */
   readonly workflows: Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>;
+  /** The compiled `common/failure-converter` (the bundle holds its own copy of it). */
+  readonly failureConverterPath: string;
+  /** Encrypts every payload the workers send and decrypts what they receive (see common/codec-keys.ts). */
+  readonly codec?: PayloadCodec;
 }
 
 function required<T>(value: T | undefined, queue: string): T {
@@ -118,6 +123,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     connection: setup.connection,
     namespace: setup.namespace,
     shutdownGraceTime: `${setup.shutdownGraceSeconds}s`,
+    dataConverter: { payloadCodecs: setup.codec ? [setup.codec] : [], failureConverterPath: setup.failureConverterPath },
   } as const;
   const activityWorker = (taskQueue: string, kind: QueueKind, activities: object) =>
     Worker.create({ ...common, taskQueue, activities, maxConcurrentActivityTaskExecutions: setup.concurrency[kind] });

@@ -8,12 +8,13 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { EXPERIMENT_MIGRATIONS, MIGRATIONS_TABLE } from '../activities/db/experiments-schema';
 import { applyMigrations } from '../activities/db/migrate';
+import { loadPayloadCodec } from '../common/codec-keys';
 import { readConfig } from '../common/config';
 import { ConfigError, UnreachableError } from '../common/errors';
 import { ExitCode } from '../common/exit-codes';
 import { NODE_NAME, nodeQueue, parseQueueKinds, QUEUE_KINDS, type QueueKind } from '../common/queues';
 import { loadTemporalTarget, temporalUnreachable } from '../common/temporal-connection';
-import { WORKFLOW_BUNDLE } from './bundle-workflows';
+import { FAILURE_CONVERTER, WORKFLOW_BUNDLE } from './bundle-workflows';
 import { closeActivityClients, createActivityClients, createWorkers, probeActivityClients } from './create-workers';
 import { startRecovery } from './recovery-schedule';
 import { searchAttributeWarning } from './search-attribute-check';
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
   const { queues, node } = parseCommandLine(process.argv.slice(2));
   const config = readConfig(process.env);
   const target = loadTemporalTarget();
+  const codec = loadPayloadCodec(process.env);
   const clients = createActivityClients(config, queues, node);
 
   Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
@@ -69,6 +71,8 @@ async function main(): Promise<void> {
       secretsDir: config.secretsDir,
       experimentLimits: config.experimentLimits,
       workflows: { workflowBundle: { codePath: WORKFLOW_BUNDLE } },
+      failureConverterPath: FAILURE_CONVERTER,
+      codec,
     });
     const polled = [...queues, ...(node ? [nodeQueue(node)] : [])];
     console.error(`sciops worker: polling ${polled.join(', ')} on ${target.address} (namespace ${target.namespace})`);
@@ -86,7 +90,7 @@ async function main(): Promise<void> {
         (err: unknown) => `cannot list search attributes: ${String(err)}`,
       );
       if (missing !== undefined) console.error(`sciops worker: warning: ${missing}`);
-      const client = new Client({ connection, namespace: target.namespace });
+      const client = new Client({ connection, namespace: target.namespace, dataConverter: { payloadCodecs: codec ? [codec] : [] } });
       await startRecovery(client, config.recoveryMinutes).then(
         (state) =>
           state === 'started' && console.error(`sciops worker: recovering experiments now and every ${config.recoveryMinutes} min`),

@@ -2,11 +2,13 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { loadPayloadCodec } from '../../common/codec-keys';
 import { readConfig } from '../../common/config';
 import { logTail, startDevServer, stopProcess } from '../dev-server';
 import { renderDoctorTable } from '../doctor-table';
 import { findTemporalCli } from '../temporal-cli-path';
 import { spawnWorker } from '../worker-process';
+import { startCodecServer } from './codec';
 import { runDoctor } from './doctor';
 
 export interface DevOptions {
@@ -28,8 +30,19 @@ export async function runDev(options: DevOptions): Promise<void> {
   mkdirSync(dir, { recursive: true });
 
   const say = (text: string) => process.stdout.write(`${text}\n`);
+  // With payload keys configured the UI shows decoded payloads through a codec server on the next port.
+  const uiPort = config.devPort + 1000;
+  const codec = loadPayloadCodec(process.env)
+    ? await startCodecServer({
+        listen: `127.0.0.1:${uiPort + 1}`,
+        uiOrigin: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
+      })
+    : undefined;
   say(`Starting the Temporal dev server (${temporalCli})...`);
-  const server = await startDevServer(temporalCli, dir, config.devPort);
+  const server = await startDevServer(temporalCli, dir, config.devPort, codec?.url).catch(async (err: unknown) => {
+    codec?.server.close();
+    throw err;
+  });
   // The workers and the demo below reach this server; so does every `sciops` run with this address.
   process.env.TEMPORAL_ADDRESS = server.address;
   process.env.TEMPORAL_NAMESPACE = 'default';
@@ -44,6 +57,7 @@ export async function runDev(options: DevOptions): Promise<void> {
   say(`  Temporal server   ${server.address} (namespace default)`);
   say(`  workers           ${queues} (log: ${workerLog})`);
   say(`  server log        ${server.logFile}`);
+  if (codec !== undefined) say(`  codec server      ${codec.url} (payloads are encrypted; the Web UI decodes through it)`);
   if (config.databaseUrl === undefined)
     say('  note              DATABASE_URL is not set: no db worker (set it and restart for backups and experiments)');
   say('');
@@ -80,6 +94,7 @@ export async function runDev(options: DevOptions): Promise<void> {
     await stopProcess(worker, config.shutdownGraceSeconds + 5);
     say('Stopping the Temporal dev server...');
     await stopProcess(server.process, 15);
+    codec?.server.close();
   }
   if (reason !== undefined) throw new Error(reason);
   say('Stopped.');

@@ -24,6 +24,8 @@ export interface Testbed {
   readonly awsRegion: string;
   /** A MongoDB-wire server (FerretDB). */
   readonly mongoUrl: string;
+  /** Debian's chromium, which playwright-core drives headless for the Web UI test. */
+  readonly chromium: string;
 }
 
 const VARS = {
@@ -35,6 +37,7 @@ const VARS = {
   awsEndpoint: 'AWS_ENDPOINT_URL',
   awsRegion: 'AWS_REGION',
   mongoUrl: 'SCIOPS_TEST_MONGO_URL',
+  chromium: 'SCIOPS_TEST_CHROMIUM',
 } as const satisfies Record<keyof Testbed, string>;
 
 /**
@@ -92,6 +95,9 @@ export async function checkTestbed(bed: Testbed): Promise<void> {
     probe('AWS emulator', bed.awsEndpoint, async () => {
       const res = await fetch(`${bed.awsEndpoint}/moto-api/`, { signal: AbortSignal.timeout(5000) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    }),
+    probe('headless browser', bed.chromium, async () => {
+      if (!existsSync(bed.chromium)) throw new Error('no such file');
     }),
     probe('MongoDB-wire server', bed.mongoUrl, async () => {
       const client = new MongoClient(bed.mongoUrl, { serverSelectionTimeoutMS: 3000 });

@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { inject } from 'vitest';
+import { loadPayloadCodec } from '../../common/codec-keys';
 import { readConfig } from '../../common/config';
 import type { QueueKind } from '../../common/queues';
 import { closeActivityClients, createActivityClients, createWorkers } from '../../workers/create-workers';
@@ -14,8 +16,19 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** The workflow code, bundled once per test file (bundling takes seconds). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../../workflows/index.ts'), logger: quietLogger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: path.resolve(__dirname, '../../workflows/index.ts'),
+    failureConverterPath: path.resolve(__dirname, '../../common/failure-converter.ts'),
+    logger: quietLogger,
+  });
   return bundle;
+}
+
+/** The worker loads the failure converter with Node's require, so it takes the compiled copy. */
+function failureConverterPath(): string {
+  const file = path.resolve(__dirname, '../../dist/common/failure-converter.js');
+  if (!existsSync(file)) throw new Error(`${file} is missing: build first with \`npm run build\` (npm test does it)`);
+  return file;
 }
 
 const quietLogger = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
@@ -36,7 +49,8 @@ export async function startWorkers(options: {
   address?: string;
 }): Promise<RunningWorkers> {
   loadTestbed();
-  const config = readConfig({ ...process.env, ...options.env });
+  const env = { ...process.env, ...options.env };
+  const config = readConfig(env);
   const clients = createActivityClients(config, options.queues, options.node);
   const connection = await NativeConnection.connect({ address: options.address ?? inject('temporalAddress') });
   const workers = await createWorkers({
@@ -52,6 +66,8 @@ export async function startWorkers(options: {
     secretsDir: config.secretsDir,
     experimentLimits: config.experimentLimits,
     workflows: { workflowBundle: await workflowBundle() },
+    failureConverterPath: failureConverterPath(),
+    codec: loadPayloadCodec(env),
   });
   const running = Promise.all(workers.map((w) => w.run()));
   return {
@@ -64,10 +80,14 @@ export async function startWorkers(options: {
   };
 }
 
-/** A Temporal client on the test server; close it in afterAll. */
-export async function testClient(): Promise<{ client: Client; close(): Promise<void> }> {
+/** A Temporal client on the test server (with the payload codec of `env`'s keys, if any); close it in afterAll. */
+export async function testClient(env: Record<string, string> = {}): Promise<{ client: Client; close(): Promise<void> }> {
   const connection = await Connection.connect({ address: inject('temporalAddress') });
-  return { client: new Client({ connection, namespace: 'default' }), close: () => connection.close() };
+  const codec = loadPayloadCodec(env);
+  return {
+    client: new Client({ connection, namespace: 'default', dataConverter: { payloadCodecs: codec ? [codec] : [] } }),
+    close: () => connection.close(),
+  };
 }
 
 /** Wipes the AWS emulator's state, so each test file starts from an empty account. */

@@ -12,6 +12,7 @@ describe('the test harness', () => {
       awsEndpoint: 'http://127.0.0.1:1',
       awsRegion: 'us-east-1',
       mongoUrl: 'mongodb://127.0.0.1:1/',
+      chromium: '/nonexistent/chromium',
     }).catch((e: unknown) => e as Error);
     expect(err).toBeInstanceOf(Error);
     const lines = (err as Error).message.split('\n');
@@ -24,6 +25,7 @@ describe('the test harness', () => {
       'PostgreSQL',
       'AWS emulator',
       'MongoDB-wire server',
+      'headless browser',
     ]) {
       expect(lines.some((l) => l.startsWith(`  - ${service} (`))).toBe(true);
     }

@@ -1,0 +1,163 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addCodecKey } from '../../clients/commands/codec';
+import { portAnswers } from '../../clients/dev-server';
+import { loadPayloadCodec } from '../../common/codec-keys';
+import { experimentWorkflowId } from '../../common/experiment';
+import { Queue } from '../../common/queues';
+import { WorkflowType } from '../../common/workflow-types';
+import { CliProcess, runCli } from '../support/cli';
+import { type ScratchDatabase, scratchDatabase } from '../support/database';
+import { tempDir, uniqueId } from '../support/experiments';
+import { failureOf } from '../support/failures';
+import { historyText } from '../support/history';
+import { loadTestbed } from '../support/testbed';
+
+/** Screenshots land here, beside vitest's other output (ignored by git). */
+const OUTPUT = path.resolve(__dirname, '../../test-results/web-ui');
+const dir = tempDir('web-ui');
+const marker = `marker-${uniqueId('ui')}`;
+
+let dev: CliProcess;
+let db: ScratchDatabase;
+let env: NodeJS.ProcessEnv;
+let address: string;
+let uiUrl: string;
+let browser: Browser;
+
+/** A gRPC port whose UI (+1000) and codec server (+1001) ports are free too. */
+async function freeDevPort(): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = 17000 + Math.floor(Math.random() * 2000);
+    const busy = await Promise.all([port, port + 1000, port + 1001].map(portAnswers));
+    if (!busy.includes(true)) return port;
+  }
+  throw new Error('no free port for the dev server');
+}
+
+beforeAll(async () => {
+  const bed = loadTestbed();
+  db = await scratchDatabase('sciops_web_ui');
+  const keys = path.join(dir, 'codec.keys');
+  addCodecKey(keys, 'ui-test');
+  const port = await freeDevPort();
+  address = `127.0.0.1:${port}`;
+  uiUrl = `http://127.0.0.1:${port + 1000}`;
+  env = {
+    ...process.env,
+    SCIOPS_DEV_PORT: String(port),
+    SCIOPS_STATE_DIR: path.join(dir, 'state'),
+    SCIOPS_CODEC_KEYS_FILE: keys,
+    SCIOPS_RECOVERY_MINUTES: '0',
+    SCIOPS_EXPERIMENTS_DIR: path.join(dir, 'out'),
+    DATABASE_URL: db.url,
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_NAMESPACE: 'default',
+  };
+  // The whole main job, as a newcomer starts it: dev server + UI wired to the codec server + workers.
+  dev = new CliProcess(['dev', '--no-demo'], env);
+  await dev.waitFor(/Running\. Press Ctrl-C/, 120_000);
+  browser = await chromium.launch({
+    executablePath: bed.chromium,
+    // Flags that keep Chromium off the network it cannot reach here (see the testbed's notes).
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  mkdirSync(OUTPUT, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await dev?.stop('SIGINT', 60_000);
+  await db?.drop();
+});
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  const file = path.join(OUTPUT, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  expect(file).toMatch(/\.png$/);
+}
+
+describe('the Temporal Web UI with encrypted payloads', () => {
+  const id = uniqueId('ui-timeout');
+
+  it('an experiment past its soft limit: encrypted in history, filtered by state in the UI list, its input decoded there', async () => {
+    const spec = {
+      id,
+      type: 'ui_check',
+      image: 'local/busybox:1',
+      command: ['sleep', '60'],
+      env: { MARKER: marker },
+      timeLimitSeconds: 1,
+    };
+    const file = path.join(dir, 'experiment.json');
+    writeFileSync(file, JSON.stringify(spec));
+    const submitted = await runCli(['--json', 'experiment', 'submit', file, '--wait'], env, 120_000);
+    expect(submitted.code, submitted.stderr).toBe(1);
+    expect(JSON.parse(submitted.stdout)).toMatchObject({ result: { id, state: 'TIMEOUT_EXCEEDED' } });
+
+    // What the server stores: ciphertext only. A client without the key sees no input, no result, no marker.
+    const history = await rawHistory(experimentWorkflowId(id));
+    expect(history).not.toContain(marker);
+    expect(history).not.toContain('local/busybox');
+    expect(history).not.toContain('soft time limit');
+    expect(history).toContain('binary/encrypted');
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    try {
+      const query = `SciopsExperimentState="TIMEOUT_EXCEEDED" AND SciopsExperimentId="${id}"`;
+      await page.goto(`${uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
+      const link = page.getByRole('link', { name: experimentWorkflowId(id) });
+      await link.waitFor({ timeout: 30_000 });
+      await screenshot(page, 'workflows-timeout-exceeded');
+      await link.click();
+      // The input panel shows the spec the browser decoded through the codec server.
+      await page.getByText(marker).first().waitFor({ timeout: 30_000 });
+      await page.getByText('TIMEOUT_EXCEEDED').first().waitFor({ timeout: 30_000 });
+      await screenshot(page, 'experiment-decoded');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a failure message is encrypted too, and decoded by a client with the key', async () => {
+    const bad = uniqueId('ui-bad');
+    const connection = await Connection.connect({ address });
+    const codec = loadPayloadCodec(env);
+    const client = new Client({ connection, namespace: 'default', dataConverter: { payloadCodecs: codec ? [codec] : [] } });
+    try {
+      const handle = await client.workflow.start(WorkflowType.runExperiment, {
+        taskQueue: Queue.workflows,
+        workflowId: experimentWorkflowId(bad),
+        args: [{ id: bad, type: 'ui_check', image: 'local/busybox:1', command: ['true'], timeLimitSeconds: -5 }],
+      });
+      const failure = await failureOf(handle.result());
+      expect(failure.message).toMatch(/timeLimitSeconds/);
+      const raw = await rawHistory(handle.workflowId);
+      expect(raw).not.toContain('timeLimitSeconds');
+      expect(raw).toContain('Encoded failure');
+    } finally {
+      await connection.close();
+    }
+  });
+});
+
+/** A workflow's history as stored, read by a client without any key. */
+async function rawHistory(workflowId: string): Promise<string> {
+  const connection = await Connection.connect({ address });
+  try {
+    return await historyText(new Client({ connection, namespace: 'default' }).workflow.getHandle(workflowId));
+  } finally {
+    await connection.close();
+  }
+}
