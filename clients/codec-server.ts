@@ -68,9 +68,11 @@ export function createCodecServer(codec: PayloadCodec, origins: readonly string[
     if (req.method !== 'POST') return send(res, 405, { error: `${req.method} is not allowed: POST a {"payloads": [...]} body` });
     let payloads: Payload[];
     try {
+      // proto3 JSON leaves an empty list out: `{}` is zero payloads.
       const body = JSON.parse(await readBody(req)) as { payloads?: unknown };
-      if (!Array.isArray(body.payloads)) throw new Error('no "payloads" array');
-      payloads = (body.payloads as JsonPayload[]).map(payloadFromJson);
+      const list = body.payloads ?? [];
+      if (!Array.isArray(list)) throw new Error('"payloads" is not an array');
+      payloads = (list as JsonPayload[]).map(payloadFromJson);
     } catch (err) {
       return send(res, 400, { error: `the body is not {"payloads": [...]}: ${(err as Error).message}` });
     }

@@ -1,6 +1,8 @@
+import { hostname, userInfo } from 'node:os';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { UnreachableError } from '../common/errors';
 import { Queue } from '../common/queues';
+import { workflowDetails, workflowSummary } from '../common/workflow-summary';
 import { withClient } from './connection';
 import { follow } from './follow';
 
@@ -18,7 +20,10 @@ export async function startConfirmed(
   options: { taskQueue: string; workflowId: string; args: unknown[] },
   waitSeconds: number,
 ): Promise<WorkflowHandle> {
-  const handle = await client.workflow.start(workflowType, options);
+  const handle = await client.workflow.start(workflowType, {
+    ...options,
+    ...userMetadata(workflowType, options.workflowId, options.args[0]),
+  });
   const deadline = Date.now() + waitSeconds * 1000;
   for (;;) {
     const description = await handle.describe();
@@ -33,6 +38,17 @@ export async function startConfirmed(
     `none picked up ${workflowType} within ${waitSeconds}s`,
     'Start one: `sciops worker` (or `sciops dev`), against the same server and namespace.',
   );
+}
+
+/** The Web UI's summary and details of a workflow this CLI starts. */
+export function userMetadata(workflowType: string, workflowId: string, input: unknown): { staticSummary: string; staticDetails: string } {
+  let who = 'the sciops CLI';
+  try {
+    who = `the sciops CLI (${userInfo().username}@${hostname()})`;
+  } catch {
+    // no user name in this environment: the CLI alone
+  }
+  return { staticSummary: workflowSummary(workflowType, input), staticDetails: workflowDetails(workflowType, workflowId, who) };
 }
 
 /**

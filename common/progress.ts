@@ -16,3 +16,12 @@ export interface Progress {
 }
 
 export const progressQuery = defineQuery<Progress>('progress');
+
+const MARK: Record<StepState, string> = { pending: '·', running: '▶', done: '✓', failed: '✗', skipped: '–' };
+
+/** A progress snapshot as the Markdown the Web UI shows in a workflow's current details. Pure. */
+export function progressMarkdown(progress: Progress): string {
+  const head = `**${progress.state}**${progress.current === undefined ? '' : ` — now: ${progress.current}`}`;
+  const steps = progress.steps.map((s) => `- ${MARK[s.state]} ${s.name}: ${s.state}${s.detail === undefined ? '' : ` (${s.detail})`}`);
+  return [head, '', ...steps].join('\n');
+}

@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, log, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, log, upsertSearchAttributes } from '@temporalio/workflow';
 import {
   type BackupReport,
   type BackupSpec,
@@ -15,10 +15,9 @@ import {
 } from '../common/backup';
 import { BACKUP_FAILED_TYPE } from '../common/backup-failures';
 import { retain } from '../common/backup-retention';
-import { progressQuery } from '../common/progress';
 import { SearchAttribute } from '../common/search-attributes';
 import { manager, postgres, volumeEngine } from './backup-activities';
-import { ProgressTracker } from './progress-tracker';
+import { trackProgress } from './progress-tracker';
 import { validatedInput } from './validated-input';
 
 /** Dumps one target into `<backup>/<run>/` (or any folder under the destination). */
@@ -93,8 +92,7 @@ export async function backup(rawSpec: unknown): Promise<BackupReport> {
     { key: SearchAttribute.backupKind, value: 'backup' },
     { key: SearchAttribute.backupTarget, value: spec.targets.map((t) => t.name) },
   ]);
-  const progress = new ProgressTracker(['pause services', 'dump', 'resume services', 'verify', 'manifest', 'prune']);
-  setHandler(progressQuery, () => progress.snapshot());
+  const progress = trackProgress(['pause services', 'dump', 'resume services', 'verify', 'manifest', 'prune']);
   const started = new Date();
   const run = runId(started);
   const folder = runPath(spec.name, run);

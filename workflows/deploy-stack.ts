@@ -1,5 +1,4 @@
-import { ApplicationFailure, CancellationScope, log, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import { progressQuery } from '../common/progress';
+import { ApplicationFailure, CancellationScope, log, upsertSearchAttributes } from '@temporalio/workflow';
 import { SearchAttribute } from '../common/search-attributes';
 import { type DeployReport, resourceName, runnerDescription, type StackSpec, stackSpecSchema } from '../common/stack';
 import { STACK_REJECTED_TYPE } from '../common/stack-failures';
@@ -14,7 +13,7 @@ import {
   volumeRequest,
 } from '../common/stack-resources';
 import { type SwarmView, swarmActions } from '../common/stack-swarm';
-import { ProgressTracker } from './progress-tracker';
+import { trackProgress } from './progress-tracker';
 import { converging, database, gitlab, manager, onNode, taskEngine } from './stack-activities';
 import { ensureRunner, type Undo } from './stack-runners';
 import { validatedInput } from './validated-input';
@@ -68,8 +67,7 @@ export async function planStackDeploy(rawSpec: unknown): Promise<StackPlan> {
 export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
   const spec = validatedInput(stackSpecSchema, rawSpec, 'stack spec');
   upsertSearchAttributes([{ key: SearchAttribute.stack, value: spec.name }]);
-  const progress = new ProgressTracker(STEPS);
-  setHandler(progressQuery, () => progress.snapshot());
+  const progress = trackProgress(STEPS);
 
   progress.start('plan');
   const plan = await observeAndPlan(spec);

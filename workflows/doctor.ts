@@ -1,12 +1,11 @@
 import { TimeoutType } from '@temporalio/common';
-import { ActivityFailure, proxyActivities, setHandler, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
 import type { AwsActivities } from '../activities/aws';
 import type { DbActivities } from '../activities/db';
 import type { DockerActivities } from '../activities/docker';
 import { type CheckResult, type DoctorReport, doctorInputSchema, noWorkerResult, overallStatus } from '../common/doctor';
-import { progressQuery } from '../common/progress';
 import { nodeQueue, Queue } from '../common/queues';
-import { ProgressTracker } from './progress-tracker';
+import { trackProgress } from './progress-tracker';
 import { validatedInput } from './validated-input';
 
 /** A check's activity options: it must be picked up within `waitSeconds`, and a broken check is reported, not retried. */
@@ -45,8 +44,7 @@ export async function doctor(rawInput?: unknown): Promise<DoctorReport> {
     { queue: Queue.aws, run: () => proxyActivities<AwsActivities>(checkOptions(Queue.aws, waitSeconds)).checkAws() },
   ];
 
-  const progress = new ProgressTracker(plan.map((p) => p.queue));
-  setHandler(progressQuery, () => progress.snapshot());
+  const progress = trackProgress(plan.map((p) => p.queue));
 
   const checks = await Promise.all(
     plan.map(async ({ queue, run }): Promise<CheckResult> => {

@@ -1,9 +1,8 @@
-import { proxyActivities, setHandler } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { AwsActivities } from '../activities/aws';
 import { type EfsResult, efsInputSchema } from '../common/efs';
-import { progressQuery } from '../common/progress';
 import { Queue } from '../common/queues';
-import { ProgressTracker } from './progress-tracker';
+import { trackProgress } from './progress-tracker';
 import { validatedInput } from './validated-input';
 
 const aws = proxyActivities<AwsActivities>({ taskQueue: Queue.aws, startToCloseTimeout: '5m', retry: { maximumInterval: '30s' } });
@@ -15,8 +14,7 @@ const aws = proxyActivities<AwsActivities>({ taskQueue: Queue.aws, startToCloseT
  */
 export async function ensureEfs(rawInput: unknown): Promise<EfsResult> {
   const input = validatedInput(efsInputSchema, rawInput, 'EFS input');
-  const progress = new ProgressTracker(['file system', 'mount targets', 'access point']);
-  setHandler(progressQuery, () => progress.snapshot());
+  const progress = trackProgress(['file system', 'mount targets', 'access point']);
 
   progress.start('file system', input.creationToken);
   const fs = await aws.ensureFileSystem(input);

@@ -1,11 +1,16 @@
-import type { Progress, StepProgress, StepState } from '../common/progress';
+import { setCurrentDetails, setHandler } from '@temporalio/workflow';
+import { type Progress, progressMarkdown, progressQuery, type StepProgress, type StepState } from '../common/progress';
 
 /** Keeps a workflow's steps for the `progress` query. Deterministic: no clocks, no I/O. */
 export class ProgressTracker {
   private readonly steps = new Map<string, StepProgress>();
   private state: Progress['state'] = 'running';
 
-  constructor(names: readonly string[]) {
+  /** `publish` hears every change (a workflow passes the UI's current details). */
+  constructor(
+    names: readonly string[],
+    private readonly publish: (progress: Progress) => void = () => {},
+  ) {
     for (const name of names) this.steps.set(name, { name, state: 'pending' });
   }
 
@@ -19,6 +24,7 @@ export class ProgressTracker {
 
   end(state: 'completed' | 'failed'): void {
     this.state = state;
+    this.publish(this.snapshot());
   }
 
   snapshot(): Progress {
@@ -29,5 +35,17 @@ export class ProgressTracker {
 
   private set(name: string, state: StepState, detail?: string): void {
     this.steps.set(name, { name, state, ...(detail === undefined ? {} : { detail }) });
+    this.publish(this.snapshot());
   }
+}
+
+/**
+ * A workflow's progress: answered to the `progress` query (the CLI) and kept as the workflow's current
+ * details (the Web UI shows them while it runs).
+ */
+export function trackProgress(names: readonly string[]): ProgressTracker {
+  const tracker = new ProgressTracker(names, (progress) => setCurrentDetails(progressMarkdown(progress)));
+  setHandler(progressQuery, () => tracker.snapshot());
+  setCurrentDetails(progressMarkdown(tracker.snapshot()));
+  return tracker;
 }

@@ -1,13 +1,12 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { continueAsNew, ParentClosePolicy, proxyActivities, setHandler, startChild } from '@temporalio/workflow';
+import { continueAsNew, ParentClosePolicy, proxyActivities, startChild } from '@temporalio/workflow';
 import type { DbActivities } from '../activities/db';
 import { InputError } from '../common/errors';
 import { ExperimentState, experimentSpecSchema, experimentWorkflowId } from '../common/experiment';
-import { progressQuery } from '../common/progress';
 import { Queue } from '../common/queues';
 import { type RecoveryReport, recoverInputSchema } from '../common/recovery';
 import { parseInput } from '../common/validate';
-import { ProgressTracker } from './progress-tracker';
+import { trackProgress } from './progress-tracker';
 import type { runExperiment } from './run-experiment';
 import { validatedInput } from './validated-input';
 
@@ -23,8 +22,7 @@ const PAGES_PER_RUN = 5;
  */
 export async function recoverExperiments(rawInput?: unknown): Promise<RecoveryReport> {
   const input = validatedInput(recoverInputSchema, rawInput ?? {}, 'recovery input');
-  const progress = new ProgressTracker(['scan experiments']);
-  setHandler(progressQuery, () => progress.snapshot());
+  const progress = trackProgress(['scan experiments']);
   const report = { started: [] as string[], running: [] as string[], invalid: [] as string[] };
   let afterId = input.afterId;
   progress.start('scan experiments');

@@ -20,11 +20,10 @@ import {
 } from '../common/backup';
 import { BACKUP_CORRUPT_TYPE, BACKUP_FAILED_TYPE, TARGET_NOT_EMPTY_TYPE } from '../common/backup-failures';
 import { approveRestoreSignal } from '../common/backup-signals';
-import { progressQuery } from '../common/progress';
 import { SearchAttribute } from '../common/search-attributes';
 import { dumpTarget, withServicesPaused } from './backup';
 import { manager, postgres, volumeEngine } from './backup-activities';
-import { ProgressTracker } from './progress-tracker';
+import { trackProgress } from './progress-tracker';
 import { INVALID_INPUT, validatedInput } from './validated-input';
 
 const refuse = (type: string, message: string) => ApplicationFailure.create({ type, nonRetryable: true, message });
@@ -80,8 +79,7 @@ async function held(target: BackupTarget): Promise<string | undefined> {
  */
 export async function restore(rawInput: unknown): Promise<RestoreReport> {
   const input = validatedInput(restoreInputSchema, rawInput, 'restore input');
-  const progress = new ProgressTracker(['check', 'approval', 'safety backup', 'pause services', 'restore', 'resume services']);
-  setHandler(progressQuery, () => progress.snapshot());
+  const progress = trackProgress(['check', 'approval', 'safety backup', 'pause services', 'restore', 'resume services']);
   let approved = !input.approve;
   setHandler(approveRestoreSignal, () => {
     approved = true;

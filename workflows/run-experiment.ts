@@ -25,11 +25,10 @@ import {
   type RunOutcome,
   ExperimentState as State,
 } from '../common/experiment';
-import { progressQuery } from '../common/progress';
 import { Queue } from '../common/queues';
 import { SearchAttribute } from '../common/search-attributes';
 import { experimentBackend } from './experiment-backends';
-import { ProgressTracker } from './progress-tracker';
+import { type ProgressTracker, trackProgress } from './progress-tracker';
 import { validatedInput } from './validated-input';
 
 const db = proxyActivities<DbActivities>({
@@ -52,8 +51,7 @@ const Step = { register: 'register', slot: 'wait for a slot', run: 'run', record
  */
 export async function runExperiment(rawSpec: unknown): Promise<ExperimentResult> {
   const spec = validatedInput(experimentSpecSchema, rawSpec, 'experiment spec');
-  const progress = new ProgressTracker(Object.values(Step));
-  setHandler(progressQuery, () => progress.snapshot());
+  const progress = trackProgress(Object.values(Step));
   const show = (state: ExperimentState) =>
     upsertSearchAttributes([
       { key: SearchAttribute.experimentId, value: spec.id },

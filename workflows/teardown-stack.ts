@@ -1,9 +1,8 @@
-import { setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import { progressQuery } from '../common/progress';
+import { upsertSearchAttributes } from '@temporalio/workflow';
 import { SearchAttribute } from '../common/search-attributes';
 import { type TeardownReport, teardownInputSchema } from '../common/stack';
 import type { Observed, ResourceKind } from '../common/stack-resources';
-import { ProgressTracker } from './progress-tracker';
+import { trackProgress } from './progress-tracker';
 import { manager, onNode } from './stack-activities';
 import { removeStackRunners } from './stack-runners';
 import { validatedInput } from './validated-input';
@@ -16,8 +15,7 @@ import { validatedInput } from './validated-input';
 export async function teardownStack(rawInput: unknown): Promise<TeardownReport> {
   const { stack, purge } = validatedInput(teardownInputSchema, rawInput, 'teardown input');
   upsertSearchAttributes([{ key: SearchAttribute.stack, value: stack }]);
-  const progress = new ProgressTracker(['runners', 'services', 'networks', 'secrets', 'volumes']);
-  setHandler(progressQuery, () => progress.snapshot());
+  const progress = trackProgress(['runners', 'services', 'networks', 'secrets', 'volumes']);
   const removed: string[] = [];
   const kept: string[] = [];
   const { swarm, resources } = await manager.observeSwarm({ stack });

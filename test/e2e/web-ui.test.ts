@@ -11,7 +11,7 @@ import { Queue } from '../../common/queues';
 import { WorkflowType } from '../../common/workflow-types';
 import { CliProcess, runCli } from '../support/cli';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
-import { tempDir, uniqueId } from '../support/experiments';
+import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
 import { historyText } from '../support/history';
 import { loadTestbed } from '../support/testbed';
@@ -125,6 +125,22 @@ describe('the Temporal Web UI with encrypted payloads', () => {
       await page.getByText(marker).first().waitFor({ timeout: 30_000 });
       await page.getByText('TIMEOUT_EXCEEDED').first().waitFor({ timeout: 30_000 });
       await screenshot(page, 'experiment-decoded');
+      // Its summary (set by the CLI) and its progress (the workflow's current details), decoded too.
+      await page.getByText('User Metadata').first().click();
+      await page.getByText(`experiment ${id} (ui_check)`).waitFor({ timeout: 30_000 });
+      // The UI asks the workflow (a query) for its current details and renders their Markdown in a frame.
+      await eventually('the current details', 30_000, async () => {
+        const texts = await Promise.all(
+          page.frames().map((f) =>
+            f
+              .locator('body')
+              .innerText()
+              .catch(() => ''),
+          ),
+        );
+        return texts.find((t) => /register: done/.test(t) && /TIMEOUT_EXCEEDED/.test(t));
+      });
+      await screenshot(page, 'experiment-metadata');
     } finally {
       await page.close();
     }

@@ -4,6 +4,7 @@ import { backupSpecSchema, NAME, NAME_RULE } from '../../../common/backup';
 import { InputError } from '../../../common/errors';
 import { Queue } from '../../../common/queues';
 import { parseInput } from '../../../common/validate';
+import { workflowSummary } from '../../../common/workflow-summary';
 import { WorkflowType } from '../../../common/workflow-types';
 import { withClient } from '../../connection';
 import { type Output, withOutput } from '../../output';
@@ -59,6 +60,8 @@ export function createSchedule(name: string, file: string, options: { cron: stri
           taskQueue: Queue.workflows,
           workflowId: `backup-${spec.name}`,
           args: [spec],
+          staticSummary: workflowSummary(WorkflowType.backup, spec),
+          staticDetails: `Started by the Temporal Schedule \`${scheduleId(name)}\` (\`${options.cron}\` UTC), created with \`sciops backup schedule create\`.`,
         },
         policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: options.catchup },
       })
