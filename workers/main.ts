@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Client } from '@temporalio/client';
-import { NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, type Logger, NativeConnection, Runtime } from '@temporalio/worker';
 import { EXPERIMENT_MIGRATIONS, MIGRATIONS_TABLE } from '../activities/db/experiments-schema';
 import { applyMigrations } from '../activities/db/migrate';
 import { loadPayloadCodec } from '../common/codec-keys';
@@ -16,6 +16,7 @@ import { NODE_NAME, nodeQueue, parseQueueKinds, QUEUE_KINDS, type QueueKind } fr
 import { loadTemporalTarget, temporalUnreachable } from '../common/temporal-connection';
 import { FAILURE_CONVERTER, WORKFLOW_BUNDLE } from './bundle-workflows';
 import { closeActivityClients, createActivityClients, createWorkers, probeActivityClients } from './create-workers';
+import { formatLogLine } from './log-lines';
 import { startRecovery } from './recovery-schedule';
 import { searchAttributeWarning } from './search-attribute-check';
 
@@ -49,7 +50,10 @@ async function main(): Promise<void> {
   const codec = loadPayloadCodec(process.env);
   const clients = createActivityClients(config, queues, node);
 
-  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  const log = installRuntime(config.logFormat, config.metricsAddress);
+  // Node's own warnings (deprecations, a library's notices) become log lines too, not raw text among them.
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => log.warn(warning.message, { warning: warning.name }));
   const letGoOfParent = followParent();
   let connection: NativeConnection;
   try {
@@ -75,13 +79,17 @@ async function main(): Promise<void> {
       codec,
     });
     const polled = [...queues, ...(node ? [nodeQueue(node)] : [])];
-    console.error(`sciops worker: polling ${polled.join(', ')} on ${target.address} (namespace ${target.namespace})`);
-    for (const warning of await probeActivityClients(clients)) console.error(`sciops worker: warning: ${warning}`);
+    log.info(`polling ${polled.join(', ')} on ${target.address} (namespace ${target.namespace})`, {
+      taskQueues: polled,
+      ...(config.metricsAddress ? { metrics: `http://${config.metricsAddress}/metrics` } : {}),
+      payloadEncryption: codec === undefined ? 'off' : `on (keys ${codec.keyIds.join(', ')})`,
+    });
+    for (const warning of await probeActivityClients(clients)) log.warn(warning);
     if (clients.db !== undefined) {
       // The experiments table exists as soon as a db worker runs, for the platform's app to read and write.
       await applyMigrations(clients.db.pool, MIGRATIONS_TABLE, EXPERIMENT_MIGRATIONS).then(
-        (applied) => applied.length > 0 && console.error(`sciops worker: applied migrations ${applied.join(', ')}`),
-        (err: unknown) => console.error(`sciops worker: warning: the experiments table could not be migrated: ${String(err)}`),
+        (applied) => applied.length > 0 && log.info(`applied migrations ${applied.join(', ')}`),
+        (err: unknown) => log.warn(`the experiments table could not be migrated: ${String(err)}`),
       );
     }
     const running = Promise.all(workers.map((w) => w.run()));
@@ -89,21 +97,40 @@ async function main(): Promise<void> {
       const missing = await searchAttributeWarning(connection, target.namespace).catch(
         (err: unknown) => `cannot list search attributes: ${String(err)}`,
       );
-      if (missing !== undefined) console.error(`sciops worker: warning: ${missing}`);
+      if (missing !== undefined) log.warn(missing);
       const client = new Client({ connection, namespace: target.namespace, dataConverter: { payloadCodecs: codec ? [codec] : [] } });
       await startRecovery(client, config.recoveryMinutes).then(
-        (state) =>
-          state === 'started' && console.error(`sciops worker: recovering experiments now and every ${config.recoveryMinutes} min`),
-        (err: unknown) => console.error(`sciops worker: warning: the experiment recovery schedule could not be set up: ${String(err)}`),
+        (state) => state === 'started' && log.info(`recovering experiments now and every ${config.recoveryMinutes} min`),
+        (err: unknown) => log.warn(`the experiment recovery schedule could not be set up: ${String(err)}`),
       );
     }
     await running;
-    console.error('sciops worker: stopped');
+    log.info('stopped');
   } finally {
     await connection.close();
     await closeActivityClients(clients);
     letGoOfParent();
   }
+}
+
+/**
+ * The SDK runtime with sciops' logger (JSON lines unless on a terminal, with the SDK's workflow and activity
+ * ids; secrets masked) and, when SCIOPS_METRICS_ADDRESS is set, a Prometheus endpoint serving the SDK's
+ * worker metrics and sciops' own counters (experiments by state, backup bytes and duration, deploy changes).
+ */
+function installRuntime(format: 'json' | 'text' | 'auto', metricsAddress: string | undefined): Logger {
+  const lines = format === 'auto' ? (process.stderr.isTTY ? 'text' : 'json') : format;
+  const logger = new DefaultLogger('INFO', (entry) => process.stderr.write(`${formatLogLine(entry, lines)}\n`));
+  try {
+    Runtime.install({
+      logger,
+      shutdownSignals: ['SIGINT', 'SIGTERM'],
+      telemetryOptions: metricsAddress ? { metrics: { prometheus: { bindAddress: metricsAddress } } } : {},
+    });
+  } catch (err) {
+    throw new ConfigError('SCIOPS_METRICS_ADDRESS', `the metrics endpoint cannot start on ${metricsAddress}: ${(err as Error).message}`);
+  }
+  return Runtime.instance().logger;
 }
 
 /**

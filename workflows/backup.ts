@@ -17,6 +17,7 @@ import { BACKUP_FAILED_TYPE } from '../common/backup-failures';
 import { retain } from '../common/backup-retention';
 import { SearchAttribute } from '../common/search-attributes';
 import { manager, postgres, volumeEngine } from './backup-activities';
+import { backupFinished } from './metrics';
 import { trackProgress } from './progress-tracker';
 import { validatedInput } from './validated-input';
 
@@ -142,12 +143,17 @@ export async function backup(rawSpec: unknown): Promise<BackupReport> {
     await manager.removeBackupRuns({ destination: spec.destination, backup: spec.name, runs: pruned });
     progress.finish('prune', 'done', `${pruned.length} removed`);
     progress.end('completed');
+    backupFinished(spec.name, 'complete', sum(dumps.map((d) => d.bytes)), secondsSince(started));
     return { backup: spec.name, run, location, dumps, pruned, verified: spec.verify };
   } catch (err) {
     progress.end('failed');
+    backupFinished(spec.name, 'failed', 0, secondsSince(started));
     throw err;
   }
 }
+
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+const secondsSince = (start: Date) => (Date.now() - start.getTime()) / 1000;
 
 /** `sciops backup list`: the complete runs of a backup in its destination, newest first, with their manifests. */
 export async function listBackups(rawSpec: unknown): Promise<Array<{ run: string; dumps: readonly DumpRecord[]; verified: boolean }>> {

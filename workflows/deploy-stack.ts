@@ -13,6 +13,7 @@ import {
   volumeRequest,
 } from '../common/stack-resources';
 import { type SwarmView, swarmActions } from '../common/stack-swarm';
+import { deployFinished } from './metrics';
 import { trackProgress } from './progress-tracker';
 import { converging, database, gitlab, manager, onNode, taskEngine } from './stack-activities';
 import { ensureRunner, type Undo } from './stack-runners';
@@ -202,6 +203,7 @@ export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
     progress.finish('migrations', 'done', `${migrated.length} applied`);
   } catch (err) {
     progress.end('failed');
+    deployFinished(spec.name, changes, 'failed');
     // Undo what this run did, newest first; an undo that fails is logged and the rest still run.
     await CancellationScope.nonCancellable(async () => {
       for (const step of undo) {
@@ -213,6 +215,7 @@ export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
     throw err;
   }
   progress.end('completed');
+  deployFinished(spec.name, changes, 'done');
   return {
     stack: spec.name,
     changes,

@@ -28,6 +28,7 @@ import {
 import { Queue } from '../common/queues';
 import { SearchAttribute } from '../common/search-attributes';
 import { experimentBackend } from './experiment-backends';
+import { experimentFinished } from './metrics';
 import { type ProgressTracker, trackProgress } from './progress-tracker';
 import { validatedInput } from './validated-input';
 
@@ -100,6 +101,7 @@ export async function runExperiment(rawSpec: unknown): Promise<ExperimentResult>
   );
   progress.finish(Step.record, 'done', finished.state);
   progress.end(finished.state === State.completed ? 'completed' : 'failed');
+  experimentFinished(finished.state, spec.type);
   return finished;
 }
 

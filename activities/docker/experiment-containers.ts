@@ -1,3 +1,4 @@
+import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { EXPERIMENT_LABEL, ExperimentFailure, type ExperimentSpec, type RunOutcome } from '../../common/experiment';
@@ -47,6 +48,7 @@ export function createExperimentContainers(docker: Dockerode, experimentsDir: st
         message: `Docker could not start experiment ${spec.id}: ${engineMessage(err)}`,
       });
     }
+    log.info('experiment container started', { experiment: spec.id, container: container.id.slice(0, 12), image: spec.image });
     return container;
   }
 

@@ -26,8 +26,9 @@ import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { demuxedText } from '../support/docker-streams';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
+import { metricValue } from '../support/metrics';
 import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+import { type RunningWorkers, startWorkers, testClient, workerMetrics } from '../support/workers';
 
 const IMAGE = 'local/busybox:1';
 const suffix = Date.now().toString(36);
@@ -175,6 +176,11 @@ describe('backup', () => {
     const sql = (await import('node:zlib')).gunzipSync(readFileSync(path.join(folder, pg?.file as string))).toString();
     expect(sql).toContain('COPY public.samples');
     expect(sql).not.toContain('CREATE TABLE');
+    // The run is counted on the workers' metrics endpoint: its bytes and one duration sample.
+    const metrics = await workerMetrics();
+    const labels = { backup: first.backup, outcome: 'complete' };
+    expect(metricValue(metrics, 'sciops_backup_bytes_total', labels)).toBe(manifest.dumps.reduce((sum, d) => sum + d.bytes, 0));
+    expect(metricValue(metrics, 'sciops_backup_duration_seconds_count', labels)).toBe(1);
   });
 
   it('verifies by restoring into scratch copies when asked, and prunes by retention only after a complete run', async () => {

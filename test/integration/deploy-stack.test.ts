@@ -14,8 +14,9 @@ import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
 import { historyText } from '../support/history';
+import { metricValue } from '../support/metrics';
 import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+import { type RunningWorkers, startWorkers, testClient, workerMetrics } from '../support/workers';
 
 const NODE2 = 'sciops-node2';
 let client: Client;
@@ -131,6 +132,12 @@ describe('deployStack on the two-node swarm', () => {
     expect(history).not.toContain(value);
 
     expect(await stackServices()).toEqual([`${stack}_web`, `${stack}_worker`]);
+    // Each created resource is counted, by kind, on the workers' metrics endpoint.
+    const metrics = await workerMetrics();
+    for (const kind of ['volume', 'network', 'secret', 'service'] as const) {
+      const made = report.changes.filter((c) => c.kind === kind).length;
+      expect(metricValue(metrics, 'sciops_deploy_changes_total', { stack, kind, change: 'create' }), kind).toBe(made);
+    }
   });
 
   it('a second deploy of the same spec changes nothing and says so', async () => {

@@ -8,8 +8,9 @@ import { EXPERIMENT_LABEL } from '../../common/experiment';
 import { dockerClient } from '../../workers/create-workers';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { containerRunning, containersCreated, runExperiment, startExperiment, tempDir, uniqueId } from '../support/experiments';
+import { metricValue } from '../support/metrics';
 import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+import { type RunningWorkers, startWorkers, testClient, workerMetrics } from '../support/workers';
 
 let client: Client;
 let closeClient: () => Promise<void>;
@@ -139,5 +140,20 @@ describe('runExperiment on the docker backend', () => {
     expect(cause.message).toContain('type: lower-case words');
     expect(cause.message).toContain('image: name a Docker image');
     expect(await row(id)).toBeUndefined();
+  });
+
+  it("counts each experiment once, by the state it ended in, on the workers' metrics endpoint", async () => {
+    const metrics = await workerMetrics();
+    const finished = (state: string) => metricValue(metrics, 'sciops_experiments_finished_total', { state, type: 'correlation_analysis' });
+    // The tests above: ok, once and clash completed (a re-run of once is not counted again); fails and
+    // noimage ended with an error; one timed out; one was stopped; the invalid spec never started.
+    expect({
+      COMPLETED: finished('COMPLETED'),
+      FINISHED_WITH_ERROR: finished('FINISHED_WITH_ERROR'),
+      TIMEOUT_EXCEEDED: finished('TIMEOUT_EXCEEDED'),
+      STOPPED: finished('STOPPED'),
+    }).toEqual({ COMPLETED: 3, FINISHED_WITH_ERROR: 2, TIMEOUT_EXCEEDED: 1, STOPPED: 1 });
+    // The SDK's own worker metrics are served beside them.
+    expect(metrics).toMatch(/^temporal_workflow_completed\{/m);
   });
 });

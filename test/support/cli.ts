@@ -75,3 +75,17 @@ export class CliProcess {
     return Promise.race([this.exit, timeout]);
   }
 }
+
+/** A worker's stderr as the JSON lines it writes when not on a terminal; throws on a line that is not JSON. */
+export function logEntries(stderr: string): Array<Record<string, unknown> & { level: string; msg: string }> {
+  return stderr
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      try {
+        return JSON.parse(line);
+      } catch {
+        throw new Error(`not a JSON log line: ${line}`);
+      }
+    });
+}

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -9,8 +10,38 @@ import type { QueueKind } from '../../common/queues';
 import { closeActivityClients, createActivityClients, createWorkers } from '../../workers/create-workers';
 import { loadTestbed } from './testbed';
 
-// Workers in tests log only errors; expected failures (invalid input) would otherwise flood the output.
-Runtime.install({ logger: new DefaultLogger('ERROR') });
+let metricsUrl: Promise<string> | undefined;
+
+/**
+ * The SDK runtime of this test file's process, installed once before its first worker: it logs only errors
+ * (expected failures such as invalid input would otherwise flood the output) and serves the workers' metrics
+ * on a free loopback port, as SCIOPS_METRICS_ADDRESS makes `sciops worker` do.
+ */
+function installRuntime(): Promise<string> {
+  metricsUrl ??= new Promise<number>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  }).then((port) => {
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${port}` } } },
+    });
+    return `http://127.0.0.1:${port}/metrics`;
+  });
+  return metricsUrl;
+}
+
+/** The Prometheus text the in-process workers serve (sciops' counters and the SDK's metrics). */
+export async function workerMetrics(): Promise<string> {
+  if (metricsUrl === undefined) throw new Error('no worker has started in this test file');
+  const res = await fetch(await metricsUrl);
+  if (!res.ok) throw new Error(`the metrics endpoint answered HTTP ${res.status}`);
+  return res.text();
+}
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
@@ -49,6 +80,7 @@ export async function startWorkers(options: {
   address?: string;
 }): Promise<RunningWorkers> {
   loadTestbed();
+  await installRuntime();
   const env = { ...process.env, ...options.env };
   const config = readConfig(env);
   const clients = createActivityClients(config, options.queues, options.node);
