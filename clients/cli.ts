@@ -6,7 +6,7 @@
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Command, CommanderError } from 'commander';
-import { ConfigError, InputError, UnreachableError } from '../common/errors';
+import { ConfigError, DetachedError, InputError, UnreachableError } from '../common/errors';
 import { ExitCode } from '../common/exit-codes';
 import { registerBackup } from './commands/backup';
 import { registerCodec } from './commands/codec';
@@ -56,6 +56,7 @@ export function exitCodeFor(err: unknown): { code: number; message?: string } {
   }
   if (err instanceof ConfigError || err instanceof InputError) return { code: ExitCode.badInput, message: err.message };
   if (err instanceof UnreachableError) return { code: ExitCode.failed, message: err.message };
+  if (err instanceof DetachedError) return { code: ExitCode.interrupted, message: err.message };
   if (err instanceof WorkflowNotFoundError) return { code: ExitCode.notFound, message: err.message };
   if (err instanceof WorkflowFailedError) {
     const cause = err.cause;
@@ -73,6 +74,8 @@ async function main(): Promise<void> {
     const { code, message } = exitCodeFor(err);
     if (message !== undefined) process.stderr.write(`sciops: ${message}\n`);
     process.exitCode = code;
+    // Detached: the result's long poll would hold the process open; nothing else is in flight.
+    if (code === ExitCode.interrupted) process.exit(code);
   }
 }
 

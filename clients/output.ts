@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { type ProgressDisplay, terminalDisplay } from './progress-display';
 
 export interface Output {
   /** Prints a line for a person; silent under `--json`. */
@@ -19,8 +20,8 @@ export function withOutput<O, R>(run: (options: O) => Promise<R>, render: (resul
   };
 }
 
-/** Where a command prints a followed workflow's progress: stderr on a terminal, nowhere under `--json` or in a pipe. */
-export function progressPrinter(command: Command): ((line: string) => void) | undefined {
+/** Where a command shows a followed workflow's progress: stderr on a terminal, nowhere under `--json` or in a pipe. */
+export function progressPrinter(command: Command): ProgressDisplay | undefined {
   const json = Boolean(command.optsWithGlobals().json);
-  return !json && process.stderr.isTTY ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
+  return !json && process.stderr.isTTY ? terminalDisplay(process.stderr) : undefined;
 }

@@ -5,6 +5,7 @@ import { Queue } from '../common/queues';
 import { workflowDetails, workflowSummary } from '../common/workflow-summary';
 import { withClient } from './connection';
 import { follow } from './follow';
+import type { ProgressDisplay } from './progress-display';
 
 /** A workflow's history has more than these events once a worker has run its first workflow task. */
 const EVENTS_BEFORE_FIRST_TASK = 2;
@@ -59,7 +60,7 @@ export async function runWorkflow<R>(
   workflowType: string,
   workflowId: string,
   input: unknown,
-  options: { progress?: (line: string) => void; waitSeconds?: number } = {},
+  options: { progress?: ProgressDisplay; waitSeconds?: number; cancelHint?: string } = {},
 ): Promise<R> {
   return withClient(async (client) => {
     const handle = await startConfirmed(
@@ -68,6 +69,6 @@ export async function runWorkflow<R>(
       { taskQueue: Queue.workflows, workflowId, args: [input] },
       options.waitSeconds ?? 15,
     );
-    return follow<R>(handle, options.progress);
+    return follow<R>(handle, { display: options.progress, cancelHint: options.cancelHint });
   });
 }

@@ -38,3 +38,17 @@ export class UnreachableError extends Error {
     super(`cannot reach ${target} (${setting}): ${cause_}. ${fix}`);
   }
 }
+
+/**
+ * Thrown when the operator pressed Ctrl-C while the CLI followed a workflow: the CLI stops following, the
+ * workflow keeps running. The CLI prints the message and exits 130.
+ */
+export class DetachedError extends Error {
+  override readonly name = 'DetachedError';
+  constructor(
+    readonly workflowId: string,
+    readonly cancelHint: string,
+  ) {
+    super(`detached: ${workflowId} keeps running (see it in the Web UI). To cancel it: ${cancelHint}`);
+  }
+}

@@ -50,12 +50,19 @@ async function counts(client: MongoClient, database: string): Promise<Record<str
  */
 export function createMongoBackup(s3: () => S3Client) {
   /** Restores `key` into database `into` (dropped first); returns its documents per collection. */
-  async function restoreInto(client: MongoClient, destination: Destination, key: string, into: string, progress: { bytes: number }) {
+  async function restoreInto(
+    client: MongoClient,
+    destination: Destination,
+    key: string,
+    into: string,
+    progress: { bytes: number; total: number },
+  ) {
     const db = client.db(into);
     await db.dropDatabase();
     // No await between here and the loop: readline drops the lines it emits before iteration starts.
-    const source = await backupStore(destination, s3).read(key, (bytes) => {
+    const source = await backupStore(destination, s3).read(key, (bytes, total) => {
       progress.bytes = bytes;
+      progress.total = total;
     });
     const lines = createInterface({ input: source.pipe(createGunzip()), crlfDelay: Number.POSITIVE_INFINITY });
     let header: Header | undefined;
@@ -140,7 +147,7 @@ export function createMongoBackup(s3: () => S3Client) {
 
     /** Drops the target's database and loads the dump into it, whatever database it came from; returns documents per collection. */
     async restoreMongo(input: { target: MongoTarget; destination: Destination; key: string }): Promise<Record<string, number>> {
-      const progress = { restoring: input.key, bytes: 0 };
+      const progress = { restoring: input.key, bytes: 0, total: 0 };
       return withMongo(input.target.urlEnv, (client) =>
         heartbeating(progress, () => restoreInto(client, input.destination, input.key, input.target.database, progress)),
       );
@@ -152,7 +159,7 @@ export function createMongoBackup(s3: () => S3Client) {
       return withMongo(input.target.urlEnv, async (client) => {
         try {
           return await heartbeating({ verifying: input.key }, () =>
-            restoreInto(client, input.destination, input.key, scratch, { bytes: 0 }),
+            restoreInto(client, input.destination, input.key, scratch, { bytes: 0, total: 0 }),
           );
         } finally {
           await client.db(scratch).dropDatabase();

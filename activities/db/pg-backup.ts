@@ -175,10 +175,11 @@ export function createPgBackup(s3: () => S3Client) {
         const tables = await withPg(url, async (client) => (await userTables(client)).map((t) => quoted(client, t)));
         if (tables.length > 0) preamble = `truncate ${tables.join(', ')} cascade;\n`;
       }
-      const progress = { restoring: input.key, bytes: 0 };
+      const progress = { restoring: input.key, bytes: 0, total: 0 };
       await heartbeating(progress, async (signal) => {
-        const source = await store.read(input.key, (bytes) => {
+        const source = await store.read(input.key, (bytes, total) => {
           progress.bytes = bytes;
+          progress.total = total;
         });
         await psql(url, [Buffer.from(preamble), source.pipe(createGunzip())], signal, input.key);
       });

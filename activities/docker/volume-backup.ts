@@ -83,10 +83,11 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
 
   async function restore(target: VolumeTarget, destination: Destination, key: string): Promise<number> {
     const store = backupStore(destination, s3);
-    const progress = { restoring: key, bytes: 0 };
+    const progress = { restoring: key, bytes: 0, total: 0 };
     await heartbeating(progress, async () => {
-      const source = await store.read(key, (bytes) => {
+      const source = await store.read(key, (bytes, total) => {
         progress.bytes = bytes;
+        progress.total = total;
       });
       await helper(target, `find ${MOUNT} -mindepth 1 -maxdepth 1 -exec rm -rf {} + && tar -C ${MOUNT} -xf -`, {
         readOnly: false,

@@ -21,8 +21,8 @@ export interface Written {
  */
 export interface BackupStore {
   write(key: string, source: Readable, onBytes?: (bytes: number) => void): Promise<Written>;
-  /** The stored bytes as a stream; `onBytes` hears how many have been read so far. */
-  read(key: string, onBytes?: (bytes: number) => void): Promise<Readable>;
+  /** The stored bytes as a stream; `onBytes` hears how many have been read so far, and of how many. */
+  read(key: string, onBytes?: (bytes: number, total: number) => void): Promise<Readable>;
   readText(key: string): Promise<string | undefined>;
   /** Every key under a prefix (recursively), relative to the store. */
   list(prefix: string): Promise<string[]>;
@@ -45,13 +45,13 @@ function tap(onBytes?: (bytes: number) => void): { stream: Transform; result: ()
   return { stream, result: () => ({ bytes, sha256: hash.digest('hex') }) };
 }
 
-/** Reports the bytes read from a stream so far, as they pass. */
-function counting(source: Readable, onBytes?: (bytes: number) => void): Readable {
+/** Reports the bytes read from a stream so far (of `total`), as they pass. */
+function counting(source: Readable, total: number, onBytes?: (bytes: number, total: number) => void): Readable {
   if (onBytes === undefined) return source;
   let bytes = 0;
   return source.on('data', (chunk: Buffer) => {
     bytes += chunk.length;
-    onBytes(bytes);
+    onBytes(bytes, total);
   });
 }
 
@@ -94,8 +94,8 @@ function localStore(dir: string): BackupStore {
       return counted.result();
     },
     async read(key, onBytes) {
-      await stat(full(key));
-      return counting(createReadStream(full(key)), onBytes);
+      const { size } = await stat(full(key));
+      return counting(createReadStream(full(key)), size, onBytes);
     },
     readText: (key) => readFile(full(key), 'utf8').catch(() => undefined),
     async list(prefix) {
@@ -141,8 +141,8 @@ function s3Store(s3: S3Client, bucket: string, prefix: string): BackupStore {
       return counted.result();
     },
     async read(key, onBytes) {
-      const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: full(key) }));
-      return counting(Body as Readable, onBytes);
+      const { Body, ContentLength } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: full(key) }));
+      return counting(Body as Readable, ContentLength ?? 0, onBytes);
     },
     async readText(key) {
       try {

@@ -9,6 +9,7 @@ import { WorkflowType } from '../../common/workflow-types';
 import { connectClient } from '../connection';
 import { follow } from '../follow';
 import { type Output, progressPrinter, withOutput } from '../output';
+import type { ProgressDisplay } from '../progress-display';
 import { readSpecFile } from '../spec-file';
 import { startConfirmed } from '../start-workflow';
 
@@ -18,7 +19,7 @@ export type DeployResult = ({ mode: 'plan' } & StackPlan) | ({ mode: 'deploy' } 
  * Validates the stack file (nothing starts when it is invalid), then runs planStackDeploy (--plan: touches
  * nothing) or deployStack under the workflow id deploy-<stack>, following its progress on a terminal.
  */
-export async function deploy(file: string, options: { plan?: boolean; progress?: (line: string) => void }): Promise<DeployResult> {
+export async function deploy(file: string, options: { plan?: boolean; progress?: ProgressDisplay }): Promise<DeployResult> {
   const spec = parseInput(stackSpecSchema, readSpecFile(file), `stack spec ${file}`);
   const { client, close } = await connectClient();
   try {
@@ -35,7 +36,7 @@ export async function deploy(file: string, options: { plan?: boolean; progress?:
       },
     );
     if (options.plan) return { mode: 'plan', ...(await follow<StackPlan>(handle)) };
-    return { mode: 'deploy', ...(await follow<DeployReport>(handle, options.progress)) };
+    return { mode: 'deploy', ...(await follow<DeployReport>(handle, { display: options.progress })) };
   } finally {
     await close();
   }

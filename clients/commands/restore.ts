@@ -6,6 +6,7 @@ import { parseInput } from '../../common/validate';
 import { WorkflowType } from '../../common/workflow-types';
 import { withClient } from '../connection';
 import { type Output, progressPrinter, withOutput } from '../output';
+import type { ProgressDisplay } from '../progress-display';
 import { runWorkflow } from '../start-workflow';
 
 export interface RestoreOptions {
@@ -17,7 +18,7 @@ export interface RestoreOptions {
 }
 
 /** Restores a run named by its location (as `sciops backup list` prints it), following its progress. */
-export function restoreBackup(location: string, options: RestoreOptions, progress?: (line: string) => void): Promise<RestoreReport> {
+export function restoreBackup(location: string, options: RestoreOptions, progress?: ProgressDisplay): Promise<RestoreReport> {
   let where: ReturnType<typeof parseBackupLocation>;
   try {
     where = parseBackupLocation(location);

@@ -85,6 +85,23 @@ describe('sciops experiment', () => {
     expect(stopped.code).toBe(0);
   });
 
+  it('Ctrl-C while following detaches (exit 130): the experiment keeps running, and the CLI says how to cancel it', async () => {
+    const s = spec('cli-detach', 'echo waiting; sleep 120');
+    const file = specFile('detach', { ...s, stopGraceSeconds: 1 });
+    const following = new CliProcess(['experiment', 'submit', file, '--wait'], env);
+    await eventually('it to run', 30_000, async () => {
+      const st = await runCli(['--json', 'experiment', 'status', s.id], env);
+      return st.code === 0 && (JSON.parse(st.stdout) as { state?: string }).state === 'IN_PROCESS' ? true : undefined;
+    });
+    expect(await following.stop('SIGINT', 10_000)).toBe(130);
+    expect(following.stderr).toBe(
+      `sciops: detached: experiment-${s.id} keeps running (see it in the Web UI). To cancel it: sciops experiment stop ${s.id}\n`,
+    );
+    const status = await runCli(['--json', 'experiment', 'status', s.id], env);
+    expect(JSON.parse(status.stdout)).toMatchObject({ state: 'IN_PROCESS' });
+    expect((await runCli(['experiment', 'stop', s.id], env)).code).toBe(0);
+  });
+
   it('an invalid spec exits 2 naming the fields, and starts nothing', async () => {
     const id = uniqueId('cli-bad');
     const bad = await runCli(['experiment', 'submit', specFile('bad', { id, type: 'x', image: 'i', backend: 'k8s', colour: 1 })], env);

@@ -2,7 +2,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, RetryState } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { buildProgram, exitCodeFor } from '../../clients/cli';
-import { ConfigError, InputError, UnreachableError } from '../../common/errors';
+import { ConfigError, DetachedError, InputError, UnreachableError } from '../../common/errors';
 
 describe('exitCodeFor', () => {
   it('maps each kind of failure to its documented exit code and one line', () => {
@@ -19,6 +19,10 @@ describe('exitCodeFor', () => {
     );
     expect(exitCodeFor(invalid)).toEqual({ code: 2, message: 'invalid doctor input: nodes: bad' });
     expect(exitCodeFor(new Error('boom'))).toEqual({ code: 1, message: 'boom' });
+    expect(exitCodeFor(new DetachedError('experiment-e1', 'sciops experiment stop e1'))).toEqual({
+      code: 130,
+      message: 'detached: experiment-e1 keeps running (see it in the Web UI). To cancel it: sciops experiment stop e1',
+    });
   });
 });
 

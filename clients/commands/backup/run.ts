@@ -3,11 +3,12 @@ import { type BackupReport, backupSpecSchema, backupWorkflowId } from '../../../
 import { parseInput } from '../../../common/validate';
 import { WorkflowType } from '../../../common/workflow-types';
 import { type Output, progressPrinter, withOutput } from '../../output';
+import type { ProgressDisplay } from '../../progress-display';
 import { readSpecFile } from '../../spec-file';
 import { runWorkflow } from '../../start-workflow';
 
 /** Validates the spec (nothing starts when it is invalid), then runs one backup as `backup-<name>-<time>`. */
-export function runBackup(file: string, progress?: (line: string) => void): Promise<BackupReport> {
+export function runBackup(file: string, progress?: ProgressDisplay): Promise<BackupReport> {
   const spec = parseInput(backupSpecSchema, readSpecFile(file), `backup spec ${file}`);
   return runWorkflow<BackupReport>(WorkflowType.backup, backupWorkflowId(spec.name, new Date()), spec, { progress });
 }

@@ -8,6 +8,7 @@ import { WorkflowType } from '../../../common/workflow-types';
 import { connectClient } from '../../connection';
 import { follow } from '../../follow';
 import { type Output, progressPrinter, withOutput } from '../../output';
+import type { ProgressDisplay } from '../../progress-display';
 import { readSpecFile } from '../../spec-file';
 import { startConfirmed } from '../../start-workflow';
 import { renderExperiment } from './render';
@@ -20,10 +21,7 @@ export interface SubmitResult {
 }
 
 /** Validates the spec (nothing starts when it is invalid), starts `experiment-<id>`, and with --wait follows it. */
-export async function submitExperiment(
-  file: string,
-  options: { wait?: boolean; progress?: (line: string) => void },
-): Promise<SubmitResult> {
+export async function submitExperiment(file: string, options: { wait?: boolean; progress?: ProgressDisplay }): Promise<SubmitResult> {
   const spec = parseInput(experimentSpecSchema, readSpecFile(file), `experiment spec ${file}`);
   const workflowId = experimentWorkflowId(spec.id);
   const { client, close } = await connectClient();
@@ -40,7 +38,11 @@ export async function submitExperiment(
       throw err;
     }
     if (!options.wait) return { id: spec.id, workflowId };
-    return { id: spec.id, workflowId, result: await follow<ExperimentResult>(handle, options.progress) };
+    return {
+      id: spec.id,
+      workflowId,
+      result: await follow<ExperimentResult>(handle, { display: options.progress, cancelHint: `sciops experiment stop ${spec.id}` }),
+    };
   } finally {
     await close();
   }
