@@ -134,11 +134,11 @@ describe('the Temporal Web UI with encrypted payloads', () => {
           page.frames().map((f) =>
             f
               .locator('body')
-              .innerText()
-              .catch(() => ''),
+              .textContent()
+              .catch(() => null),
           ),
         );
-        return texts.find((t) => /register: done/.test(t) && /TIMEOUT_EXCEEDED/.test(t));
+        return texts.find((t) => t !== null && /register: done/.test(t) && /TIMEOUT_EXCEEDED/.test(t));
       });
       await screenshot(page, 'experiment-metadata');
     } finally {

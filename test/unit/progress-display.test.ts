@@ -28,7 +28,11 @@ describe('the live status line', () => {
 
   it('on a terminal, erases the status line before a step line and redraws it after', () => {
     let out = '';
-    const stream = { columns: 40, write: (text: string) => ((out += text), true) } as unknown as NodeJS.WriteStream;
+    const write = (text: string) => {
+      out += text;
+      return true;
+    };
+    const stream = { columns: 40, write } as unknown as NodeJS.WriteStream;
     const display = terminalDisplay(stream);
     display.status('… dump · 1s');
     display.line('[1s] dump: running (db)');
