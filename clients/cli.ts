@@ -10,11 +10,13 @@ import { ConfigError, DetachedError, InputError, UnreachableError } from '../com
 import { ExitCode } from '../common/exit-codes';
 import { registerBackup } from './commands/backup';
 import { registerCodec } from './commands/codec';
+import { registerCompletion } from './commands/completion';
 import { registerDeploy } from './commands/deploy';
 import { registerDev } from './commands/dev';
 import { registerDoctor } from './commands/doctor';
 import { registerExperiment } from './commands/experiment';
 import { registerRestore } from './commands/restore';
+import { registerStatus } from './commands/status';
 import { registerTeardown } from './commands/teardown';
 import { registerWorker } from './commands/worker';
 
@@ -27,12 +29,14 @@ export function buildProgram(): Command {
   registerDev(program);
   registerWorker(program);
   registerDoctor(program);
+  registerStatus(program);
   registerExperiment(program);
   registerDeploy(program);
   registerTeardown(program);
   registerBackup(program);
   registerRestore(program);
   registerCodec(program);
+  registerCompletion(program);
   program.addHelpText(
     'after',
     `

@@ -13,6 +13,8 @@ import { runDoctor } from './doctor';
 
 export interface DevOptions {
   readonly demo: boolean;
+  /** One JSON object per line (ready, doctor, stopped) instead of text. */
+  readonly json?: boolean;
 }
 
 function exited(child: ChildProcess): Promise<string> {
@@ -29,7 +31,8 @@ export async function runDev(options: DevOptions): Promise<void> {
   const dir = path.resolve(config.stateDir, 'dev');
   mkdirSync(dir, { recursive: true });
 
-  const say = (text: string) => process.stdout.write(`${text}\n`);
+  const say = (text: string) => options.json || process.stdout.write(`${text}\n`);
+  const event = (value: Record<string, unknown>) => options.json && process.stdout.write(`${JSON.stringify(value)}\n`);
   // With payload keys configured the UI shows decoded payloads through a codec server on the next port.
   const uiPort = config.devPort + 1000;
   const codec = loadPayloadCodec(process.env)
@@ -61,6 +64,16 @@ export async function runDev(options: DevOptions): Promise<void> {
   if (config.databaseUrl === undefined)
     say('  note              DATABASE_URL is not set: no db worker (set it and restart for backups and experiments)');
   say('');
+  event({
+    event: 'ready',
+    ui: server.uiUrl,
+    address: server.address,
+    namespace: 'default',
+    queues: queues.split(','),
+    codecServer: codec?.url,
+    workerLog,
+    serverLog: server.logFile,
+  });
   say('In another terminal:');
   say(`  export TEMPORAL_ADDRESS=${server.address}`);
   say('  npx sciops doctor            # check docker, db and aws through the workers');
@@ -85,6 +98,7 @@ export async function runDev(options: DevOptions): Promise<void> {
       doctor.catch(() => undefined); // observed below, unless the session ends first
       const report = await Promise.race([doctor, ended.then(() => undefined)]);
       if (report !== undefined) say(`${renderDoctorTable(report)}\n`);
+      if (report !== undefined) event({ event: 'doctor', report });
     }
     say('Running. Press Ctrl-C to stop.');
     reason = await ended;
@@ -98,6 +112,7 @@ export async function runDev(options: DevOptions): Promise<void> {
   }
   if (reason !== undefined) throw new Error(reason);
   say('Stopped.');
+  event({ event: 'stopped' });
 }
 
 export function registerDev(program: Command): void {
@@ -106,5 +121,5 @@ export function registerDev(program: Command): void {
     .description('start a local Temporal dev server with its Web UI, all workers, and a demo doctor run; Ctrl-C stops all')
     .option('--no-demo', 'skip the demo doctor run')
     .addHelpText('after', '\nExamples:\n  sciops dev\n  SCIOPS_DEV_PORT=7300 sciops dev --no-demo')
-    .action((options: DevOptions) => runDev(options));
+    .action((options: DevOptions, command: Command) => runDev({ ...options, json: Boolean(command.optsWithGlobals().json) }));
 }

@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { PlatformStatus } from '../../clients/commands/status';
 import { portAnswers, stopProcess } from '../../clients/dev-server';
-import type { ExperimentResult } from '../../common/experiment';
+import { EXPERIMENT_STATES, type ExperimentResult } from '../../common/experiment';
 import { CliProcess, runCli } from '../support/cli';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
@@ -100,6 +101,23 @@ describe('sciops experiment', () => {
     const status = await runCli(['--json', 'experiment', 'status', s.id], env);
     expect(JSON.parse(status.stdout)).toMatchObject({ state: 'IN_PROCESS' });
     expect((await runCli(['experiment', 'stop', s.id], env)).code).toBe(0);
+  });
+
+  it('status counts the experiments by state, lists running workflows and schedules', async () => {
+    // The tests above: at least one COMPLETED and two STOPPED (stop, and the detached one stopped afterwards).
+    const status = await eventually('visibility to count them', 30_000, async () => {
+      const st = await runCli(['--json', 'status'], env);
+      expect(st.code, st.stderr).toBe(0);
+      const parsed = JSON.parse(st.stdout) as PlatformStatus;
+      return parsed.experiments.COMPLETED >= 1 && parsed.experiments.STOPPED >= 2 ? parsed : undefined;
+    });
+    expect(Object.keys(status.experiments).sort()).toEqual([...EXPERIMENT_STATES].sort());
+    expect(status.running.every((w) => w.workflowId !== '')).toBe(true);
+    expect(Array.isArray(status.schedules) && Array.isArray(status.stacks)).toBe(true);
+    const text = await runCli(['status'], env);
+    expect(text.stdout).toMatch(/^experiments$/m);
+    expect(text.stdout).toMatch(/^ {2}COMPLETED +\d+$/m);
+    expect(text.stdout).toMatch(/^schedules \(\d+\)$/m);
   });
 
   it('an invalid spec exits 2 naming the fields, and starts nothing', async () => {

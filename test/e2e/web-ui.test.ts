@@ -58,8 +58,15 @@ beforeAll(async () => {
     TEMPORAL_NAMESPACE: 'default',
   };
   // The whole main job, as a newcomer starts it: dev server + UI wired to the codec server + workers.
-  dev = new CliProcess(['dev', '--no-demo'], env);
-  await dev.waitFor(/Running\. Press Ctrl-C/, 120_000);
+  dev = new CliProcess(['--json', 'dev', '--no-demo'], env);
+  await dev.waitFor(/"event":"ready"/, 120_000);
+  // With --json, dev says where everything is as one JSON line; with keys set, the UI decodes through a codec server.
+  expect(JSON.parse(dev.stdout.split('\n')[0] as string)).toMatchObject({
+    ui: uiUrl,
+    address,
+    codecServer: `http://127.0.0.1:${port + 1001}`,
+    queues: ['sciops', 'docker', 'db', 'aws'],
+  });
   browser = await chromium.launch({
     executablePath: bed.chromium,
     // Flags that keep Chromium off the network it cannot reach here (see the testbed's notes).
@@ -78,7 +85,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await dev?.stop('SIGINT', 60_000);
+  expect(await dev?.stop('SIGINT', 60_000)).toBe(0);
+  expect(dev.stdout.trimEnd().split('\n').at(-1)).toBe('{"event":"stopped"}');
   await db?.drop();
 });
 
