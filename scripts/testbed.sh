@@ -2,8 +2,8 @@
 # Brings up every real service the tests use and records where they are in .sciops/testbed.env:
 # the Temporal CLI (the test harness starts its own dev server with it), the Docker engine with a
 # second swarm node and a third engine outside the swarm, PostgreSQL, the AWS emulator, a MongoDB-wire
-# server (FerretDB) and a headless browser (Debian's chromium) for the Web UI test. Idempotent: seconds
-# when all is already up.
+# server (FerretDB), a headless browser (Debian's chromium) for the Web UI test and Docker Compose v2 to
+# validate docker-compose.yml. Idempotent: seconds when all is already up.
 source "$(dirname "$0")/lib.sh"
 here=$(dirname "$0")
 
@@ -15,6 +15,7 @@ database_url=$(bash "$here/postgres.sh")
 aws_endpoint=$(bash "$here/aws-emulator.sh")
 mongo_url=$(bash "$here/ferretdb.sh")
 chromium=$(bash "$here/browser.sh")
+compose=$(bash "$here/compose.sh")
 
 env_set "$TESTBED_ENV" TEMPORAL_CLI_PATH "$temporal"
 env_set "$TESTBED_ENV" DOCKER_HOST "${DOCKER_HOST:-unix:///var/run/docker.sock}"
@@ -24,6 +25,7 @@ env_set "$TESTBED_ENV" DATABASE_URL "$database_url"
 env_set "$TESTBED_ENV" AWS_ENDPOINT_URL "$aws_endpoint"
 env_set "$TESTBED_ENV" SCIOPS_TEST_MONGO_URL "$mongo_url"
 env_set "$TESTBED_ENV" SCIOPS_TEST_CHROMIUM "$chromium"
+env_set "$TESTBED_ENV" SCIOPS_TEST_COMPOSE "$compose"
 env_set "$TESTBED_ENV" AWS_REGION "${AWS_REGION:-us-east-1}"
 # The emulator takes any credentials; real ones from the environment win.
 env_set "$TESTBED_ENV" AWS_ACCESS_KEY_ID "${AWS_ACCESS_KEY_ID:-test}"

@@ -26,6 +26,8 @@ export interface Testbed {
   readonly mongoUrl: string;
   /** Debian's chromium, which playwright-core drives headless for the Web UI test. */
   readonly chromium: string;
+  /** Docker Compose v2, to validate docker-compose.yml. */
+  readonly compose: string;
 }
 
 const VARS = {
@@ -38,6 +40,7 @@ const VARS = {
   awsRegion: 'AWS_REGION',
   mongoUrl: 'SCIOPS_TEST_MONGO_URL',
   chromium: 'SCIOPS_TEST_CHROMIUM',
+  compose: 'SCIOPS_TEST_COMPOSE',
 } as const satisfies Record<keyof Testbed, string>;
 
 /**
@@ -98,6 +101,9 @@ export async function checkTestbed(bed: Testbed): Promise<void> {
     }),
     probe('headless browser', bed.chromium, async () => {
       if (!existsSync(bed.chromium)) throw new Error('no such file');
+    }),
+    probe('Docker Compose', bed.compose, async () => {
+      if (!existsSync(bed.compose)) throw new Error('no such file');
     }),
     probe('MongoDB-wire server', bed.mongoUrl, async () => {
       const client = new MongoClient(bed.mongoUrl, { serverSelectionTimeoutMS: 3000 });

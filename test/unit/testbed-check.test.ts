@@ -13,6 +13,7 @@ describe('the test harness', () => {
       awsRegion: 'us-east-1',
       mongoUrl: 'mongodb://127.0.0.1:1/',
       chromium: '/nonexistent/chromium',
+      compose: '/nonexistent/docker-compose',
     }).catch((e: unknown) => e as Error);
     expect(err).toBeInstanceOf(Error);
     const lines = (err as Error).message.split('\n');
@@ -26,6 +27,7 @@ describe('the test harness', () => {
       'AWS emulator',
       'MongoDB-wire server',
       'headless browser',
+      'Docker Compose',
     ]) {
       expect(lines.some((l) => l.startsWith(`  - ${service} (`))).toBe(true);
     }
