@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { loadPayloadCodec } from '../common/codec-keys';
+import { clientDataConverter, loadPayloadCodec } from '../common/codec-keys';
 import { loadTemporalTarget, type TemporalTarget, temporalUnreachable } from '../common/temporal-connection';
 
 export interface Connected {
@@ -22,7 +22,7 @@ export async function connectClient(): Promise<Connected> {
     throw temporalUnreachable(target, err);
   }
   return {
-    client: new Client({ connection, namespace: target.namespace, dataConverter: { payloadCodecs: codec ? [codec] : [] } }),
+    client: new Client({ connection, namespace: target.namespace, dataConverter: clientDataConverter(codec) }),
     target,
     close: () => connection.close(),
   };

@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
+import type { DataConverter } from '@temporalio/common';
 import { ConfigError } from './errors';
 import { AesGcmCodec, parseCodecKeys } from './payload-encryption';
 
@@ -29,4 +30,9 @@ export function loadPayloadCodec(env: Env): AesGcmCodec | undefined {
     throw new ConfigError('SCIOPS_CODEC_KEYS_FILE', `${file} can be read by others than its owner: \`chmod 600 ${file}\``);
   }
   return new AesGcmCodec(parseCodecKeys(text, `SCIOPS_CODEC_KEYS_FILE (${file})`));
+}
+
+/** What a client (the CLI, a worker's own client, a test) converts payloads with: the codec, when there is one. */
+export function clientDataConverter(codec: AesGcmCodec | undefined): DataConverter {
+  return { payloadCodecs: codec === undefined ? [] : [codec] };
 }

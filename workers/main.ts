@@ -8,7 +8,7 @@ import { Client } from '@temporalio/client';
 import { DefaultLogger, type Logger, NativeConnection, Runtime } from '@temporalio/worker';
 import { EXPERIMENT_MIGRATIONS, MIGRATIONS_TABLE } from '../activities/db/experiments-schema';
 import { applyMigrations } from '../activities/db/migrate';
-import { loadPayloadCodec } from '../common/codec-keys';
+import { clientDataConverter, loadPayloadCodec } from '../common/codec-keys';
 import { readConfig } from '../common/config';
 import { ConfigError, UnreachableError } from '../common/errors';
 import { ExitCode } from '../common/exit-codes';
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
         (err: unknown) => `cannot list search attributes: ${String(err)}`,
       );
       if (missing !== undefined) log.warn(missing);
-      const client = new Client({ connection, namespace: target.namespace, dataConverter: { payloadCodecs: codec ? [codec] : [] } });
+      const client = new Client({ connection, namespace: target.namespace, dataConverter: clientDataConverter(codec) });
       await startRecovery(client, config.recoveryMinutes).then(
         (state) => state === 'started' && log.info(`recovering experiments now and every ${config.recoveryMinutes} min`),
         (err: unknown) => log.warn(`the experiment recovery schedule could not be set up: ${String(err)}`),

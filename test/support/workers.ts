@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { loadPayloadCodec } from '../../common/codec-keys';
+import { clientDataConverter, loadPayloadCodec } from '../../common/codec-keys';
 import { readConfig } from '../../common/config';
 import type { QueueKind } from '../../common/queues';
 import { closeActivityClients, createActivityClients, createWorkers } from '../../workers/create-workers';
@@ -117,7 +117,7 @@ export async function testClient(env: Record<string, string> = {}): Promise<{ cl
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const codec = loadPayloadCodec(env);
   return {
-    client: new Client({ connection, namespace: 'default', dataConverter: { payloadCodecs: codec ? [codec] : [] } }),
+    client: new Client({ connection, namespace: 'default', dataConverter: clientDataConverter(codec) }),
     close: () => connection.close(),
   };
 }
