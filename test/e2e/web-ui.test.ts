@@ -5,7 +5,8 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addCodecKey } from '../../clients/commands/codec';
 import { portAnswers } from '../../clients/dev-server';
-import { loadPayloadCodec } from '../../common/codec-keys';
+import { clientDataConverter, loadPayloadCodec } from '../../common/codec-keys';
+import type { DoctorReport } from '../../common/doctor';
 import { experimentWorkflowId } from '../../common/experiment';
 import { Queue } from '../../common/queues';
 import { WorkflowType } from '../../common/workflow-types';
@@ -96,6 +97,35 @@ async function screenshot(page: Page, name: string): Promise<void> {
   expect(file).toMatch(/\.png$/);
 }
 
+/** Fills the UI's Start Workflow form (the input uploaded from a file) and submits it. */
+async function startFromUi(workflowType: string, workflowId: string, inputFile: string): Promise<void> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1200 } });
+  try {
+    await page.goto(`${uiUrl}/namespaces/default/workflows/start-workflow`);
+    await page.locator('#workflowId').fill(workflowId);
+    await page.locator('#taskQueue').fill(Queue.workflows);
+    await page.locator('#workflowType').fill(workflowType);
+    await page.locator('input[type=file]').setInputFiles(inputFile);
+    await screenshot(page, `start-${workflowType}`);
+    const started = page.waitForResponse((r) => r.url().includes(`/workflows/${workflowId}`) && r.request().method() === 'POST');
+    await page.getByRole('button', { name: 'Start Workflow' }).click();
+    expect((await started).status()).toBe(200);
+  } finally {
+    await page.close();
+  }
+}
+
+/** A client with the test's payload keys, as the CLI builds one. */
+async function withCodecClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  const connection = await Connection.connect({ address });
+  const codec = loadPayloadCodec(env);
+  try {
+    return await work(new Client({ connection, namespace: 'default', dataConverter: clientDataConverter(codec) }));
+  } finally {
+    await connection.close();
+  }
+}
+
 describe('the Temporal Web UI with encrypted payloads', () => {
   const id = uniqueId('ui-timeout');
 
@@ -156,10 +186,7 @@ describe('the Temporal Web UI with encrypted payloads', () => {
 
   it('a failure message is encrypted too, and decoded by a client with the key', async () => {
     const bad = uniqueId('ui-bad');
-    const connection = await Connection.connect({ address });
-    const codec = loadPayloadCodec(env);
-    const client = new Client({ connection, namespace: 'default', dataConverter: { payloadCodecs: codec ? [codec] : [] } });
-    try {
+    await withCodecClient(async (client) => {
       const handle = await client.workflow.start(WorkflowType.runExperiment, {
         taskQueue: Queue.workflows,
         workflowId: experimentWorkflowId(bad),
@@ -170,9 +197,35 @@ describe('the Temporal Web UI with encrypted payloads', () => {
       const raw = await rawHistory(handle.workflowId);
       expect(raw).not.toContain('timeLimitSeconds');
       expect(raw).toContain('Encoded failure');
-    } finally {
-      await connection.close();
-    }
+    });
+  });
+
+  it("starts a workflow from the UI's form with an example file as input, encrypted through the codec server", async () => {
+    const workflowId = uniqueId('doctor-from-ui');
+    await startFromUi(WorkflowType.doctor, workflowId, path.resolve(__dirname, '../../examples/doctor.json'));
+    const report = await withCodecClient((client) => client.workflow.getHandle(workflowId).result());
+    expect((report as DoctorReport).checks.map((c) => c.check)).toEqual(['docker', 'db', 'aws']);
+    // The UI had the codec server encode the input: the server stores no plaintext of it.
+    const raw = await rawHistory(workflowId);
+    expect(raw).not.toContain('waitSeconds');
+    expect(raw).toContain('binary/encrypted');
+  });
+
+  it('an invalid input given there fails at once with the field-named message the CLI gives', async () => {
+    const id = uniqueId('ui-invalid');
+    const file = path.join(dir, 'invalid.json');
+    writeFileSync(file, JSON.stringify({ id, type: 'Bad Type', image: 'local/busybox:1', command: ['true'], colour: 'red' }));
+    const cli = await runCli(['experiment', 'submit', file], env);
+    expect(cli.code).toBe(2);
+    const cliIssues = cli.stderr.trim().replace(`sciops: invalid experiment spec ${file}: `, '');
+    expect(cliIssues).toMatch(/^type: .*colour: unknown field/);
+
+    await startFromUi(WorkflowType.runExperiment, experimentWorkflowId(id), file);
+    await withCodecClient(async (client) => {
+      const failure = await failureOf(client.workflow.getHandle(experimentWorkflowId(id)).result());
+      expect(failure.type).toBe('InvalidInput');
+      expect(failure.message).toBe(`invalid experiment spec: ${cliIssues}`);
+    });
   });
 });
 
