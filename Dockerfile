@@ -9,7 +9,9 @@ ARG BASE_IMAGE=debian:bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# `npm install`, not `npm ci`: the lockfile (written by npm 11) lacks other platforms' optional packages, which
+# `npm ci` then calls out of sync; versions still come from the lockfile (as scripts/node-deps.sh does).
+RUN npm install --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev
 

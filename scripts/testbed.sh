@@ -2,8 +2,9 @@
 # Brings up every real service the tests use and records where they are in .sciops/testbed.env:
 # the Temporal CLI (the test harness starts its own dev server with it), the Docker engine with a
 # second swarm node and a third engine outside the swarm, PostgreSQL, the AWS emulator, a MongoDB-wire
-# server (FerretDB), a headless browser (Debian's chromium) for the Web UI test and Docker Compose v2 to
-# validate docker-compose.yml. Idempotent: seconds when all is already up.
+# server (FerretDB), a headless browser (Debian's chromium) for the Web UI test, Docker Compose v2 to
+# validate docker-compose.yml, and the workers image built from the Dockerfile. Idempotent: seconds when
+# all is already up (the image rebuilds only what changed).
 source "$(dirname "$0")/lib.sh"
 here=$(dirname "$0")
 
@@ -16,6 +17,7 @@ aws_endpoint=$(bash "$here/aws-emulator.sh")
 mongo_url=$(bash "$here/ferretdb.sh")
 chromium=$(bash "$here/browser.sh")
 compose=$(bash "$here/compose.sh")
+bash "$here/workers-image.sh" >/dev/null
 
 env_set "$TESTBED_ENV" TEMPORAL_CLI_PATH "$temporal"
 env_set "$TESTBED_ENV" DOCKER_HOST "${DOCKER_HOST:-unix:///var/run/docker.sock}"

@@ -10,6 +10,8 @@ const ROOT = [path.resolve(__dirname, '../..'), path.resolve(__dirname, '../../.
   existsSync(path.join(dir, 'package.json')),
 ) as string;
 export const TESTBED_ENV_FILE = path.join(ROOT, '.sciops', 'testbed.env');
+/** The image scripts/workers-image.sh builds from the Dockerfile. */
+export const WORKERS_IMAGE = 'local/sciops-workers:test';
 const START = 'start the testbed with `bash scripts/testbed.sh` (npm test does it)';
 
 /** The services every integration test talks to. */
@@ -101,6 +103,9 @@ export async function checkTestbed(bed: Testbed): Promise<void> {
     }),
     probe('headless browser', bed.chromium, async () => {
       if (!existsSync(bed.chromium)) throw new Error('no such file');
+    }),
+    probe('workers image', WORKERS_IMAGE, async () => {
+      await manager.getImage(WORKERS_IMAGE).inspect();
     }),
     probe('Docker Compose', bed.compose, async () => {
       if (!existsSync(bed.compose)) throw new Error('no such file');

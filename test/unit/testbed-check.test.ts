@@ -27,6 +27,7 @@ describe('the test harness', () => {
       'AWS emulator',
       'MongoDB-wire server',
       'headless browser',
+      'workers image',
       'Docker Compose',
     ]) {
       expect(lines.some((l) => l.startsWith(`  - ${service} (`))).toBe(true);
