@@ -69,7 +69,6 @@ export async function follow<R>(handle: WorkflowHandle, options: FollowOptions =
       if (!done) display.status(statusLine(last, elapsed, transfer));
       await Promise.race([result.catch(() => undefined), interrupted, new Promise((r) => setTimeout(r, 1000))]);
     }
-    display.close();
     return await result;
   } finally {
     options.display?.close();

@@ -1,7 +1,5 @@
 import { WorkflowType } from './workflow-types';
 
-type Input = Record<string, unknown> | undefined;
-
 const names = (list: unknown): string =>
   Array.isArray(list) ? list.map((item) => String((item as { name?: unknown })?.name ?? '?')).join(', ') : '';
 
@@ -11,7 +9,7 @@ const names = (list: unknown): string =>
  * environment), since the summary is stored beside the history. Pure.
  */
 export function workflowSummary(workflowType: string, input: unknown): string {
-  const i = (input ?? {}) as Input & Record<string, unknown>;
+  const i = (input ?? {}) as Record<string, unknown>;
   switch (workflowType) {
     case WorkflowType.deployStack:
       return `deploy stack ${String(i.name)}`;
@@ -43,7 +41,7 @@ export function workflowDetails(workflowType: string, workflowId: string, starte
   return [
     `Started by ${startedBy}.`,
     '',
-    `- progress: the \`progress\` query (Queries tab), or the current details below while it runs`,
+    `- progress: the \`progress\` query (Queries tab), or Current Details (kept up to date by the workflow)`,
     `- from a terminal: \`temporal workflow describe --workflow-id ${workflowId}\``,
     `- workflow type \`${workflowType}\`; inputs are JSON files under \`examples/\``,
   ].join('\n');
