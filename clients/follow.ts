@@ -9,7 +9,7 @@ export function progressLines(previous: Progress | undefined, now: Progress, ela
   const before = new Map((previous?.steps ?? []).map((s) => [s.name, `${s.state}${s.detail ?? ''}`]));
   return now.steps
     .filter((s) => before.get(s.name) !== `${s.state}${s.detail ?? ''}` && s.state !== 'pending')
-    .map((s) => `[${elapsedSeconds}s] ${s.name}: ${s.state}${s.detail === undefined ? '' : ` (${s.detail})`}`);
+    .map((s) => `[${elapsedSeconds}s] ${s.name}: ${s.state}${s.detail ? ` (${s.detail})` : ''}`);
 }
 
 /** The bytes a running activity of the workflow reports streaming (its heartbeat details), decoded as the client decodes. */
@@ -69,6 +69,10 @@ export async function follow<R>(handle: WorkflowHandle, options: FollowOptions =
       if (!done) display.status(statusLine(last, elapsed, transfer));
       await Promise.race([result.catch(() => undefined), interrupted, new Promise((r) => setTimeout(r, 1000))]);
     }
+    // The steps that ended after the last look, so the display ends with the whole run (no status line now).
+    display.close();
+    const final = await handle.query(progressQuery).catch(() => undefined);
+    if (final !== undefined) for (const line of progressLines(last, final, Math.round((Date.now() - started) / 1000))) display.line(line);
     return await result;
   } finally {
     options.display?.close();

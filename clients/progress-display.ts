@@ -71,7 +71,7 @@ export function terminalDisplay(stream: NodeJS.WriteStream): ProgressDisplay {
       if (current !== '') stream.write(current);
     },
     status(text) {
-      const width = stream.columns ?? 120;
+      const width = stream.columns || 120; // 0 or unset: a terminal that does not say its width
       current = text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text;
       stream.write(`\r\x1b[2K${current}`);
     },

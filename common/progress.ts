@@ -22,6 +22,6 @@ const MARK: Record<StepState, string> = { pending: '·', running: '▶', done: '
 /** A progress snapshot as the Markdown the Web UI shows in a workflow's current details. Pure. */
 export function progressMarkdown(progress: Progress): string {
   const head = `**${progress.state}**${progress.current === undefined ? '' : ` — now: ${progress.current}`}`;
-  const steps = progress.steps.map((s) => `- ${MARK[s.state]} ${s.name}: ${s.state}${s.detail === undefined ? '' : ` (${s.detail})`}`);
+  const steps = progress.steps.map((s) => `- ${MARK[s.state]} ${s.name}: ${s.state}${s.detail ? ` (${s.detail})` : ''}`);
   return [head, '', ...steps].join('\n');
 }

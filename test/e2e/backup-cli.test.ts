@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -7,6 +8,7 @@ import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { eventually, tempDir } from '../support/experiments';
 
 const dir = tempDir('backup-cli');
+const CLI = path.resolve(__dirname, '../../dist/clients/cli.js');
 const name = `cli${Date.now().toString(36)}`;
 const schedule = `${name}-sched`;
 let env: NodeJS.ProcessEnv;
@@ -91,5 +93,31 @@ describe('sciops backup and restore', () => {
     const gone = await runCli(['backup', 'schedule', 'pause', schedule], env);
     expect(gone.code).toBe(2);
     expect(gone.stderr).toContain('no backup schedule of this name');
+  });
+
+  it('on a terminal, backup run shows each step and redraws a live status line (in a pipe, as above, it is quiet)', async () => {
+    const verified = path.join(dir, 'verified.yaml');
+    writeFileSync(
+      verified,
+      stringify({
+        name: `${name}-tty`,
+        targets: [{ kind: 'postgres', name: 'notes', urlEnv: 'SCIOPS_TEST_NOTES_DB' }],
+        destination: { kind: 'local', dir: path.join(dir, 'out') },
+        verify: true, // a restore into a scratch database: long enough to be seen running
+      }),
+    );
+    // `script` gives the CLI a pseudo-terminal, as an operator's shell would.
+    const tty = spawnSync('script', ['-qefc', `${process.execPath} ${CLI} backup run ${verified}`, '/dev/null'], {
+      env,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(tty.status, tty.stdout).toBe(0);
+    expect(tty.stdout).toMatch(/\[\d+s\] dump: running \(notes\)/);
+    expect(tty.stdout).toMatch(/\[\d+s\] verify: done/);
+    expect(tty.stdout).toMatch(/\r\x1b\[2K… \S.* · \d+s/);
+    expect(tty.stdout).toContain('backup complete and verified: ');
+    // The status line is erased before the result: the last step line is followed by the report, not by it.
+    expect(tty.stdout).toMatch(/\[\d+s\] prune: done \(0 removed\)\r\n(?!…)/);
   });
 });

@@ -41,5 +41,10 @@ describe('the live status line', () => {
     out = '';
     terminalDisplay(stream).status('x'.repeat(60));
     expect(out).toBe(`\r\x1b[2K${'x'.repeat(38)}…`);
+    // A terminal that reports no width (0, as under `script`) gets a usable line, not an empty one.
+    out = '';
+    const unsized = { columns: 0, write } as unknown as NodeJS.WriteStream;
+    terminalDisplay(unsized).status('… dump · 3s');
+    expect(out).toBe('\r\x1b[2K… dump · 3s');
   });
 });
