@@ -115,7 +115,10 @@ describe('sciops backup and restore', () => {
     expect(tty.status, tty.stdout).toBe(0);
     expect(tty.stdout).toMatch(/\[\d+s\] dump: running \(notes\)/);
     expect(tty.stdout).toMatch(/\[\d+s\] verify: done/);
-    expect(tty.stdout).toMatch(/\r\x1b\[2K… \S.* · \d+s/);
+    // The status line: drawn after an erase of the line (carriage return, ESC [2K), `… <step> · <elapsed>`.
+    const drawn = tty.stdout.split('\r\u001b[2K').filter((part) => part.startsWith('… '));
+    expect(drawn.length).toBeGreaterThan(0);
+    expect(drawn[0]).toMatch(/^… \S.* · \d+s/);
     expect(tty.stdout).toContain('backup complete and verified: ');
     // The status line is erased before the result: the last step line is followed by the report, not by it.
     expect(tty.stdout).toMatch(/\[\d+s\] prune: done \(0 removed\)\r\n(?!…)/);
