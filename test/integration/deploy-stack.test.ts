@@ -82,7 +82,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await run(WorkflowType.teardownStack, { stack, purge: true }).catch(() => undefined);
+  // Every stack this file deploys (the main one, and those of secret rotation, migrations and the killed
+  // worker), also when a test failed before its own teardown: nothing is left on the engine.
+  for (const name of [stack, `${stack}r`, `${stack}m`, `${stack}k`]) {
+    await run(WorkflowType.teardownStack, { stack: name, purge: true }).catch(() => undefined);
+  }
   await Promise.all(workers.map((w) => w.stop()));
   await closeClient?.();
 });
