@@ -5,20 +5,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { portAnswers } from '../../clients/dev-server';
 import { CliProcess, runCli } from '../support/cli';
+import { freePort } from '../support/ports';
 import { loadTestbed } from '../support/testbed';
-
-/** A port that is free, and whose +1000 (the UI) is free too. */
-async function freePortPair(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    });
-    if (port + 1000 < 65536 && !(await portAnswers(port + 1000))) return port;
-  }
-}
 
 describe('sciops dev: the main job for a newcomer', () => {
   const stateDir = mkdtempSync(path.join(tmpdir(), 'sciops-dev-'));
@@ -26,7 +14,7 @@ describe('sciops dev: the main job for a newcomer', () => {
 
   it('starts a server with its Web UI and the workers, runs the doctor demo, and stops cleanly on Ctrl-C', async () => {
     loadTestbed();
-    const port = await freePortPair();
+    const port = await freePort([1000]);
     const dev = new CliProcess(['dev'], { ...process.env, SCIOPS_DEV_PORT: String(port), SCIOPS_STATE_DIR: stateDir });
     try {
       await dev.waitFor(/Running\. Press Ctrl-C to stop\./, 150_000);
@@ -49,7 +37,7 @@ describe('sciops dev: the main job for a newcomer', () => {
   });
 
   it('refuses a port that is already taken, naming SCIOPS_DEV_PORT', async () => {
-    const port = await freePortPair();
+    const port = await freePort([1000]);
     const blocker = createServer().listen(port, '127.0.0.1');
     try {
       const result = await runCli(['dev'], { ...process.env, SCIOPS_DEV_PORT: String(port), SCIOPS_STATE_DIR: stateDir });
@@ -63,7 +51,7 @@ describe('sciops dev: the main job for a newcomer', () => {
   });
 
   it('keeps its state in a file: a second start finds the first run’s workflows', async () => {
-    const port = await freePortPair();
+    const port = await freePort([1000]);
     const dev = new CliProcess(['dev', '--no-demo'], { ...process.env, SCIOPS_DEV_PORT: String(port), SCIOPS_STATE_DIR: stateDir });
     try {
       await dev.waitFor(/Running\. Press Ctrl-C to stop\./, 150_000);

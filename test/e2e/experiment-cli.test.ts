@@ -3,11 +3,12 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PlatformStatus } from '../../clients/commands/status';
-import { portAnswers, stopProcess } from '../../clients/dev-server';
+import { stopProcess } from '../../clients/dev-server';
 import { EXPERIMENT_STATES, type ExperimentResult } from '../../common/experiment';
 import { CliProcess, runCli } from '../support/cli';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
+import { freePort } from '../support/ports';
 import { loadTestbed } from '../support/testbed';
 import { type RunningWorkers, startWorkers } from '../support/workers';
 
@@ -143,8 +144,7 @@ describe('sciops experiment', () => {
   });
 
   it('a workflow worker on a server without the search attributes says which are missing and how to register them', async () => {
-    let port = 21000 + Math.floor(Math.random() * 9000);
-    while (await portAnswers(port)) port++;
+    const port = await freePort();
     const server = spawn(
       loadTestbed().temporalCliPath,
       ['server', 'start-dev', '--headless', '--port', String(port), '--log-level', 'error'],

@@ -4,7 +4,6 @@ import { Client, Connection } from '@temporalio/client';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addCodecKey } from '../../clients/commands/codec';
-import { portAnswers } from '../../clients/dev-server';
 import { clientDataConverter, loadPayloadCodec } from '../../common/codec-keys';
 import type { DoctorReport } from '../../common/doctor';
 import { experimentWorkflowId } from '../../common/experiment';
@@ -15,6 +14,7 @@ import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
 import { historyText } from '../support/history';
+import { freePort } from '../support/ports';
 import { loadTestbed } from '../support/testbed';
 
 /** Screenshots land here, beside vitest's other output (ignored by git). */
@@ -29,22 +29,13 @@ let address: string;
 let uiUrl: string;
 let browser: Browser;
 
-/** A gRPC port whose UI (+1000) and codec server (+1001) ports are free too. */
-async function freeDevPort(): Promise<number> {
-  for (let tries = 0; tries < 50; tries++) {
-    const port = 17000 + Math.floor(Math.random() * 2000);
-    const busy = await Promise.all([port, port + 1000, port + 1001].map(portAnswers));
-    if (!busy.includes(true)) return port;
-  }
-  throw new Error('no free port for the dev server');
-}
-
 beforeAll(async () => {
   const bed = loadTestbed();
   db = await scratchDatabase('sciops_web_ui');
   const keys = path.join(dir, 'codec.keys');
   addCodecKey(keys, 'ui-test');
-  const port = await freeDevPort();
+  // The UI listens on +1000, the codec server on +1001.
+  const port = await freePort([1000, 1001]);
   address = `127.0.0.1:${port}`;
   uiUrl = `http://127.0.0.1:${port + 1000}`;
   env = {

@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { portAnswers } from '../../clients/dev-server';
 import { experimentWorkflowId } from '../../common/experiment';
 import { CliProcess, logEntries, runCli } from '../support/cli';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { tempDir, uniqueId } from '../support/experiments';
 import { metricValue } from '../support/metrics';
+import { freePort } from '../support/ports';
 import { loadTestbed } from '../support/testbed';
 
 const dir = tempDir('telemetry');
@@ -14,13 +14,6 @@ let db: ScratchDatabase;
 let worker: CliProcess;
 let env: NodeJS.ProcessEnv;
 let metricsUrl: string;
-
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = 19500 + Math.floor(Math.random() * 400);
-    if (!(await portAnswers(port))) return port;
-  }
-}
 
 beforeAll(async () => {
   loadTestbed();

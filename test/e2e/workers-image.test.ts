@@ -9,24 +9,29 @@ import { WorkflowType } from '../../common/workflow-types';
 import { logEntries } from '../support/cli';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { tempDir, uniqueId } from '../support/experiments';
+import { freePort } from '../support/ports';
 import { loadTestbed, WORKERS_IMAGE } from '../support/testbed';
 import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
 
 /** Built from this checkout's Dockerfile by the testbed (scripts/workers-image.sh). */
 const IMAGE = WORKERS_IMAGE;
 const name = `sciops-image-test-${process.pid}`;
-const metricsPort = 19000 + Math.floor(Math.random() * 1000);
 const backups = tempDir('image-backups');
 let db: ScratchDatabase;
 let workflows: RunningWorkers;
 let client: Client;
 let closeClient: () => Promise<void>;
+let metricsPort: number;
+
+/** The environment that points the docker CLI at the testbed's engine. */
+const dockerEnv = () => ({ ...process.env, DOCKER_HOST: loadTestbed().dockerHost });
 
 function docker(args: string[]): string {
-  return execFileSync('docker', args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: loadTestbed().dockerHost } });
+  return execFileSync('docker', args, { encoding: 'utf8', env: dockerEnv() });
 }
 
 beforeAll(async () => {
+  metricsPort = await freePort();
   db = await scratchDatabase('sciops_image');
   await db.pool.query(
     'create table samples (id serial primary key, name text); insert into samples (name) select md5(i::text) from generate_series(1, 500) i',
@@ -59,7 +64,7 @@ beforeAll(async () => {
       '--queues',
       'db',
     ],
-    { stdio: 'ignore', env: { ...process.env, DOCKER_HOST: loadTestbed().dockerHost } },
+    { stdio: 'ignore', env: dockerEnv() },
   );
   // Workflows and the manager's file work (manifest, checks) stay in-process; every dump goes through the image.
   workflows = await startWorkers({ queues: ['sciops', 'docker'] });
@@ -67,7 +72,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  execFileSync('docker', ['rm', '-f', name], { stdio: 'ignore', env: { ...process.env, DOCKER_HOST: loadTestbed().dockerHost } });
+  execFileSync('docker', ['rm', '-f', name], { stdio: 'ignore', env: dockerEnv() });
   await workflows?.stop();
   await closeClient?.();
   await db?.drop();
@@ -99,7 +104,7 @@ describe('the workers image built from the Dockerfile', () => {
       `fetch('http://127.0.0.1:${metricsPort}/metrics').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
     ]);
     // The worker logs to stderr, which `docker logs` gives back on its own stderr.
-    const logs = spawnSync('docker', ['logs', name], { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: loadTestbed().dockerHost } });
+    const logs = spawnSync('docker', ['logs', name], { encoding: 'utf8', env: dockerEnv() });
     const entries = logEntries(logs.stderr);
     expect(entries[0]).toMatchObject({ level: 'info', msg: expect.stringMatching(/^polling db on /) });
     expect(docker(['exec', name, 'id', '-un']).trim()).toBe('sciops');

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -8,6 +7,7 @@ import { clientDataConverter, loadPayloadCodec } from '../../common/codec-keys';
 import { readConfig } from '../../common/config';
 import type { QueueKind } from '../../common/queues';
 import { closeActivityClients, createActivityClients, createWorkers } from '../../workers/create-workers';
+import { freePort } from './ports';
 import { loadTestbed } from './testbed';
 
 let metricsUrl: Promise<string> | undefined;
@@ -18,14 +18,7 @@ let metricsUrl: Promise<string> | undefined;
  * on a free loopback port, as SCIOPS_METRICS_ADDRESS makes `sciops worker` do.
  */
 function installRuntime(): Promise<string> {
-  metricsUrl ??= new Promise<number>((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  }).then((port) => {
+  metricsUrl ??= freePort().then((port) => {
     Runtime.install({
       logger: new DefaultLogger('ERROR'),
       telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${port}` } } },
