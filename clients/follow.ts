@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { DetachedError } from '../common/errors';
-import { type Progress, progressQuery } from '../common/progress';
+import { type Progress, progressQuery, stepText } from '../common/progress';
 import { type ProgressDisplay, statusLine, type Transfer, transferOf } from './progress-display';
 
 /** One line per step change: `[12s] run: running (docker, soft time limit 10800s)`. Pure. */
@@ -9,7 +9,7 @@ export function progressLines(previous: Progress | undefined, now: Progress, ela
   const before = new Map((previous?.steps ?? []).map((s) => [s.name, `${s.state}${s.detail ?? ''}`]));
   return now.steps
     .filter((s) => before.get(s.name) !== `${s.state}${s.detail ?? ''}` && s.state !== 'pending')
-    .map((s) => `[${elapsedSeconds}s] ${s.name}: ${s.state}${s.detail ? ` (${s.detail})` : ''}`);
+    .map((s) => `[${elapsedSeconds}s] ${stepText(s)}`);
 }
 
 /** The bytes a running activity of the workflow reports streaming (its heartbeat details), decoded as the client decodes. */
@@ -50,6 +50,7 @@ export async function follow<R>(handle: WorkflowHandle, options: FollowOptions =
     const { display } = options;
     if (display === undefined) return await Promise.race([result, interrupted]);
     const started = Date.now();
+    const elapsed = () => Math.round((Date.now() - started) / 1000);
     let last: Progress | undefined;
     let done = false;
     result.then(
@@ -57,22 +58,22 @@ export async function follow<R>(handle: WorkflowHandle, options: FollowOptions =
       () => (done = true),
     );
     while (!done) {
-      const elapsed = Math.round((Date.now() - started) / 1000);
+      const seconds = elapsed();
       const [now, transfer] = await Promise.all([
         handle.query(progressQuery).catch(() => undefined),
         pendingTransfer(handle).catch(() => undefined),
       ]);
       if (now !== undefined) {
-        for (const line of progressLines(last, now, elapsed)) display.line(line);
+        for (const line of progressLines(last, now, seconds)) display.line(line);
         last = now;
       }
-      if (!done) display.status(statusLine(last, elapsed, transfer));
+      if (!done) display.status(statusLine(last, seconds, transfer));
       await Promise.race([result.catch(() => undefined), interrupted, new Promise((r) => setTimeout(r, 1000))]);
     }
     // The steps that ended after the last look, so the display ends with the whole run (no status line now).
     display.close();
     const final = await handle.query(progressQuery).catch(() => undefined);
-    if (final !== undefined) for (const line of progressLines(last, final, Math.round((Date.now() - started) / 1000))) display.line(line);
+    if (final !== undefined) for (const line of progressLines(last, final, elapsed())) display.line(line);
     return await result;
   } finally {
     options.display?.close();
