@@ -70,6 +70,13 @@ async function probe(name: string, how: string, check: () => Promise<void>): Pro
   }
 }
 
+/** A probe of a tool the testbed installed: the file must be there. */
+function fileProbe(name: string, file: string): Promise<string | undefined> {
+  return probe(name, file, async () => {
+    if (!existsSync(file)) throw new Error('no such file');
+  });
+}
+
 /**
  * Checks every service the integration tests need, all at once, and throws one error listing each one that
  * is missing and how to start it. Tests never skip for a missing service: they fail here.
@@ -77,9 +84,7 @@ async function probe(name: string, how: string, check: () => Promise<void>): Pro
 export async function checkTestbed(bed: Testbed): Promise<void> {
   const manager = dockerClient(parseDockerHost(bed.dockerHost));
   const problems = await Promise.all([
-    probe('Temporal CLI', bed.temporalCliPath, async () => {
-      if (!existsSync(bed.temporalCliPath)) throw new Error('no such file');
-    }),
+    fileProbe('Temporal CLI', bed.temporalCliPath),
     probe('Docker engine', bed.dockerHost, async () => {
       const info = await manager.info();
       if (info.Swarm?.ControlAvailable !== true) throw new Error('not a swarm manager');
@@ -101,15 +106,11 @@ export async function checkTestbed(bed: Testbed): Promise<void> {
       const res = await fetch(`${bed.awsEndpoint}/moto-api/`, { signal: AbortSignal.timeout(5000) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
     }),
-    probe('headless browser', bed.chromium, async () => {
-      if (!existsSync(bed.chromium)) throw new Error('no such file');
-    }),
+    fileProbe('headless browser', bed.chromium),
     probe('workers image', WORKERS_IMAGE, async () => {
       await manager.getImage(WORKERS_IMAGE).inspect();
     }),
-    probe('Docker Compose', bed.compose, async () => {
-      if (!existsSync(bed.compose)) throw new Error('no such file');
-    }),
+    fileProbe('Docker Compose', bed.compose),
     probe('MongoDB-wire server', bed.mongoUrl, async () => {
       const client = new MongoClient(bed.mongoUrl, { serverSelectionTimeoutMS: 3000 });
       try {
