@@ -44,6 +44,14 @@ afterAll(async () => {
   await db?.drop();
 });
 
+/** Waits until `sciops experiment status` reports the experiment IN_PROCESS (it may not be registered yet). */
+function untilRunning(id: string): Promise<true> {
+  return eventually('it to run', 30_000, async () => {
+    const st = await runCli(['--json', 'experiment', 'status', id], env);
+    return st.code === 0 && (JSON.parse(st.stdout) as { state?: string }).state === 'IN_PROCESS' ? true : undefined;
+  });
+}
+
 describe('sciops experiment', () => {
   it('submit --wait, status, logs and list: one experiment from spec file to saved output', async () => {
     const s = spec('cli', 'echo synced 42 files; echo slow mirror >&2');
@@ -75,10 +83,7 @@ describe('sciops experiment', () => {
     const submitted = await runCli(['experiment', 'submit', file], env);
     expect(submitted.code).toBe(0);
     expect(submitted.stdout).toContain(`submitted experiment ${s.id}`);
-    await eventually('it to run', 30_000, async () => {
-      const st = await runCli(['--json', 'experiment', 'status', s.id], env);
-      return (JSON.parse(st.stdout) as { state?: string }).state === 'IN_PROCESS' ? true : undefined;
-    });
+    await untilRunning(s.id);
     const again = await runCli(['experiment', 'submit', file], env);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('already running');
@@ -91,10 +96,7 @@ describe('sciops experiment', () => {
     const s = spec('cli-detach', 'echo waiting; sleep 120');
     const file = specFile('detach', { ...s, stopGraceSeconds: 1 });
     const following = new CliProcess(['experiment', 'submit', file, '--wait'], env);
-    await eventually('it to run', 30_000, async () => {
-      const st = await runCli(['--json', 'experiment', 'status', s.id], env);
-      return st.code === 0 && (JSON.parse(st.stdout) as { state?: string }).state === 'IN_PROCESS' ? true : undefined;
-    });
+    await untilRunning(s.id);
     expect(await following.stop('SIGINT', 10_000)).toBe(130);
     expect(following.stderr).toBe(
       `sciops: detached: experiment-${s.id} keeps running (see it in the Web UI). To cancel it: sciops experiment stop ${s.id}\n`,
