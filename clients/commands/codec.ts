@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Command } from 'commander';
 import { loadPayloadCodec } from '../../common/codec-keys';
 import { ConfigError } from '../../common/errors';
@@ -23,12 +24,8 @@ export function parseListen(text: string, option = '--listen'): { host: string; 
   return { host: text.slice(0, colon), port };
 }
 
-/** Starts the codec server with the configured keys; resolves with the server once it listens. */
-export async function startCodecServer(options: CodecServerOptions): Promise<{ server: Server; url: string }> {
-  const codec = loadPayloadCodec(process.env);
-  if (codec === undefined) {
-    throw new ConfigError('SCIOPS_CODEC_KEYS_FILE', 'not set (nor SCIOPS_CODEC_KEYS): the codec server needs the keys the workers use');
-  }
+/** Starts a codec server over `codec`; resolves with the server once it listens. */
+export async function startCodecServer(codec: PayloadCodec, options: CodecServerOptions): Promise<{ server: Server; url: string }> {
   for (const origin of options.uiOrigin) {
     if (!/^https?:\/\/[^/\s]+$/.test(origin))
       throw new ConfigError('--ui-origin', `"${origin}" is not an origin such as http://127.0.0.1:8233`);
@@ -82,7 +79,11 @@ export function registerCodec(program: Command): void {
       '\nExamples:\n  SCIOPS_CODEC_KEYS_FILE=/etc/sciops/codec.keys sciops codec-server --ui-origin http://127.0.0.1:8233\n\nIt decrypts whatever it is sent: keep it on loopback or behind the same authentication as the Web UI.',
     )
     .action(async (options: CodecServerOptions) => {
-      const { url } = await startCodecServer(options);
+      const codec = loadPayloadCodec(process.env);
+      if (codec === undefined) {
+        throw new ConfigError('SCIOPS_CODEC_KEYS_FILE', 'not set (nor SCIOPS_CODEC_KEYS): the codec server needs the keys the workers use');
+      }
+      const { url } = await startCodecServer(codec, options);
       process.stderr.write(
         `sciops codec-server: listening on ${url} (origins: ${options.uiOrigin.join(', ') || 'none'}); Ctrl-C stops it\n`,
       );

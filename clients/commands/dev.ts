@@ -35,8 +35,9 @@ export async function runDev(options: DevOptions): Promise<void> {
   const event = (value: Record<string, unknown>) => options.json && process.stdout.write(`${JSON.stringify(value)}\n`);
   // With payload keys configured the UI shows decoded payloads through a codec server on the next port.
   const uiPort = config.devPort + 1000;
-  const codec = loadPayloadCodec(process.env)
-    ? await startCodecServer({
+  const keys = loadPayloadCodec(process.env);
+  const codec = keys
+    ? await startCodecServer(keys, {
         listen: `127.0.0.1:${uiPort + 1}`,
         uiOrigin: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
       })
