@@ -43,6 +43,13 @@ export async function startCodecServer(codec: PayloadCodec, options: CodecServer
   return { server, url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}` };
 }
 
+/** Stops listening and drops open keep-alive connections (a browser's), which would otherwise keep the process up. */
+export function stopCodecServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  return closed;
+}
+
 /**
  * Adds a new key at the top of a keys file (created 0600 if missing): from now on it encrypts, and the keys
  * below it still decrypt what they wrote. Prints the id and a fingerprint, never the key.
@@ -78,18 +85,22 @@ export function registerCodec(program: Command): void {
       'after',
       '\nExamples:\n  SCIOPS_CODEC_KEYS_FILE=/etc/sciops/codec.keys sciops codec-server --ui-origin http://127.0.0.1:8233\n\nIt decrypts whatever it is sent: keep it on loopback or behind the same authentication as the Web UI.',
     )
-    .action(async (options: CodecServerOptions) => {
+    .action(async (options: CodecServerOptions, command: Command) => {
       const codec = loadPayloadCodec(process.env);
       if (codec === undefined) {
         throw new ConfigError('SCIOPS_CODEC_KEYS_FILE', 'not set (nor SCIOPS_CODEC_KEYS): the codec server needs the keys the workers use');
       }
-      const { url } = await startCodecServer(codec, options);
-      process.stderr.write(
-        `sciops codec-server: listening on ${url} (origins: ${options.uiOrigin.join(', ') || 'none'}); Ctrl-C stops it\n`,
-      );
+      const { server, url } = await startCodecServer(codec, options);
+      if (command.optsWithGlobals().json)
+        process.stdout.write(`${JSON.stringify({ event: 'listening', url, origins: options.uiOrigin })}\n`);
+      else
+        process.stderr.write(
+          `sciops codec-server: listening on ${url} (origins: ${options.uiOrigin.join(', ') || 'none'}); Ctrl-C stops it\n`,
+        );
       await new Promise<void>((resolve) => {
         for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
       });
+      await stopCodecServer(server);
     });
   const key = program.command('codec-key').description('payload encryption keys');
   key

@@ -8,7 +8,7 @@ import { logTail, startDevServer, stopProcess } from '../dev-server';
 import { renderDoctorTable } from '../doctor-table';
 import { findTemporalCli } from '../temporal-cli-path';
 import { spawnWorker } from '../worker-process';
-import { startCodecServer } from './codec';
+import { startCodecServer, stopCodecServer } from './codec';
 import { runDoctor } from './doctor';
 
 export interface DevOptions {
@@ -44,7 +44,7 @@ export async function runDev(options: DevOptions): Promise<void> {
     : undefined;
   say(`Starting the Temporal dev server (${temporalCli})...`);
   const server = await startDevServer(temporalCli, dir, config.devPort, codec?.url).catch(async (err: unknown) => {
-    codec?.server.close();
+    if (codec !== undefined) await stopCodecServer(codec.server);
     throw err;
   });
   // The workers and the demo below reach this server; so does every `sciops` run with this address.
@@ -109,7 +109,7 @@ export async function runDev(options: DevOptions): Promise<void> {
     await stopProcess(worker, config.shutdownGraceSeconds + 5);
     say('Stopping the Temporal dev server...');
     await stopProcess(server.process, 15);
-    codec?.server.close();
+    if (codec !== undefined) await stopCodecServer(codec.server);
   }
   if (reason !== undefined) throw new Error(reason);
   say('Stopped.');

@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DoctorReport } from '../../common/doctor';
+import { newCodecKey } from '../../common/payload-encryption';
 import { createJobQueue } from '../support/aws-fixtures';
 import { CliProcess, logEntries, runCli } from '../support/cli';
+import { freePort } from '../support/ports';
 import { loadTestbed } from '../support/testbed';
 import { resetAws } from '../support/workers';
 
@@ -149,6 +151,21 @@ describe('sciops CLI against real workers and services', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(ONE_LINE);
     expect(result.stderr).toContain('cannot reach a worker for task queue "sciops" (TEMPORAL_ADDRESS): none picked up doctor within 2s');
+  });
+});
+
+describe('sciops codec-server', () => {
+  it('says where it listens (as JSON with --json), answers the protocol, and stops on Ctrl-C', async () => {
+    const port = await freePort();
+    const server = new CliProcess(['--json', 'codec-server', '--listen', `127.0.0.1:${port}`, '--ui-origin', 'http://127.0.0.1:8233'], {
+      ...env,
+      SCIOPS_CODEC_KEYS: newCodecKey('k1'),
+    });
+    await server.waitFor(/"event":"listening"/, 30_000);
+    expect(JSON.parse(server.stdout)).toEqual({ event: 'listening', url: `http://127.0.0.1:${port}`, origins: ['http://127.0.0.1:8233'] });
+    const res = await fetch(`http://127.0.0.1:${port}/encode`, { method: 'POST', body: '{}' });
+    expect(await res.json()).toEqual({ payloads: [] });
+    expect(await server.stop('SIGINT', 10_000)).toBe(0);
   });
 });
 
