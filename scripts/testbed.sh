@@ -18,6 +18,8 @@ mongo_url=$(bash "$here/ferretdb.sh")
 chromium=$(bash "$here/browser.sh")
 compose=$(bash "$here/compose.sh")
 bash "$here/workers-image.sh" >/dev/null
+# A real PostgreSQL server image (local/postgres:15), on both swarm nodes, for stacks that need a database.
+bash "$here/postgres-image.sh" "$node2" >/dev/null
 
 env_set "$TESTBED_ENV" TEMPORAL_CLI_PATH "$temporal"
 env_set "$TESTBED_ENV" DOCKER_HOST "${DOCKER_HOST:-unix:///var/run/docker.sock}"
