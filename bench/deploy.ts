@@ -2,6 +2,7 @@
  * bench/deploy: the omics example stack (7 volumes, an overlay network, 2 generated secrets, 3 services with
  * 4 tasks) deployed by sciops and by the plain shell script of docker CLI commands an operator would run,
  * in the same run; then a no-op redeploy. Goals: ratio <= 1.3, no-op redeploy <= 0.1 of the first deploy.
+ * Then the compose path (deploy-compose.ts): the same compose file through `docker stack deploy -c` and sciops.
  * Run: npm run bench:deploy
  */
 import { execFile } from 'node:child_process';
@@ -12,6 +13,7 @@ import { Queue } from '../common/queues';
 import { type DeployReport, type StackSpec, stackSpecSchema } from '../common/stack';
 import { parseInput } from '../common/validate';
 import { WorkflowType } from '../common/workflow-types';
+import { composeScenario } from './deploy-compose';
 import { benchEnvironment } from './support/environment';
 import { seconds } from './support/stats';
 
@@ -30,11 +32,11 @@ export function plainScript(spec: StackSpec): string {
   for (const s of spec.secrets)
     lines.push(`head -c 48 /dev/urandom | base64 | tr -dc A-Za-z0-9 | head -c 32 | docker secret create ${n(s.name)} - >/dev/null`);
   for (const s of spec.services) {
-    const args = [`--name ${n(s.name)}`, '--detach=false', '--quiet', `--replicas ${s.replicas}`];
-    for (const sec of s.secrets) args.push(`--secret source=${n(sec)},target=${sec}`);
-    for (const v of s.volumes) args.push(`--mount type=volume,source=${n(v.source)},target=${v.target}`);
-    for (const net of s.networks) args.push(`--network ${n(net)}`);
-    for (const [k, v] of Object.entries(s.env)) args.push(`--env ${shellQuote(`${k}=${v}`)}`);
+    const args = [`--name ${n(s.name)}`, '--detach=false', '--quiet', `--replicas ${s.replicas ?? 1}`];
+    for (const sec of s.secrets) args.push(`--secret source=${n(sec.source)},target=${sec.target ?? sec.source}`);
+    for (const v of s.volumes) args.push(`--mount type=volume,source=${n(v.source as string)},target=${v.target}`);
+    for (const net of s.networks) args.push(`--network ${n(net.name)}`);
+    for (const [k, v] of Object.entries(s.env)) args.push(`--env ${shellQuote(v === null ? k : `${k}=${v}`)}`);
     lines.push(`docker service create ${args.join(' ')} ${s.image} ${(s.command ?? []).map(shellQuote).join(' ')} >/dev/null`);
   }
   return lines.join('\n');
@@ -58,7 +60,7 @@ async function main(): Promise<void> {
     const parsed = parseInput(stackSpecSchema, { ...example, name }, 'stack');
     return {
       ...parsed,
-      networks: parsed.networks.map((x) => ({ ...x, subnet: undefined, gateway: undefined })),
+      networks: parsed.networks.map((x) => ({ ...x, ipam: undefined })),
       services: parsed.services.map((x) => ({ ...x, ports: [] })),
     };
   };
@@ -93,6 +95,7 @@ async function main(): Promise<void> {
     console.log(`  sciops deployStack         ${seconds(sciopsMs)}`);
     console.log(`  ratio sciops / script      ${(sciopsMs / plainMs).toFixed(2)}  (goal <= 1.3)`);
     console.log(`  no-op redeploy             ${seconds(noopMs)} = ${(noopMs / sciopsMs).toFixed(2)} of the first deploy (goal <= 0.1)`);
+    await composeScenario(bench, stamp);
   } finally {
     await removeStack(plain.name);
     await bench.client.workflow

@@ -84,7 +84,10 @@ export const experimentSpecSchema = z
       .regex(EXPERIMENT_TYPE, 'lower-case words joined by "_", e.g. correlation_analysis')
       .describe('selects the default soft time limit'),
     image: z.string().min(1, 'name a Docker image, e.g. local/busybox:1'),
-    command: z.array(z.string()).optional().describe("the container's command; the image's default when absent"),
+    command: z
+      .array(z.string())
+      .optional()
+      .describe("replaces the image's CMD (compose's `command`; the ENTRYPOINT stays) on every backend; the image's default when absent"),
     env: z.record(z.string().regex(ENV_NAME, 'environment variable names are letters, digits and _'), z.string()).default({}),
     mounts: z.array(mountSchema).default([]),
     workingDir: absolutePath.optional(),

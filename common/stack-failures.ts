@@ -11,3 +11,7 @@ export const SERVICE_REJECTED_TYPE = 'ServiceRejected';
 export const SWARM_CONFLICT_TYPE = 'SwarmConflict';
 /** A GitLab runner did not come online in time, or GitLab refused a request that no retry can fix. */
 export const RUNNER_FAILED_TYPE = 'RunnerFailed';
+/** A config's content cannot be had on the manager's worker (its file is unreadable, its variable unset). */
+export const CONFIG_REJECTED_TYPE = 'ConfigRejected';
+/** The manager worker's docker config (registry credentials) cannot be read or a credential helper failed. */
+export const REGISTRY_AUTH_FAILED_TYPE = 'RegistryAuthFailed';

@@ -1,175 +1,294 @@
 import { fingerprint } from './fingerprint';
+import { durationNanos } from './spec-fields';
 import {
+  IMAGE_LABEL,
+  type MountSpec,
+  NAMESPACE_LABEL,
   type NetworkSpec,
   resourceName,
-  runnerDescription,
   type ServiceSpec,
   SPEC_HASH_LABEL,
   STACK_LABEL,
-  type StackSpec,
+  swarmName,
   type VolumeSpec,
 } from './stack';
-import { type SwarmView, swarmActions } from './stack-swarm';
 
 /**
- * What Docker objects a stack spec becomes, each labelled with its stack and the fingerprint of its own
+ * What Docker objects a stack spec becomes, as docker/cli's compose converter makes them (so that
+ * `docker service inspect` shows the same spec for `sciops deploy` and `docker stack deploy`), each
+ * labelled with its stack (sciops' label and docker's namespace label) and the fingerprint of its own
  * definition. Pure: the workflow plans with them, the activities create them.
  */
-function labelled<T extends { Labels: Record<string, string> }>(stack: string, body: T): T {
+function labelled<T extends { Labels: Record<string, string> }>(
+  stack: string,
+  body: T,
+): Omit<T, 'Labels'> & { Labels: Record<string, string> } {
   const Labels = { ...body.Labels, [STACK_LABEL]: stack };
   return { ...body, Labels: { ...Labels, [SPEC_HASH_LABEL]: fingerprint({ ...body, Labels }) } };
 }
 
+/** Labels with docker's stack namespace added, as `docker stack deploy` labels everything it makes. */
+export function namespaced(stack: string, labels: Readonly<Record<string, string>>): Record<string, string> {
+  return { ...labels, [NAMESPACE_LABEL]: stack };
+}
+
 export function volumeRequest(stack: string, v: VolumeSpec) {
-  return labelled(stack, { Name: resourceName(stack, v.name), Driver: v.driver, DriverOpts: v.driverOpts, Labels: v.labels });
+  return labelled(stack, {
+    Name: swarmName(stack, v),
+    ...(v.driver === undefined ? {} : { Driver: v.driver }),
+    ...(v.driverOpts === undefined ? {} : { DriverOpts: v.driverOpts }),
+    Labels: namespaced(stack, v.labels),
+  });
 }
 
 export function networkRequest(stack: string, n: NetworkSpec) {
   return labelled(stack, {
-    Name: resourceName(stack, n.name),
-    Driver: 'overlay',
+    Name: swarmName(stack, n),
+    Driver: n.driver,
+    ...(n.driverOpts === undefined ? {} : { Options: n.driverOpts }),
+    Internal: n.internal,
     Attachable: n.attachable,
     CheckDuplicate: true,
-    IPAM: {
-      Driver: 'default',
-      Config: n.subnet === undefined ? [] : [{ Subnet: n.subnet, ...(n.gateway === undefined ? {} : { Gateway: n.gateway }) }],
-    },
-    Labels: n.labels,
+    ...(n.ipam === undefined
+      ? {}
+      : {
+          IPAM: {
+            ...(n.ipam.driver === undefined ? {} : { Driver: n.ipam.driver }),
+            Config: n.ipam.config.map((c) => ({
+              Subnet: c.subnet,
+              ...(c.gateway === undefined ? {} : { Gateway: c.gateway }),
+              ...(c.ipRange === undefined ? {} : { IPRange: c.ipRange }),
+            })),
+          },
+        }),
+    Labels: namespaced(stack, n.labels),
   });
 }
 
-/** A secret as a service mounts it: its versioned swarm name and id (never its value). */
-export interface SecretRef {
+/** A secret or config as a service refers to it: its swarm name and id (never its value). */
+export interface ObjectRef {
   readonly name: string;
   readonly dockerName: string;
   readonly id: string;
 }
+export type SecretRef = ObjectRef;
 
-export function serviceRequest(stack: string, s: ServiceSpec, secrets: Readonly<Record<string, SecretRef>>) {
-  return labelled(stack, {
-    Name: resourceName(stack, s.name),
-    TaskTemplate: {
-      ContainerSpec: {
-        Image: s.image,
-        ...(s.command === undefined ? {} : { Command: s.command }),
-        Env: Object.entries(s.env).map(([k, v]) => `${k}=${v}`),
-        Mounts: s.volumes.map((v) => ({ Type: 'volume', Source: resourceName(stack, v.source), Target: v.target, ReadOnly: v.readOnly })),
-        Secrets: s.secrets.map((name) => ({
-          SecretID: secrets[name]?.id ?? '',
-          SecretName: secrets[name]?.dockerName ?? '',
-          File: { Name: name, UID: '0', GID: '0', Mode: 0o400 },
-        })),
-        Labels: { [STACK_LABEL]: stack },
-      },
-      Networks: s.networks.map((n) => ({ Target: resourceName(stack, n), Aliases: [s.name] })),
-      Placement: { Constraints: s.constraints },
-      Resources: {
-        Limits: {
-          ...(s.resources.cpus === undefined ? {} : { NanoCPUs: Math.round(s.resources.cpus * 1e9) }),
-          ...(s.resources.memoryMb === undefined ? {} : { MemoryBytes: s.resources.memoryMb * 1024 * 1024 }),
-        },
-      },
-      RestartPolicy: { Condition: 'any', MaxAttempts: 0 },
+/** What the service request needs to know of the stack besides the service: how its objects are named and found. */
+export interface ServiceContext {
+  readonly volumes: readonly VolumeSpec[];
+  readonly networks: readonly NetworkSpec[];
+  readonly secrets: Readonly<Record<string, ObjectRef>>;
+  readonly configs: Readonly<Record<string, ObjectRef>>;
+}
+
+const only = <K extends string, V>(key: K, value: V | undefined, keep = value !== undefined) =>
+  (keep ? { [key]: value } : {}) as Partial<Record<K, V>>;
+
+function mount(stack: string, m: MountSpec, volumes: readonly VolumeSpec[]) {
+  const base = { Type: m.type, Target: m.target, ...only('ReadOnly', true, m.readOnly), ...only('Consistency', m.consistency) };
+  if (m.type === 'bind')
+    return { ...base, Source: m.source, ...only('BindOptions', { Propagation: m.propagation }, m.propagation !== undefined) };
+  if (m.type === 'tmpfs') {
+    const options = { ...only('SizeBytes', m.tmpfsSize), ...only('Mode', m.tmpfsMode) };
+    return { ...base, ...only('TmpfsOptions', options, Object.keys(options).length > 0) };
+  }
+  if (m.source === undefined) return base;
+  const volume = volumes.find((v) => v.name === m.source) as VolumeSpec;
+  const options = { ...only('NoCopy', true, m.nocopy === true), ...only('Subpath', m.subpath) };
+  if (volume.external) return { ...base, Source: swarmName(stack, volume), VolumeOptions: options };
+  const driven = volume.driver !== undefined || volume.driverOpts !== undefined;
+  return {
+    ...base,
+    Source: swarmName(stack, volume),
+    VolumeOptions: {
+      ...options,
+      // The engine creates the volume with these labels on a node where it does not exist yet.
+      Labels: { ...namespaced(stack, volume.labels), [STACK_LABEL]: stack },
+      ...only('DriverConfig', { Name: volume.driver ?? '', ...only('Options', volume.driverOpts) }, driven),
     },
-    Mode: { Replicated: { Replicas: s.replicas } },
-    UpdateConfig: updateConfig(s.update),
-    RollbackConfig: updateConfig(s.rollback),
-    EndpointSpec: { Ports: s.ports.map((p) => ({ Protocol: p.protocol, TargetPort: p.target, PublishedPort: p.published })) },
-    Labels: s.labels,
-  });
+  };
+}
+
+/** compose's cap_add/cap_drop as docker normalises them: upper case, CAP_ prefixed, ALL wins, sorted. */
+export function capabilities(add: readonly string[], drop: readonly string[]): { add: string[]; drop: string[] } {
+  const norm = (c: string) => {
+    const up = c.trim().toUpperCase();
+    return up === 'ALL' || up === 'RESET' || up.startsWith('CAP_') ? up : `CAP_${up}`;
+  };
+  let adds = new Set(add.map(norm));
+  let drops = new Set(drop.map(norm));
+  if (adds.has('ALL')) adds = new Set(['ALL']);
+  if (drops.has('ALL')) drops = new Set(['ALL']);
+  return {
+    add: [...adds].filter((c) => c !== 'RESET').sort(),
+    drop: [...drops].filter((c) => !adds.has(c) && c !== 'RESET').sort(),
+  };
+}
+
+function fileTarget(target: string | undefined, source: string, uid: string, gid: string, mode: number) {
+  return { Name: target ?? source, UID: uid, GID: gid, Mode: mode };
+}
+
+function healthcheck(h: NonNullable<ServiceSpec['healthcheck']>) {
+  if (h.disable) return { Test: ['NONE'] };
+  const ns = (d: string | undefined) => (d === undefined || durationNanos(d) === 0 ? undefined : durationNanos(d));
+  return {
+    ...only('Test', h.test),
+    ...only('Interval', ns(h.interval)),
+    ...only('Timeout', ns(h.timeout)),
+    ...only('Retries', h.retries, (h.retries ?? 0) > 0),
+    ...only('StartPeriod', ns(h.startPeriod)),
+    ...only('StartInterval', ns(h.startInterval)),
+  };
 }
 
 function updateConfig(u: ServiceSpec['update'] | ServiceSpec['rollback']) {
-  return { Parallelism: u.parallelism, Delay: u.delaySeconds * 1e9, FailureAction: u.failureAction, Order: u.order };
+  if (u === undefined) return undefined;
+  const ns = u.delay === undefined ? 0 : durationNanos(u.delay);
+  return {
+    Parallelism: u.parallelism,
+    ...only('Delay', ns, ns > 0),
+    ...only('FailureAction', u.failureAction),
+    ...only(
+      'Monitor',
+      u.monitor === undefined ? undefined : durationNanos(u.monitor),
+      u.monitor !== undefined && durationNanos(u.monitor) > 0,
+    ),
+    ...only('MaxFailureRatio', u.maxFailureRatio, (u.maxFailureRatio ?? 0) > 0),
+    ...only('Order', u.order),
+  };
 }
 
-export type ResourceKind = 'swarm' | 'node' | 'volume' | 'network' | 'secret' | 'service' | 'runner';
-
-/** One resource as found on the swarm: its name, its spec-hash label, and (volumes) its node. */
-export interface Observed {
-  readonly kind: ResourceKind;
-  readonly name: string;
-  readonly hash?: string;
-  readonly node?: string;
-  /** Secrets: the swarm's id (which services refer to), the secret's name in the spec, and its version. */
-  readonly id?: string;
-  readonly secret?: string;
-  readonly version?: number;
+function resources(r: ServiceSpec['resources']) {
+  const cpus = (c: number | undefined) => (c === undefined ? undefined : Math.round(c * 1e9));
+  const { limits, reservations } = r;
+  return {
+    ...only(
+      'Limits',
+      limits === undefined
+        ? undefined
+        : { ...only('NanoCPUs', cpus(limits.cpus)), ...only('MemoryBytes', limits.memory), ...only('Pids', limits.pids) },
+    ),
+    ...only(
+      'Reservations',
+      reservations === undefined
+        ? undefined
+        : {
+            ...only('NanoCPUs', cpus(reservations.cpus)),
+            ...only('MemoryBytes', reservations.memory),
+            ...only(
+              'GenericResources',
+              reservations.genericResources.map((g) => ({ DiscreteResourceSpec: { Kind: g.kind, Value: g.value } })),
+              reservations.genericResources.length > 0,
+            ),
+          },
+    ),
+  };
 }
 
-export interface PlannedChange {
-  readonly kind: ResourceKind;
-  /** The name in the spec (not prefixed with the stack). */
-  readonly name: string;
-  readonly change: 'create' | 'update' | 'unchanged';
-  readonly node?: string;
+function restartPolicy(p: NonNullable<ServiceSpec['restartPolicy']>) {
+  return {
+    Condition: p.condition,
+    ...only('Delay', p.delay === undefined ? undefined : durationNanos(p.delay)),
+    ...only('MaxAttempts', p.maxAttempts),
+    ...only('Window', p.window === undefined ? undefined : durationNanos(p.window)),
+  };
 }
 
-export interface StackPlan {
-  readonly changes: readonly PlannedChange[];
-  /** What makes the spec undeployable here, each naming the field: nothing may be touched. */
-  readonly problems: readonly string[];
-}
+const byName =
+  <T extends { Target?: string; SecretName?: string; ConfigName?: string }>(key: keyof T) =>
+  (a: T, b: T) =>
+    String(a[key]) < String(b[key]) ? -1 : String(a[key]) > String(b[key]) ? 1 : 0;
 
-/**
- * Compares the spec with what the swarm holds. The swarm itself first (init, nodes to join, node labels: see
- * swarmActions). Volumes and networks cannot be changed in place, so a
- * different one under the same name is a problem, not an update; services update; secrets are created when
- * missing (their content is compared inside the activity that holds it). Every volume's node is resolved
- * (the manager's hostname where the spec names none). Pure.
- */
-export function planStack(
-  spec: Omit<StackSpec, 'volumes'> & { volumes: Array<VolumeSpec & { node: string }> },
-  swarm: SwarmView,
-  observed: readonly Observed[],
-): StackPlan {
-  const actions = swarmActions(spec.swarm, swarm);
-  const changes: PlannedChange[] = [...actions.changes];
-  const problems: string[] = [...actions.problems];
-  const nodes = actions.nodes;
-  const find = (kind: ResourceKind, name: string, node?: string) =>
-    observed.find((o) => o.kind === kind && o.name === resourceName(spec.name, name) && (node === undefined || o.node === node));
-
-  spec.volumes.forEach((v, i) => {
-    if (!nodes.includes(v.node)) {
-      problems.push(`volumes[${i}].node: no node "${v.node}" in the swarm (nodes: ${nodes.join(', ')})`);
-      return;
-    }
-    const found = find('volume', v.name, v.node);
-    const hash = volumeRequest(spec.name, v).Labels[SPEC_HASH_LABEL];
-    if (found !== undefined && found.hash !== hash) {
-      problems.push(
-        `volumes[${i}]: volume ${resourceName(spec.name, v.name)} on ${v.node} exists with other options; volumes are never changed in place`,
-      );
-    }
-    changes.push({ kind: 'volume', name: v.name, node: v.node, change: found === undefined ? 'create' : 'unchanged' });
+export function serviceRequest(stack: string, s: ServiceSpec, context: ServiceContext) {
+  const caps = capabilities(s.capAdd, s.capDrop);
+  const networkName = (name: string) => {
+    const n = context.networks.find((x) => x.name === name);
+    return n === undefined ? resourceName(stack, name) : swarmName(stack, n);
+  };
+  const env = Object.entries(s.env)
+    .map(([k, v]) => (v === null ? k : `${k}=${v}`))
+    .sort();
+  return labelled(stack, {
+    Name: resourceName(stack, s.name),
+    Labels: { ...namespaced(stack, s.labels), [IMAGE_LABEL]: s.image },
+    TaskTemplate: {
+      ContainerSpec: {
+        Image: s.image,
+        ...only('Command', s.entrypoint),
+        ...only('Args', s.command),
+        ...only('Hostname', s.hostname),
+        ...only(
+          'Hosts',
+          s.extraHosts.map((h) => `${h.slice(h.indexOf(':') + 1)} ${h.slice(0, h.indexOf(':'))}`),
+          s.extraHosts.length > 0,
+        ),
+        ...only('DNSConfig', { Nameservers: s.dns, Search: s.dnsSearch }, s.dns.length > 0 || s.dnsSearch.length > 0),
+        ...only('Healthcheck', s.healthcheck === undefined ? undefined : healthcheck(s.healthcheck)),
+        ...only('Env', env, env.length > 0),
+        Labels: namespaced(stack, s.containerLabels),
+        ...only('Dir', s.workingDir),
+        ...only('User', s.user),
+        Mounts: s.volumes.map((m) => mount(stack, m, context.volumes)),
+        ...only('StopGracePeriod', s.stopGracePeriod === undefined ? undefined : durationNanos(s.stopGracePeriod)),
+        ...only('StopSignal', s.stopSignal),
+        ...only('TTY', true, s.tty),
+        ...only('OpenStdin', true, s.stdinOpen),
+        Secrets: s.secrets
+          .map((r) => ({
+            File: fileTarget(r.target, r.source, r.uid, r.gid, r.mode),
+            SecretID: context.secrets[r.source]?.id ?? '',
+            SecretName: context.secrets[r.source]?.dockerName ?? '',
+          }))
+          .sort(byName('SecretName')),
+        Configs: s.configs
+          .map((r) => ({
+            File: fileTarget(r.target, r.source, r.uid, r.gid, r.mode),
+            ConfigID: context.configs[r.source]?.id ?? '',
+            ConfigName: context.configs[r.source]?.dockerName ?? '',
+          }))
+          .sort(byName('ConfigName')),
+        ...only('ReadOnly', true, s.readOnly),
+        // docker's converter always sends the (empty) privileges; the swarm keeps them as given.
+        Privileges: {},
+        ...only('Init', s.init),
+        ...only('Sysctls', s.sysctls, Object.keys(s.sysctls).length > 0),
+        ...only('CapabilityAdd', caps.add, caps.add.length > 0),
+        ...only('CapabilityDrop', caps.drop, caps.drop.length > 0),
+        ...only(
+          'Ulimits',
+          Object.entries(s.ulimits)
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([Name, u]) => ({ Name, Soft: u.soft, Hard: u.hard })),
+          Object.keys(s.ulimits).length > 0,
+        ),
+      },
+      ...only('LogDriver', s.logging === undefined ? undefined : { Name: s.logging.driver, Options: s.logging.options }),
+      Resources: resources(s.resources),
+      ...only('RestartPolicy', s.restartPolicy === undefined ? undefined : restartPolicy(s.restartPolicy)),
+      Placement: {
+        ...only('Constraints', s.constraints, s.constraints.length > 0),
+        ...only(
+          'Preferences',
+          s.preferences.map((p) => ({ Spread: { SpreadDescriptor: p } })),
+          s.preferences.length > 0,
+        ),
+        ...only('MaxReplicas', s.maxReplicasPerNode),
+      },
+      Networks: s.networks
+        .map((n) => ({ Target: networkName(n.name), Aliases: [...n.aliases, s.name], ...only('DriverOpts', n.driverOpts) }))
+        .sort(byName('Target')),
+    },
+    Mode: s.mode === 'global' ? { Global: {} } : { Replicated: { Replicas: s.replicas ?? 1 } },
+    ...only('UpdateConfig', updateConfig(s.update)),
+    ...only('RollbackConfig', updateConfig(s.rollback)),
+    EndpointSpec: {
+      ...only('Mode', s.endpointMode),
+      Ports: s.ports
+        .map((p) => ({ Protocol: p.protocol, TargetPort: p.target, ...only('PublishedPort', p.published), PublishMode: p.mode }))
+        .sort((a, b) => (a.PublishedPort ?? 0) - (b.PublishedPort ?? 0)),
+    },
   });
-  spec.networks.forEach((n, i) => {
-    const found = find('network', n.name);
-    const hash = networkRequest(spec.name, n).Labels[SPEC_HASH_LABEL];
-    if (found !== undefined && found.hash !== hash) {
-      problems.push(
-        `networks[${i}]: network ${resourceName(spec.name, n.name)} exists with other options; remove the stack's services and the network first (sciops teardown)`,
-      );
-    }
-    changes.push({ kind: 'network', name: n.name, change: found === undefined ? 'create' : 'unchanged' });
-  });
-  const refs: Record<string, SecretRef> = {};
-  for (const s of spec.secrets) {
-    // The newest version is the one services use.
-    const found = observed.filter((o) => o.kind === 'secret' && o.secret === s.name).sort((a, b) => (b.version ?? 1) - (a.version ?? 1))[0];
-    if (found?.id !== undefined) refs[s.name] = { name: s.name, dockerName: found.name, id: found.id };
-    changes.push({ kind: 'secret', name: s.name, change: found === undefined ? 'create' : 'unchanged' });
-  }
-  for (const s of spec.services) {
-    const found = find('service', s.name);
-    const hash = serviceRequest(spec.name, s, refs).Labels[SPEC_HASH_LABEL];
-    changes.push({ kind: 'service', name: s.name, change: found === undefined ? 'create' : found.hash === hash ? 'unchanged' : 'update' });
-  }
-  // Runners GitLab has are unchanged unless their container lost its registration (seen only when deploying).
-  for (const r of spec.runners) {
-    const found = observed.some((o) => o.kind === 'runner' && o.name === runnerDescription(spec.name, r.name));
-    changes.push({ kind: 'runner', name: r.name, change: found ? 'unchanged' : 'create' });
-  }
-  return { changes, problems };
 }
+
+export type ServiceRequest = ReturnType<typeof serviceRequest>;

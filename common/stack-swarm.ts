@@ -1,5 +1,5 @@
 import type { SwarmSpec } from './stack';
-import type { PlannedChange } from './stack-resources';
+import type { PlannedChange } from './stack-plan';
 
 /** The swarm as the manager's engine sees it. */
 export interface SwarmView {

@@ -1,103 +1,9 @@
 import { z } from 'zod';
 import { NODE_NAME } from './queues';
-
-const NAME = /^[a-z0-9][a-z0-9_-]{0,47}$/;
-const name = (what: string) => z.string().regex(NAME, `a ${what} name: lower-case letters, digits, _ and -, at most 48`);
-const labels = z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'label keys are lower-case, dots allowed'), z.string()).default({});
-
-/** An IPv4 address, four octets of 0-255. Pure. */
-export function isIPv4(text: string): boolean {
-  const parts = text.split('.');
-  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
-}
-
-/** An IPv4 CIDR block whose host bits are zero, e.g. 10.20.0.0/24. Pure. */
-export function isCidr(text: string): boolean {
-  const [ip, bits, extra] = text.split('/');
-  if (extra !== undefined || ip === undefined || bits === undefined || !isIPv4(ip) || !/^\d{1,2}$/.test(bits) || Number(bits) > 32)
-    return false;
-  return ipv4Value(ip) % blockSize(bits) === 0;
-}
-
-/** Whether an IPv4 address lies inside a CIDR block. Pure. */
-export function inCidr(address: string, cidr: string): boolean {
-  const [ip, bits] = cidr.split('/');
-  const start = ipv4Value(ip as string);
-  const value = ipv4Value(address);
-  return value >= start && value < start + blockSize(bits as string);
-}
-
-/** An IPv4 address as a number, and the number of addresses in a block of this prefix length. Pure. */
-function ipv4Value(address: string): number {
-  return address.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
-}
-function blockSize(prefixBits: string): number {
-  return 2 ** (32 - Number(prefixBits));
-}
-
-const volumeSchema = z.strictObject({
-  name: name('volume'),
-  node: z
-    .string()
-    .regex(NODE_NAME, 'a node name as `docker node ls` shows it')
-    .optional()
-    .describe('named volumes are node-local: the node it lives on (default: the manager the docker queue talks to)'),
-  driver: z.string().min(1).default('local'),
-  driverOpts: z.record(z.string(), z.string()).default({}),
-  labels,
-});
-
-const networkSchema = z
-  .strictObject({
-    name: name('network'),
-    attachable: z.boolean().default(true),
-    subnet: z.string().refine(isCidr, 'not an IPv4 CIDR block with zero host bits, e.g. 10.20.0.0/24').optional(),
-    gateway: z.string().refine(isIPv4, 'not an IPv4 address').optional(),
-    labels,
-  })
-  .superRefine((n, ctx) => {
-    if (n.gateway !== undefined && n.subnet === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['gateway'], message: 'a gateway needs a subnet' });
-    } else if (n.gateway !== undefined && n.subnet !== undefined && !inCidr(n.gateway, n.subnet)) {
-      ctx.addIssue({ code: 'custom', path: ['gateway'], message: `${n.gateway} is not inside subnet ${n.subnet}` });
-    }
-  });
-
-const secretSchema = z
-  .strictObject({
-    name: name('secret'),
-    generate: z
-      .strictObject({
-        length: z.number().int().min(8).max(256).default(32),
-        alphabet: z
-          .string()
-          .min(10, 'at least 10 distinct characters')
-          .default('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'),
-      })
-      .optional(),
-    file: z
-      .string()
-      .regex(/^\/\S*$/, 'an absolute path on the manager worker')
-      .optional(),
-    env: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable of the manager's worker")
-      .optional(),
-    version: z
-      .number()
-      .int()
-      .min(1)
-      .default(1)
-      .describe('for a generated secret: raise it to rotate (a file or variable rotates when its value changes)'),
-    keep: z.number().int().min(1).max(100).default(2).describe('versions kept after a rotation; older ones no service uses are removed'),
-    labels,
-  })
-  .superRefine((s, ctx) => {
-    const sources = [s.generate, s.file, s.env].filter((v) => v !== undefined).length;
-    if (sources !== 1) ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of generate, file, env' });
-  });
-
-const envName = (what: string) => z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, `${what}: the name of an environment variable`);
+import { envName, isIPv4, labels, specName as name } from './spec-fields';
+import { configSchema, networkSchema, secretSchema, volumeSchema } from './stack-objects';
+import type { PlannedChange } from './stack-plan';
+import { serviceSchema } from './stack-service';
 
 const swarmSchema = z
   .strictObject({
@@ -132,53 +38,6 @@ const swarmSchema = z
       seen.add(n.name);
     });
   });
-
-const updateOrder = z.enum(['stop-first', 'start-first']).default('stop-first');
-const updateConfig = {
-  parallelism: z.number().int().min(0).default(1).describe('tasks updated at once (0: all)'),
-  delaySeconds: z.number().int().min(0).max(3600).default(0),
-  order: updateOrder,
-};
-
-const serviceSchema = z.strictObject({
-  name: name('service'),
-  image: z.string().min(1, 'name an image'),
-  command: z.array(z.string()).optional(),
-  env: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'), z.string())
-    .default({}),
-  secrets: z.array(name('secret')).default([]).describe('mounted at /run/secrets/<name>'),
-  volumes: z
-    .array(
-      z.strictObject({
-        source: name('volume'),
-        target: z.string().regex(/^\/\S*$/, 'an absolute path'),
-        readOnly: z.boolean().default(false),
-      }),
-    )
-    .default([]),
-  networks: z.array(name('network')).default([]),
-  ports: z
-    .array(
-      z.strictObject({
-        published: z.number().int().min(1).max(65535),
-        target: z.number().int().min(1).max(65535),
-        protocol: z.enum(['tcp', 'udp']).default('tcp'),
-      }),
-    )
-    .default([]),
-  replicas: z.number().int().min(0).max(1000).default(1),
-  constraints: z.array(z.string().regex(/^\S+\s*(==|!=)\s*\S+$/, 'a swarm constraint such as node.labels.gpu==true')).default([]),
-  resources: z.strictObject({ cpus: z.number().positive().optional(), memoryMb: z.number().int().min(6).optional() }).default({}),
-  labels,
-  update: z
-    .strictObject({ ...updateConfig, failureAction: z.enum(['pause', 'continue', 'rollback']).default('pause') })
-    .default({ parallelism: 1, delaySeconds: 0, order: 'stop-first', failureAction: 'pause' }),
-  rollback: z
-    .strictObject({ ...updateConfig, failureAction: z.enum(['pause', 'continue']).default('pause') })
-    .default({ parallelism: 1, delaySeconds: 0, order: 'stop-first', failureAction: 'pause' }),
-  convergeSeconds: z.number().int().min(5).max(3600).default(120).describe('how long its tasks may take to run'),
-});
 
 const runnerSchema = z
   .strictObject({
@@ -235,7 +94,20 @@ export const stackSpecSchema = z
     volumes: z.array(volumeSchema).default([]),
     networks: z.array(networkSchema).default([]),
     secrets: z.array(secretSchema).default([]),
+    configs: z.array(configSchema).default([]),
     services: z.array(serviceSchema).default([]),
+    detach: z
+      .boolean()
+      .default(false)
+      .describe(
+        'create and update the services without waiting for them to converge, as docker stack deploy --detach (runners and migrations need converged services: none may be given)',
+      ),
+    withRegistryAuth: z
+      .boolean()
+      .default(false)
+      .describe(
+        "send the manager worker's registry credentials (its docker config) to the swarm agents, as docker stack deploy --with-registry-auth",
+      ),
     database: z
       .strictObject({
         urlEnv: z
@@ -257,17 +129,13 @@ export const stackSpecSchema = z
     migrations: z.array(migrationSchema).default([]).describe('after the services converged, in order; each applied once'),
   })
   .superRefine((stack, ctx) => {
-    for (const kind of ['volumes', 'networks', 'secrets', 'services', 'runners'] as const) {
+    for (const kind of ['volumes', 'networks', 'secrets', 'configs', 'services', 'runners'] as const) {
       const seen = new Set<string>();
       stack[kind].forEach((item, i) => {
         if (seen.has(item.name)) ctx.addIssue({ code: 'custom', path: [kind, i, 'name'], message: `"${item.name}" is defined twice` });
         seen.add(item.name);
       });
     }
-    const defined = (kind: 'volumes' | 'networks' | 'secrets') => new Set(stack[kind].map((x) => x.name));
-    const volumes = defined('volumes');
-    const networks = defined('networks');
-    const secrets = defined('secrets');
     const migrationNames = new Set<string>();
     stack.migrations.forEach((m, i) => {
       if (migrationNames.has(m.name))
@@ -277,6 +145,9 @@ export const stackSpecSchema = z
         ctx.addIssue({ code: 'custom', path: ['migrations', i, 'exec', 'service'], message: `no service "${m.exec.service}" in services` });
       }
     });
+    if (stack.detach && (stack.runners.length > 0 || stack.migrations.length > 0)) {
+      ctx.addIssue({ code: 'custom', path: ['detach'], message: 'runners and migrations need converged services: deploy without detach' });
+    }
     if (stack.runners.length > 0 && stack.gitlab === undefined) {
       ctx.addIssue({ code: 'custom', path: ['gitlab'], message: 'runners need gitlab: { url, tokenEnv }' });
     }
@@ -284,26 +155,33 @@ export const stackSpecSchema = z
       if (!stack.services.some((s) => s.name === r.service))
         ctx.addIssue({ code: 'custom', path: ['runners', i, 'service'], message: `no service "${r.service}" in services` });
     });
+    const defined = (kind: 'volumes' | 'networks' | 'secrets' | 'configs') => new Set(stack[kind].map((x) => x.name));
+    const volumes = defined('volumes');
+    const networks = defined('networks');
+    const secrets = defined('secrets');
+    const configs = defined('configs');
     stack.services.forEach((service, i) => {
+      const at = (...path: Array<string | number>) => ['services', i, ...path];
       service.volumes.forEach((v, j) => {
-        if (!volumes.has(v.source))
-          ctx.addIssue({ code: 'custom', path: ['services', i, 'volumes', j, 'source'], message: `no volume "${v.source}" in volumes` });
+        if (v.type === 'volume' && v.source !== undefined && !volumes.has(v.source))
+          ctx.addIssue({ code: 'custom', path: at('volumes', j, 'source'), message: `no volume "${v.source}" in volumes` });
       });
       service.networks.forEach((n, j) => {
-        if (!networks.has(n))
-          ctx.addIssue({ code: 'custom', path: ['services', i, 'networks', j], message: `no network "${n}" in networks` });
+        if (!networks.has(n.name)) ctx.addIssue({ code: 'custom', path: at('networks', j), message: `no network "${n.name}" in networks` });
       });
       service.secrets.forEach((s, j) => {
-        if (!secrets.has(s)) ctx.addIssue({ code: 'custom', path: ['services', i, 'secrets', j], message: `no secret "${s}" in secrets` });
+        if (!secrets.has(s.source)) ctx.addIssue({ code: 'custom', path: at('secrets', j), message: `no secret "${s.source}" in secrets` });
+      });
+      service.configs.forEach((c, j) => {
+        if (!configs.has(c.source)) ctx.addIssue({ code: 'custom', path: at('configs', j), message: `no config "${c.source}" in configs` });
       });
     });
   });
 
 export type StackSpec = z.infer<typeof stackSpecSchema>;
-export type ServiceSpec = StackSpec['services'][number];
-export type VolumeSpec = StackSpec['volumes'][number];
-export type NetworkSpec = StackSpec['networks'][number];
-export type SecretSpec = StackSpec['secrets'][number];
+export { inCidr, isCidr, isIPv4 } from './spec-fields';
+export type { ConfigSpec, NetworkSpec, SecretSpec, VolumeSpec } from './stack-objects';
+export type { MountSpec, ServiceSpec } from './stack-service';
 export type MigrationSpec = StackSpec['migrations'][number];
 export type SwarmSpec = NonNullable<StackSpec['swarm']>;
 export type RunnerSpec = StackSpec['runners'][number];
@@ -317,10 +195,23 @@ export function runnerDescription(stack: string, runner: string): string {
 /** Labels on everything sciops deploys: which stack it belongs to, and the hash of what it was made from. */
 export const STACK_LABEL = 'sciops.stack';
 export const SPEC_HASH_LABEL = 'sciops.spec-hash';
+/** The label `docker stack deploy` puts on a stack's objects: `docker stack ls/ps/services` find sciops' stacks too. */
+export const NAMESPACE_LABEL = 'com.docker.stack.namespace';
+/** The service label `docker stack deploy` records the image in. */
+export const IMAGE_LABEL = 'com.docker.stack.image';
 
 /** The name a stack's resource has on the swarm, as `docker stack deploy` would name it. */
 export function resourceName(stack: string, name: string): string {
   return `${stack}_${name}`;
+}
+
+/** An object's name on the swarm: the one the spec gives (`dockerName`, compose `name:`), else `<stack>_<name>`. Pure. */
+export function swarmName(
+  stack: string,
+  object: { readonly name: string; readonly dockerName?: string; readonly external?: boolean },
+): string {
+  // An external object without `name:` is known by its key alone, as docker's loader has it.
+  return object.dockerName ?? (object.external === true ? object.name : resourceName(stack, object.name));
 }
 
 export function deployWorkflowId(stack: string): string {
@@ -330,7 +221,7 @@ export function deployWorkflowId(stack: string): string {
 /** What deployStack returns (and `sciops deploy` prints): every resource and what happened to it. */
 export interface DeployReport {
   readonly stack: string;
-  readonly changes: ReadonlyArray<{ kind: string; name: string; change: 'create' | 'update' | 'unchanged'; node?: string }>;
+  readonly changes: readonly PlannedChange[];
   /** True when the deploy changed nothing. */
   readonly unchanged: boolean;
   /** Migration steps applied (or exec steps run) by this deploy; the others had been done before. */

@@ -1,55 +1,21 @@
 import { ApplicationFailure, CancellationScope, log, upsertSearchAttributes } from '@temporalio/workflow';
 import { SearchAttribute } from '../common/search-attributes';
-import { type DeployReport, resourceName, runnerDescription, type StackSpec, stackSpecSchema } from '../common/stack';
+import { type DeployReport, resourceName, type StackSpec, stackSpecSchema } from '../common/stack';
 import { STACK_REJECTED_TYPE } from '../common/stack-failures';
-import {
-  networkRequest,
-  type Observed,
-  type PlannedChange,
-  planStack,
-  type SecretRef,
-  type StackPlan,
-  serviceRequest,
-  volumeRequest,
-} from '../common/stack-resources';
+import type { PlannedChange, StackPlan } from '../common/stack-plan';
+import { networkRequest, type ObjectRef, serviceRequest, volumeRequest } from '../common/stack-resources';
 import { type SwarmView, swarmActions } from '../common/stack-swarm';
 import { deployFinished } from './metrics';
-import { trackProgress } from './progress-tracker';
-import { converging, database, gitlab, manager, onNode, taskEngine } from './stack-activities';
+import { type ProgressTracker, trackProgress } from './progress-tracker';
+import { converging, database, manager, onNode, taskEngine } from './stack-activities';
+import { type DeployPlan, observeAndPlan } from './stack-observe';
 import { ensureRunner, type Undo } from './stack-runners';
 import { validatedInput } from './validated-input';
 
 /** How long a service's tasks must keep running to count as converged (what `docker service create` waits too). */
 const STABLE_SECONDS = 5;
 
-const STEPS = ['plan', 'swarm', 'volumes', 'networks', 'secrets', 'services', 'converge', 'runners', 'migrations'] as const;
-
-/**
- * Looks at the swarm (and each volume's node) and compares with the spec. Touches nothing. A volume without
- * a node lives on the manager's engine (`self`).
- */
-export async function observeAndPlan(spec: StackSpec): Promise<StackPlan & { self: string; swarm: SwarmView }> {
-  const { swarm, resources } = await manager.observeSwarm({ stack: spec.name });
-  // Volumes are looked for on the nodes already in the swarm; a node about to join has none of the stack's yet.
-  const members = swarm.nodes.map((n) => n.name);
-  const named = [...new Set(spec.volumes.flatMap((v) => (v.node === undefined ? [] : [v.node])))].filter((n) => members.includes(n));
-  const volumes = await Promise.all([
-    ...(spec.volumes.some((v) => v.node === undefined) ? [manager.observeVolumes({ stack: spec.name, node: swarm.self })] : []),
-    ...named.map((node) => onNode(node).observeVolumes({ stack: spec.name, node })),
-  ]);
-  const lab = spec.gitlab;
-  const runners =
-    lab === undefined
-      ? []
-      : await Promise.all(
-          spec.runners.map((r) =>
-            gitlab.findGitlabRunner({ gitlab: lab, type: r.type, description: runnerDescription(spec.name, r.name) }),
-          ),
-        );
-  const known = runners.flatMap((r): Observed[] => (r === null ? [] : [{ kind: 'runner', name: r.description }]));
-  const placed = { ...spec, volumes: spec.volumes.map((v) => ({ ...v, node: v.node ?? swarm.self })) };
-  return { ...planStack(placed, swarm, [...resources, ...volumes.flat(), ...known]), self: swarm.self, swarm };
-}
+const STEPS = ['plan', 'swarm', 'volumes', 'networks', 'secrets', 'configs', 'services', 'converge', 'runners', 'migrations'] as const;
 
 /** `sciops deploy --plan`: what a deploy would create, update, or leave unchanged. Touches nothing. */
 export async function planStackDeploy(rawSpec: unknown): Promise<StackPlan> {
@@ -57,21 +23,37 @@ export async function planStackDeploy(rawSpec: unknown): Promise<StackPlan> {
   return { changes, problems };
 }
 
+/** What one deploy run did so far: its changes, and the undo of each, newest first. */
+interface Run {
+  readonly spec: StackSpec;
+  readonly plan: DeployPlan;
+  readonly undo: Undo[];
+  readonly changes: PlannedChange[];
+  readonly secrets: Record<string, ObjectRef>;
+  readonly configs: Record<string, ObjectRef>;
+  readonly rotated: Array<{ kind: 'secret' | 'config'; name: string; keep: number }>;
+  readonly secretFiles: string[];
+  readonly migrated: string[];
+}
+
 /**
  * The deploy runbook as one workflow: plan (refusing before any change what cannot be deployed), then
- * volumes on their nodes, overlay networks, secrets, services, convergence of what changed, and the
- * migrations in order (SQL applied once each; exec steps in a running task, guarded by `unless`). Each step
- * that creates something registers its undo; if a later step fails, the undos run newest first (a service
- * this run updated is rolled back, what it created is removed) and what existed before stays untouched.
- * A second deploy of the same spec changes nothing: every resource carries its spec's fingerprint.
+ * volumes on their nodes, overlay networks, secrets, configs, services, convergence of what changed, GitLab
+ * runners and the migrations in order. The plan is the one comparison: a step touches only what the plan
+ * found to create or update, so a second deploy of the same spec is the plan and nothing else. Each step that
+ * creates something registers its undo; if a later step fails, the undos run newest first (a service this run
+ * updated is rolled back, what it created is removed) and what existed before stays untouched. External
+ * objects are only looked up.
  */
 export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
   const spec = validatedInput(stackSpecSchema, rawSpec, 'stack spec');
   upsertSearchAttributes([{ key: SearchAttribute.stack, value: spec.name }]);
   const progress = trackProgress(STEPS);
-
-  progress.start('plan');
-  const plan = await observeAndPlan(spec);
+  const plan = await progress.step(
+    'plan',
+    () => observeAndPlan(spec),
+    (p) => summary(p.changes),
+  );
   if (plan.problems.length > 0) {
     progress.finish('plan', 'failed', plan.problems.join('; '));
     progress.end('failed');
@@ -82,147 +64,53 @@ export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
       details: [plan.problems],
     });
   }
-  progress.finish('plan', 'done', summary(plan.changes));
-
-  const undo: Undo[] = [];
-  const changes: PlannedChange[] = [];
-  const secretFiles: string[] = [];
-  const migrated: string[] = [];
+  const run: Run = {
+    spec,
+    plan,
+    undo: [],
+    changes: [],
+    secrets: { ...plan.secretRefs },
+    configs: { ...plan.configRefs },
+    rotated: [],
+    secretFiles: [],
+    migrated: [],
+  };
   try {
-    // What the plan found unchanged is not touched again: a no-op deploy is the plan and nothing else.
-    const unchanged = (kind: PlannedChange['kind'], name: string) =>
-      plan.changes.some((c) => c.kind === kind && c.name === name && c.change === 'unchanged');
-
-    progress.start('swarm');
-    changes.push(...(await ensureSwarmMembers(spec, plan.swarm)));
-    progress.finish('swarm', spec.swarm === undefined ? 'skipped' : 'done');
-
-    progress.start('volumes');
-    for (const v of spec.volumes) {
-      const request = volumeRequest(spec.name, v);
-      const where = v.node ?? plan.self;
-      const created = !unchanged('volume', v.name) && (await onNode(v.node).ensureVolume({ request })).created;
-      if (created)
-        undo.unshift({ what: `volume ${request.Name} on ${where}`, run: () => onNode(v.node).removeVolume({ name: request.Name }) });
-      changes.push({ kind: 'volume', name: v.name, node: where, change: created ? 'create' : 'unchanged' });
-    }
-    progress.finish('volumes', 'done');
-
-    progress.start('networks');
-    for (const n of spec.networks) {
-      const request = networkRequest(spec.name, n);
-      const created = !unchanged('network', n.name) && (await manager.ensureNetwork({ request })).created;
-      if (created) undo.unshift({ what: `network ${request.Name}`, run: () => manager.removeNetwork({ name: request.Name }) });
-      changes.push({ kind: 'network', name: n.name, change: created ? 'create' : 'unchanged' });
-    }
-    progress.finish('networks', 'done');
-
-    // Secrets are always asked for: only the activity holding a file's or variable's value can compare it.
-    progress.start('secrets');
-    const refs: Record<string, SecretRef> = {};
-    const rotated: typeof spec.secrets = [];
-    for (const s of spec.secrets) {
-      const ensured = await manager.ensureSecret({ stack: spec.name, secret: s });
-      refs[s.name] = ensured.ref;
-      if (ensured.change !== 'unchanged') {
-        undo.unshift({ what: `secret ${ensured.ref.dockerName}`, run: () => manager.removeSecret({ id: ensured.ref.id }) });
-        if (ensured.shownAt !== undefined) secretFiles.push(ensured.shownAt);
-        if (ensured.change === 'rotate') rotated.push(s);
-      }
-      changes.push({ kind: 'secret', name: s.name, change: ensured.change === 'rotate' ? 'update' : ensured.change });
-    }
-    progress.finish('secrets', 'done');
-
-    progress.start('services');
-    const changed: typeof spec.services = [];
-    for (const s of spec.services) {
-      const request = serviceRequest(spec.name, s, refs);
-      const { change } = unchanged('service', s.name) ? { change: 'unchanged' as const } : await manager.ensureService({ request });
-      if (change === 'create') undo.unshift({ what: `service ${request.Name}`, run: () => manager.removeService({ name: request.Name }) });
-      if (change === 'update')
-        undo.unshift({ what: `update of service ${request.Name}`, run: () => manager.rollbackService({ name: request.Name }) });
-      if (change !== 'unchanged') changed.push(s);
-      changes.push({ kind: 'service', name: s.name, change });
-    }
-    progress.finish('services', 'done');
-
-    // All changed services converge at once; each must keep its replicas running for STABLE_SECONDS.
-    progress.start('converge', changed.map((s) => resourceName(spec.name, s.name)).join(', '));
-    await Promise.all(
-      changed.map((s) =>
-        converging.waitConverged({
-          name: resourceName(spec.name, s.name),
-          replicas: s.replicas,
-          seconds: s.convergeSeconds,
-          stableSeconds: STABLE_SECONDS,
-        }),
-      ),
+    await progress.step('swarm', () => ensureSwarmMembers(run));
+    await progress.step('volumes', () => createVolumes(run));
+    await progress.step('networks', () => createNetworks(run));
+    await progress.step('secrets', () => storeObjects(run, 'secret'));
+    await progress.step('configs', () => storeObjects(run, 'config'));
+    const changed = await progress.step('services', () => applyServices(run));
+    if (spec.detach) progress.finish('converge', 'skipped', 'detached: the swarm converges the services on its own');
+    else await progress.step('converge', () => converge(run, changed));
+    await pruneRotated(run);
+    await progress.step('runners', () => registerRunners(run, progress));
+    await progress.step(
+      'migrations',
+      () => migrate(run, progress),
+      () => `${run.migrated.length} applied`,
     );
-    progress.finish('converge', 'done');
-    // The services now use the new versions: drop old ones beyond `keep` that nothing uses any more.
-    for (const s of rotated) await manager.pruneSecretVersions({ stack: spec.name, name: s.name, keep: s.keep });
-
-    progress.start('runners');
-    const lab = spec.gitlab;
-    if (lab !== undefined && spec.runners.length > 0) {
-      const types = [...new Set(spec.runners.map((r) => r.type))];
-      const { created } = await manager.recordStackGitlab({ stack: spec.name, record: { gitlab: lab, types } });
-      if (created)
-        undo.unshift({ what: `the GitLab record of ${spec.name}`, run: () => manager.removeStackGitlabRecord({ stack: spec.name }) });
-      for (const r of spec.runners) {
-        progress.start('runners', r.name);
-        changes.push(await ensureRunner(spec, lab, r, plan.self, undo));
-      }
-    }
-    progress.finish('runners', spec.runners.length === 0 ? 'skipped' : 'done');
-
-    progress.start('migrations');
-    for (const m of spec.migrations) {
-      progress.start('migrations', m.name);
-      if (m.exec === undefined) {
-        const { applied } = await database.applySqlMigration({
-          stack: spec.name,
-          urlEnv: spec.database.urlEnv,
-          name: m.name,
-          sql: m.sql,
-          file: m.file,
-        });
-        if (applied) migrated.push(m.name);
-      } else {
-        const task = await manager.findServiceTask({ service: resourceName(spec.name, m.exec.service) });
-        const engine = taskEngine(task, plan.self);
-        const { ran } = await engine.execInContainer({
-          step: m.name,
-          containerId: task.containerId,
-          command: m.exec.command,
-          unless: m.exec.unless,
-        });
-        if (ran) migrated.push(m.name);
-      }
-    }
-    progress.finish('migrations', 'done', `${migrated.length} applied`);
   } catch (err) {
     progress.end('failed');
-    deployFinished(spec.name, changes, 'failed');
-    // Undo what this run did, newest first; an undo that fails is logged and the rest still run.
-    await CancellationScope.nonCancellable(async () => {
-      for (const step of undo) {
-        await step
-          .run()
-          .catch((undoErr: unknown) => log.error('undo failed; clean up by hand', { what: step.what, error: String(undoErr) }));
-      }
-    });
+    deployFinished(spec.name, run.changes, 'failed');
+    await undoAll(run.undo);
     throw err;
   }
   progress.end('completed');
-  deployFinished(spec.name, changes, 'done');
+  deployFinished(spec.name, run.changes, 'done');
   return {
     stack: spec.name,
-    changes,
-    unchanged: changes.every((c) => c.change === 'unchanged') && migrated.length === 0,
-    migrated,
-    secretFiles,
+    changes: run.changes,
+    unchanged: run.changes.every((c) => c.change === 'unchanged' || c.change === 'external') && run.migrated.length === 0,
+    migrated: run.migrated,
+    secretFiles: run.secretFiles,
   };
+}
+
+/** The plan's verdict on one resource. */
+function planned(run: Run, kind: PlannedChange['kind'], name: string): PlannedChange['change'] {
+  return run.plan.changes.find((c) => c.kind === kind && c.name === name)?.change ?? 'create';
 }
 
 /**
@@ -231,9 +119,10 @@ export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
  * ciphertext), wait for it to be Ready, then set the labels that differ. Swarm membership and node labels are
  * the platform's ground, not the stack's: a failed deploy does not undo them, nor does teardown.
  */
-async function ensureSwarmMembers(spec: StackSpec, swarm: SwarmView): Promise<PlannedChange[]> {
+async function ensureSwarmMembers({ spec, plan, changes }: Run): Promise<void> {
+  const swarm: SwarmView = plan.swarm;
   const actions = swarmActions(spec.swarm, swarm);
-  if (spec.swarm === undefined) return [];
+  if (spec.swarm === undefined) return;
   if (actions.init) await manager.ensureSwarm({ advertiseAddr: spec.swarm.advertiseAddr, dataPathPort: spec.swarm.dataPathPort });
   for (const node of actions.join) {
     const box = await onNode(node.name).openSealedBox();
@@ -242,10 +131,168 @@ async function ensureSwarmMembers(spec: StackSpec, swarm: SwarmView): Promise<Pl
     await converging.waitNodeReady({ name: node.name, seconds: 60 });
   }
   for (const node of actions.label) await manager.setNodeLabels({ name: node.name, labels: node.labels });
-  return [...actions.changes];
+  changes.push(...actions.changes);
+}
+
+/** `docker volume create` on each volume's node, for the volumes the plan found missing. */
+async function createVolumes(run: Run): Promise<void> {
+  for (const v of run.plan.placed.volumes) {
+    const change = planned(run, 'volume', v.name);
+    if (change === 'create') {
+      const request = volumeRequest(run.spec.name, v);
+      const node = v.node === run.plan.self ? undefined : v.node;
+      const { created } = await onNode(node).ensureVolume({ request });
+      if (created)
+        run.undo.unshift({ what: `volume ${request.Name} on ${v.node}`, run: () => onNode(node).removeVolume({ name: request.Name }) });
+    }
+    run.changes.push({ kind: 'volume', name: v.name, change, ...(v.external ? {} : { node: v.node }) });
+  }
+}
+
+/** `docker network create -d overlay` for the networks the plan found missing. */
+async function createNetworks(run: Run): Promise<void> {
+  for (const n of run.spec.networks) {
+    const change = planned(run, 'network', n.name);
+    if (change === 'create') {
+      const request = networkRequest(run.spec.name, n);
+      const { created } = await manager.ensureNetwork({ request });
+      if (created) run.undo.unshift({ what: `network ${request.Name}`, run: () => manager.removeNetwork({ name: request.Name }) });
+    }
+    run.changes.push({ kind: 'network', name: n.name, change });
+  }
+}
+
+/**
+ * Secrets (generated once and shown to the operator once, or read from a file or variable of the manager's
+ * worker) and configs, for those the plan found new or changed; a changed value is a new version beside the
+ * old, which services move to.
+ */
+async function storeObjects(run: Run, kind: 'secret' | 'config'): Promise<void> {
+  const objects = kind === 'secret' ? run.spec.secrets : run.spec.configs;
+  const refs = kind === 'secret' ? run.secrets : run.configs;
+  for (const o of objects) {
+    const change = planned(run, kind, o.name);
+    if (change === 'create' || change === 'update') {
+      const ensured =
+        kind === 'secret'
+          ? await manager.ensureSecret({ stack: run.spec.name, secret: o as StackSpec['secrets'][number] })
+          : await manager.ensureConfig({ stack: run.spec.name, config: o as StackSpec['configs'][number] });
+      refs[o.name] = ensured.ref;
+      if (ensured.change !== 'unchanged') {
+        const remove = kind === 'secret' ? manager.removeSecret : manager.removeConfig;
+        run.undo.unshift({ what: `${kind} ${ensured.ref.dockerName}`, run: () => remove({ id: ensured.ref.id }) });
+        if ('shownAt' in ensured && typeof ensured.shownAt === 'string') run.secretFiles.push(ensured.shownAt);
+        if (ensured.change === 'rotate') run.rotated.push({ kind, name: o.name, keep: o.keep ?? 2 });
+      }
+    }
+    run.changes.push({ kind, name: o.name, change });
+  }
+}
+
+/** Creates or updates the services the plan found new or changed; returns those, to converge. */
+async function applyServices(run: Run): Promise<StackSpec['services']> {
+  const { spec } = run;
+  const context = { volumes: spec.volumes, networks: spec.networks, secrets: run.secrets, configs: run.configs };
+  const changed: StackSpec['services'] = [];
+  for (const s of spec.services) {
+    const request = serviceRequest(spec.name, s, context);
+    // A service whose secret or config is new or rotating is an update in the plan already (its id changes).
+    const { change } =
+      planned(run, 'service', s.name) !== 'unchanged'
+        ? await manager.ensureService({ request, withRegistryAuth: spec.withRegistryAuth })
+        : { change: 'unchanged' as const };
+    if (change === 'create')
+      run.undo.unshift({ what: `service ${request.Name}`, run: () => manager.removeService({ name: request.Name }) });
+    if (change === 'update')
+      run.undo.unshift({ what: `update of service ${request.Name}`, run: () => manager.rollbackService({ name: request.Name }) });
+    if (change !== 'unchanged') changed.push(s);
+    const details = run.plan.changes.find((c) => c.kind === 'service' && c.name === s.name)?.details;
+    run.changes.push({ kind: 'service', name: s.name, change, ...(change === 'update' && details !== undefined ? { details } : {}) });
+  }
+  return changed;
+}
+
+/**
+ * Waits for every changed service at once: its replicas (or one task on each eligible node, for a global
+ * service) running and healthy for STABLE_SECONDS, or, for a service meant to finish (restart condition none
+ * or on-failure), every task complete.
+ */
+async function converge(run: Run, changed: StackSpec['services']): Promise<void> {
+  await Promise.all(
+    changed.map((s) =>
+      converging.waitConverged({
+        name: resourceName(run.spec.name, s.name),
+        mode: s.mode,
+        replicas: s.replicas ?? 1,
+        finishes: s.restartPolicy !== undefined && s.restartPolicy.condition !== 'any',
+        seconds: s.convergeSeconds,
+        stableSeconds: STABLE_SECONDS,
+      }),
+    ),
+  );
+}
+
+/** The services now use the new versions: drop old ones beyond `keep` that nothing uses any more. */
+async function pruneRotated(run: Run): Promise<void> {
+  for (const r of run.rotated) {
+    if (r.kind === 'secret') await manager.pruneSecretVersions({ stack: run.spec.name, name: r.name, keep: r.keep });
+    else await manager.pruneConfigVersions({ stack: run.spec.name, name: r.name, keep: r.keep });
+  }
+}
+
+/** GitLab runners, registered in a task of their service after it converged. */
+async function registerRunners(run: Run, progress: ProgressTracker): Promise<void> {
+  const { spec } = run;
+  const lab = spec.gitlab;
+  if (lab === undefined || spec.runners.length === 0) return;
+  const types = [...new Set(spec.runners.map((r) => r.type))];
+  const { created } = await manager.recordStackGitlab({ stack: spec.name, record: { gitlab: lab, types } });
+  if (created)
+    run.undo.unshift({ what: `the GitLab record of ${spec.name}`, run: () => manager.removeStackGitlabRecord({ stack: spec.name }) });
+  for (const r of spec.runners) {
+    progress.start('runners', r.name);
+    run.changes.push(await ensureRunner(spec, lab, r, run.plan.self, run.undo));
+  }
+}
+
+/** The migrations in order: SQL applied once each on the db queue, exec steps in a running task guarded by `unless`. */
+async function migrate(run: Run, progress: ProgressTracker): Promise<void> {
+  const { spec } = run;
+  for (const m of spec.migrations) {
+    progress.start('migrations', m.name);
+    if (m.exec === undefined) {
+      const { applied } = await database.applySqlMigration({
+        stack: spec.name,
+        urlEnv: spec.database.urlEnv,
+        name: m.name,
+        sql: m.sql,
+        file: m.file,
+      });
+      if (applied) run.migrated.push(m.name);
+    } else {
+      const task = await manager.findServiceTask({ service: resourceName(spec.name, m.exec.service) });
+      const { ran } = await taskEngine(task, run.plan.self).execInContainer({
+        step: m.name,
+        containerId: task.containerId,
+        command: m.exec.command,
+        unless: m.exec.unless,
+      });
+      if (ran) run.migrated.push(m.name);
+    }
+  }
+}
+
+/** Undoes what this run did, newest first; an undo that fails is logged and the rest still run. */
+async function undoAll(undo: readonly Undo[]): Promise<void> {
+  await CancellationScope.nonCancellable(async () => {
+    for (const step of undo) {
+      await step.run().catch((undoErr: unknown) => log.error('undo failed; clean up by hand', { what: step.what, error: String(undoErr) }));
+    }
+  });
 }
 
 function summary(changes: readonly PlannedChange[]): string {
   const count = (c: PlannedChange['change']) => changes.filter((x) => x.change === c).length;
-  return `${count('create')} to create, ${count('update')} to update, ${count('unchanged')} unchanged`;
+  const external = count('external');
+  return `${count('create')} to create, ${count('update')} to update, ${count('unchanged')} unchanged${external > 0 ? `, ${external} external` : ''}`;
 }

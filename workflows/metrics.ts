@@ -1,5 +1,5 @@
 import { log, metricMeter } from '@temporalio/workflow';
-import type { PlannedChange } from '../common/stack-resources';
+import type { PlannedChange } from '../common/stack-plan';
 
 /**
  * sciops' own metrics, emitted from workflows through the SDK's meter (counted once, never again on replay)

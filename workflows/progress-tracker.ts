@@ -22,6 +22,19 @@ export class ProgressTracker {
     this.set(name, state, detail);
   }
 
+  /** Runs one step: it shows running, then done (with the detail its result gives) or failed, whatever happens. */
+  async step<T>(name: string, run: () => Promise<T>, detail?: (result: T) => string | undefined): Promise<T> {
+    this.start(name);
+    try {
+      const result = await run();
+      this.finish(name, 'done', detail?.(result));
+      return result;
+    } catch (err) {
+      this.finish(name, 'failed', err instanceof Error ? err.message : String(err));
+      throw err;
+    }
+  }
+
   end(state: 'completed' | 'failed'): void {
     this.state = state;
     this.publish(this.snapshot());

@@ -5,8 +5,10 @@ import type { GitlabActivities } from '../activities/gitlab/runners';
 import { nodeQueue, Queue } from '../common/queues';
 import { SEALED_BOX_UNREADABLE_TYPE } from '../common/sealed-box-failures';
 import {
+  CONFIG_REJECTED_TYPE,
   MIGRATION_FAILED_TYPE,
   NOT_CONVERGED_TYPE,
+  REGISTRY_AUTH_FAILED_TYPE,
   RUNNER_FAILED_TYPE,
   SECRET_REJECTED_TYPE,
   SERVICE_REJECTED_TYPE,
@@ -18,6 +20,8 @@ const retry = {
   nonRetryableErrorTypes: [
     NOT_CONVERGED_TYPE,
     SECRET_REJECTED_TYPE,
+    CONFIG_REJECTED_TYPE,
+    REGISTRY_AUTH_FAILED_TYPE,
     MIGRATION_FAILED_TYPE,
     SERVICE_REJECTED_TYPE,
     SWARM_CONFLICT_TYPE,

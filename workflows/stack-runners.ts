@@ -1,5 +1,5 @@
 import { type GitlabSpec, type RunnerSpec, resourceName, runnerDescription, type StackSpec } from '../common/stack';
-import type { PlannedChange } from '../common/stack-resources';
+import type { PlannedChange } from '../common/stack-plan';
 import { gitlab, manager, taskEngine } from './stack-activities';
 
 export interface Undo {

@@ -1,7 +1,7 @@
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import { SearchAttribute } from '../common/search-attributes';
 import { type TeardownReport, teardownInputSchema } from '../common/stack';
-import type { Observed, ResourceKind } from '../common/stack-resources';
+import type { Observed, ResourceKind } from '../common/stack-plan';
 import { trackProgress } from './progress-tracker';
 import { manager, onNode } from './stack-activities';
 import { removeStackRunners } from './stack-runners';
@@ -9,13 +9,13 @@ import { validatedInput } from './validated-input';
 
 /**
  * `sciops teardown NAME`: deletes the stack's GitLab runners, removes its services, then its networks (retried until the services' tasks
- * have let go of them). Volumes and secrets hold data: they stay unless `purge` is set, and then each volume
+ * have let go of them) and configs. External objects carry no sciops label: they are never found here, so never removed. Volumes and secrets hold data: they stay unless `purge` is set, and then each volume
  * is removed on its own node (every swarm node's worker is asked for the stack's volumes).
  */
 export async function teardownStack(rawInput: unknown): Promise<TeardownReport> {
   const { stack, purge } = validatedInput(teardownInputSchema, rawInput, 'teardown input');
   upsertSearchAttributes([{ key: SearchAttribute.stack, value: stack }]);
-  const progress = trackProgress(['runners', 'services', 'networks', 'secrets', 'volumes']);
+  const progress = trackProgress(['runners', 'services', 'networks', 'configs', 'secrets', 'volumes']);
   const removed: string[] = [];
   const kept: string[] = [];
   const { swarm, resources } = await manager.observeSwarm({ stack });
@@ -43,6 +43,14 @@ export async function teardownStack(rawInput: unknown): Promise<TeardownReport> 
     removed.push(`network ${n.name}`);
   }
   progress.finish('networks', 'done');
+
+  // Configs hold no data of their own (they are made from files): they go with the services.
+  progress.start('configs');
+  for (const c of of('config')) {
+    await manager.removeConfig({ id: c.id as string });
+    removed.push(`config ${c.name}`);
+  }
+  progress.finish('configs', 'done');
 
   progress.start('secrets');
   for (const s of of('secret')) {

@@ -48,7 +48,8 @@ export function serviceSpec(spec: ExperimentSpec): Dockerode.CreateServiceOption
     TaskTemplate: {
       ContainerSpec: {
         Image: spec.image,
-        ...(spec.command === undefined ? {} : { Command: spec.command }),
+        // compose's meaning, as for stack services: `command` replaces the image's CMD, not its ENTRYPOINT.
+        ...(spec.command === undefined ? {} : { Args: spec.command }),
         Env: env(spec),
         Labels: labels(spec),
         ...(spec.workingDir === undefined ? {} : { Dir: spec.workingDir }),

@@ -7,7 +7,9 @@ import { createExperimentContainers } from './experiment-containers';
 import { createExperimentServices } from './experiment-services';
 import { createRunnerRegistration } from './runner-registration';
 import { createServicePause } from './service-pause';
+import { createStackConfigs } from './stack-configs';
 import { createStackExec } from './stack-exec';
+import { createStackExternals } from './stack-externals';
 import { createStackGitlabRecord } from './stack-gitlab-record';
 import { createStackObserver } from './stack-observe';
 import { createStackSecrets } from './stack-secrets';
@@ -37,7 +39,11 @@ export function createDockerActivities(
     ...createExperimentServices(docker, dirs.experiments),
     ...createStackObserver(docker),
     ...createVolumesAndNetworks(docker),
+    // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
     ...createStackSecrets(docker, dirs.secrets),
+    // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
+    ...createStackConfigs(docker),
+    ...createStackExternals(docker),
     // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
     ...createStackServices(docker),
     ...createStackExec(docker),

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { SPEC_HASH_LABEL, STACK_LABEL } from '../../common/stack';
 import { SWARM_CONFLICT_TYPE } from '../../common/stack-failures';
-import type { Observed } from '../../common/stack-resources';
+import type { Observed } from '../../common/stack-plan';
 import type { SwarmView } from '../../common/stack-swarm';
 
 interface SwarmInfo {
@@ -29,13 +29,16 @@ export function createStackObserver(docker: Dockerode) {
           message: `the docker queue's engine (${info.Name}) is a swarm worker, not a manager: point that worker's DOCKER_HOST at a manager`,
         });
       }
-      const [inspected, nodes, networks, secrets, services] = await Promise.all([
+      const [inspected, nodes, networks, secrets, configs, services, allNetworks] = await Promise.all([
         docker.swarmInspect() as Promise<{ DataPathPort?: number }>,
         docker.listNodes(),
         docker.listNetworks(byStack(input.stack)),
         docker.listSecrets(byStack(input.stack)),
+        docker.listConfigs(byStack(input.stack)),
         docker.listServices(byStack(input.stack)),
+        docker.listNetworks(),
       ]);
+      const networkName = new Map(allNetworks.map((n) => [n.Id, n.Name]));
       return {
         swarm: {
           self: info.Name,
@@ -47,10 +50,17 @@ export function createStackObserver(docker: Dockerode) {
         },
         resources: [
           ...networks.map((n): Observed => ({ kind: 'network', name: n.Name, hash: n.Labels?.[SPEC_HASH_LABEL] })),
-          ...secrets.map(
-            (s): Observed => ({ kind: 'secret', name: s.Spec?.Name ?? '', hash: s.Spec?.Labels?.[SPEC_HASH_LABEL], id: s.ID }),
+          ...secrets.map((s): Observed => ({ kind: 'secret', name: s.Spec?.Name ?? '', id: s.ID })),
+          ...configs.map((c): Observed => ({ kind: 'config', name: c.Spec?.Name ?? '', id: c.ID })),
+          // The spec as the swarm holds it: the plan names the fields an update changes.
+          ...services.map(
+            (s): Observed => ({
+              kind: 'service',
+              name: s.Spec?.Name ?? '',
+              hash: s.Spec?.Labels?.[SPEC_HASH_LABEL],
+              spec: namedNetworks(s.Spec, networkName),
+            }),
           ),
-          ...services.map((s): Observed => ({ kind: 'service', name: s.Spec?.Name ?? '', hash: s.Spec?.Labels?.[SPEC_HASH_LABEL] })),
         ],
       };
     },
@@ -61,4 +71,12 @@ export function createStackObserver(docker: Dockerode) {
       return Volumes.map((v) => ({ kind: 'volume', name: v.Name, hash: v.Labels?.[SPEC_HASH_LABEL], node: input.node }));
     },
   };
+}
+
+/** A service spec with its network attachments named as the spec names them, not by the swarm's ids. Pure. */
+export function namedNetworks(spec: Dockerode.ServiceSpec | undefined, names: ReadonlyMap<string, string>): unknown {
+  const task = spec?.TaskTemplate as { Networks?: Array<{ Target?: string }> } | undefined;
+  if (spec === undefined || task?.Networks === undefined) return spec;
+  const Networks = task.Networks.map((n) => ({ ...n, Target: names.get(n.Target ?? '') ?? n.Target }));
+  return { ...spec, TaskTemplate: { ...task, Networks } };
 }

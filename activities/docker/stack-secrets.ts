@@ -3,31 +3,133 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
-import { resourceName, type SecretSpec, STACK_LABEL } from '../../common/stack';
-import type { SecretRef } from '../../common/stack-resources';
-import { engineStatus, ignoreStatus } from './errors';
+import { type SecretSpec, STACK_LABEL, swarmName } from '../../common/stack';
+import { SECRET_REJECTED_TYPE as SECRET_REJECTED } from '../../common/stack-failures';
+import { namespaced, type ObjectRef } from '../../common/stack-resources';
+import { engineMessage, engineStatus, ignoreStatus } from './errors';
 
 const SECRET_LABEL = 'sciops.secret';
-const FINGERPRINT_LABEL = 'sciops.fingerprint';
+/** The content's fingerprint and the version number, on secrets and configs alike. */
+export const FINGERPRINT_LABEL = 'sciops.fingerprint';
 const VERSION_LABEL = 'sciops.secret-version';
 
-import { SECRET_REJECTED_TYPE as SECRET_REJECTED } from '../../common/stack-failures';
+/**
+ * Secrets and configs cannot change on the swarm: a new value becomes a new version beside the old ones
+ * (`<base>`, then `<base>_v2`, ...), the services move to it, and old versions no service uses are pruned.
+ * What follows is shared by both kinds.
+ */
+export type VersionChange = 'create' | 'rotate' | 'unchanged';
 
-export interface EnsuredSecret {
-  readonly ref: SecretRef;
-  /** `create`: the first version; `rotate`: a new version beside the old ones; `unchanged`. */
-  readonly change: 'create' | 'rotate' | 'unchanged';
-  /** SHA-256 of the value, first 16 hex digits: enough to compare, useless to guess from. */
-  readonly fingerprint: string;
-  /** For a generated secret: the file (mode 0600, on the manager's worker) holding the value, to read once. */
-  readonly shownAt?: string;
-}
-
-interface Version {
+/** One version of a secret or config on the swarm, as its labels describe it. */
+export interface Version {
   readonly id: string;
   readonly name: string;
   readonly version: number;
   readonly fingerprint: string;
+  readonly createdAt: string;
+}
+
+/** The swarm name of a version: `base` first, then `<base>_v2`, `<base>_v3`... Pure. */
+export function versionName(base: string, version: number): string {
+  return version === 1 ? base : `${base}_v${version}`;
+}
+
+/** SHA-256 of a value, first 16 hex digits: enough to compare, useless to guess from. */
+export const fingerprintOf = (value: string | Buffer) => createHash('sha256').update(value).digest('hex').slice(0, 16);
+
+/** What a want compares by: a generated secret by its version number, everything else by its content. */
+export type Wanted = { readonly version: number } | { readonly fingerprint: string };
+
+export type VersionDecision =
+  | { readonly change: 'unchanged'; readonly current: Version }
+  | { readonly change: 'create' | 'rotate'; readonly next: number };
+
+/**
+ * The one comparison behind both the status (the plan) and the ensure (the deploy): keep the latest version
+ * named after `base`, or make version `next`. Versions under another name (the object was renamed) do not
+ * count. Pure.
+ */
+export function versionDecision(base: string, versions: readonly Version[], wanted: Wanted): VersionDecision {
+  const latest = versions.filter((v) => v.name === versionName(base, v.version)).at(-1);
+  if ('version' in wanted) {
+    if (latest !== undefined && latest.version >= wanted.version) return { change: 'unchanged', current: latest };
+    return { change: latest === undefined ? 'create' : 'rotate', next: wanted.version };
+  }
+  if (latest !== undefined && latest.fingerprint === wanted.fingerprint) return { change: 'unchanged', current: latest };
+  return { change: latest === undefined ? 'create' : 'rotate', next: (latest?.version ?? 0) + 1 };
+}
+
+/** Versions from the engine's list, oldest first (by number, then by creation). */
+export function versionsOf(
+  found: ReadonlyArray<{ ID: string; CreatedAt?: string; Spec?: { Name?: string; Labels?: Record<string, string> } }>,
+  versionLabel: string,
+): Version[] {
+  return found
+    .map((s) => ({
+      id: s.ID,
+      name: s.Spec?.Name ?? '',
+      version: Number(s.Spec?.Labels?.[versionLabel] ?? 1),
+      fingerprint: s.Spec?.Labels?.[FINGERPRINT_LABEL] ?? '',
+      createdAt: s.CreatedAt ?? '',
+    }))
+    .sort((a, b) => a.version - b.version || a.createdAt.localeCompare(b.createdAt));
+}
+
+/**
+ * Removes the oldest versions beyond `keep`, except those a service still uses (the swarm refuses to remove
+ * them with 400, or 409 on some engines): returns the names removed.
+ */
+export async function pruneVersions(all: readonly Version[], keep: number, remove: (id: string) => Promise<unknown>): Promise<string[]> {
+  const removed: string[] = [];
+  for (const old of all.slice(0, Math.max(0, all.length - keep))) {
+    const inUse = await remove(old.id).then(
+      () => false,
+      (err: unknown) => {
+        const status = engineStatus(err);
+        if (status === 404) return false;
+        if (status === 400 || status === 409) return true;
+        throw err;
+      },
+    );
+    if (!inUse) removed.push(old.name);
+  }
+  return removed;
+}
+
+/** A version about to be made whose name an object sciops did not make (none of its labels) already has. */
+export function nameTaken(kind: 'secret' | 'config', field: string, dockerName: string, type: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type,
+    nonRetryable: true,
+    message: `${field}: a ${kind} named ${dockerName} already exists on the swarm and was not made by sciops for this stack; remove it, give the ${kind} another name (dockerName), or declare it external: true`,
+  });
+}
+
+/**
+ * A catch handler for creating a version: the engine's 409 (the name was taken between the check and the
+ * create) becomes the same final failure, and its 400 (empty data, too large) one saying why.
+ */
+export function refusedVersion(kind: 'secret' | 'config', field: string, dockerName: string, type: string) {
+  return (err: unknown): never => {
+    const status = engineStatus(err);
+    if (status === 409) throw nameTaken(kind, field, dockerName, type);
+    if (status !== 400) throw err;
+    throw ApplicationFailure.create({
+      type,
+      nonRetryable: true,
+      message: `${field}: the swarm refused ${kind} ${dockerName}: ${engineMessage(err)}`,
+    });
+  };
+}
+
+export interface EnsuredSecret {
+  readonly ref: ObjectRef;
+  /** `create`: the first version; `rotate`: a new version beside the old ones; `unchanged`. */
+  readonly change: VersionChange;
+  /** SHA-256 of the value, first 16 hex digits. */
+  readonly fingerprint: string;
+  /** For a generated secret: the file (mode 0600, on the manager's worker) holding the value, to read once. */
+  readonly shownAt?: string;
 }
 
 function generate(length: number, alphabet: string): string {
@@ -36,72 +138,79 @@ function generate(length: number, alphabet: string): string {
   return out;
 }
 
-const fingerprintOf = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 16);
-
-/** The swarm name of a secret's version: `<stack>_<name>` first, then `<stack>_<name>_v2`, ... Pure. */
-export function versionName(stack: string, name: string, version: number): string {
-  return version === 1 ? resourceName(stack, name) : `${resourceName(stack, name)}_v${version}`;
-}
-
 /**
- * Swarm secrets, in versions. The value is generated, read or looked up, stored in the swarm, and (when
- * generated) written to a file only the operator can read, all inside this one activity: the workflow, its
+ * Swarm secrets of a stack, in versions. The value is generated, read or looked up, stored in the swarm, and
+ * (when generated) written to a file only the operator can read, all inside one activity: the workflow, its
  * history, its result and the logs see the secret's name, id and fingerprint, never its value. Docker never
- * returns a secret's data and cannot change one, so a new value becomes a new version (`<name>_v2`), the
- * services are updated to it, and old versions are pruned once unused.
+ * returns a secret's data and cannot change one, so a new value becomes a new version (`<name>_v2`).
+ * External secrets are not handled here: they are only looked up (stack-externals).
  */
 export function createStackSecrets(docker: Dockerode, secretsDir: string) {
   async function versions(stack: string, name: string): Promise<Version[]> {
     const found = await docker.listSecrets({ filters: { label: [`${STACK_LABEL}=${stack}`, `${SECRET_LABEL}=${name}`] } });
-    return found
-      .map((s) => ({
-        id: s.ID,
-        name: s.Spec?.Name ?? '',
-        version: Number(s.Spec?.Labels?.[VERSION_LABEL] ?? 1),
-        fingerprint: s.Spec?.Labels?.[FINGERPRINT_LABEL] ?? '',
-      }))
-      .sort((a, b) => a.version - b.version);
+    return versionsOf(found as unknown as Parameters<typeof versionsOf>[0], VERSION_LABEL);
   }
 
+  /** What ensureSecret would do, with the value read (file, env) when that is what decides. */
+  async function decide(stack: string, secret: SecretSpec): Promise<{ base: string; decision: VersionDecision; value?: string | Buffer }> {
+    const base = swarmName(stack, secret);
+    const all = await versions(stack, secret.name);
+    const value = secret.generate === undefined ? await readValue(secret) : undefined;
+    const decision = versionDecision(base, all, value === undefined ? { version: secret.version } : { fingerprint: fingerprintOf(value) });
+    if (decision.change !== 'unchanged') {
+      const name = versionName(base, decision.next);
+      const taken = await docker.listSecrets({ filters: { name: [name] } });
+      if (taken.some((s) => s.Spec?.Name === name)) throw nameTaken('secret', `secrets.${secret.name}`, name, SECRET_REJECTED);
+    }
+    return { base, decision, ...(value === undefined ? {} : { value }) };
+  }
+
+  const refOf = (secret: SecretSpec, v: Version): ObjectRef => ({ name: secret.name, dockerName: v.name, id: v.id });
+
   return {
+    /** What ensureSecret would do now, changing nothing and returning no value; `ref` when unchanged. */
+    async secretStatus(input: { stack: string; secret: SecretSpec }): Promise<{ change: VersionChange; ref?: ObjectRef }> {
+      const { decision } = await decide(input.stack, input.secret);
+      return decision.change === 'unchanged'
+        ? { change: 'unchanged', ref: refOf(input.secret, decision.current) }
+        : { change: decision.change };
+    },
+
     async ensureSecret(input: { stack: string; secret: SecretSpec }): Promise<EnsuredSecret> {
       const { stack, secret } = input;
-      const latest = (await versions(stack, secret.name)).at(-1);
-      const refOf = (v: Version): SecretRef => ({ name: secret.name, dockerName: v.name, id: v.id });
-      const unchanged = (v: Version): EnsuredSecret => ({ ref: refOf(v), change: 'unchanged', fingerprint: v.fingerprint });
-
-      let value: string;
-      let next: number;
+      const { base, decision, value: read } = await decide(stack, secret);
+      if (decision.change === 'unchanged') {
+        return { ref: refOf(secret, decision.current), change: 'unchanged', fingerprint: decision.current.fingerprint };
+      }
+      const dockerName = versionName(base, decision.next);
+      let value = read;
       let showFile: string | undefined;
-      if (secret.generate !== undefined) {
-        if (latest !== undefined && latest.version >= secret.version) return unchanged(latest);
-        next = secret.version;
-        value = generate(secret.generate.length, secret.generate.alphabet);
-        showFile = path.resolve(secretsDir, versionName(stack, secret.name, next));
+      if (value === undefined) {
+        const g = secret.generate as NonNullable<SecretSpec['generate']>;
+        value = generate(g.length, g.alphabet);
+        showFile = path.resolve(secretsDir, dockerName);
         await mkdir(secretsDir, { recursive: true, mode: 0o700 });
         await writeFile(showFile, `${value}\n`, { mode: 0o600 });
         await chmod(showFile, 0o600);
-      } else {
-        value = await readValue(secret);
-        if (latest !== undefined && latest.fingerprint === fingerprintOf(value)) return unchanged(latest);
-        next = (latest?.version ?? 0) + 1;
       }
       const fingerprint = fingerprintOf(value);
-      const dockerName = versionName(stack, secret.name, next);
-      const created = (await docker.createSecret({
-        Name: dockerName,
-        Data: Buffer.from(value).toString('base64'),
-        Labels: {
-          ...secret.labels,
-          [STACK_LABEL]: stack,
-          [SECRET_LABEL]: secret.name,
-          [VERSION_LABEL]: String(next),
-          [FINGERPRINT_LABEL]: fingerprint,
-        },
-      })) as unknown as { id: string };
+      const created = (await docker
+        .createSecret({
+          Name: dockerName,
+          Data: (typeof value === 'string' ? Buffer.from(value) : value).toString('base64'),
+          Labels: {
+            ...namespaced(stack, secret.labels),
+            [STACK_LABEL]: stack,
+            [SECRET_LABEL]: secret.name,
+            [VERSION_LABEL]: String(decision.next),
+            [FINGERPRINT_LABEL]: fingerprint,
+          },
+          ...(secret.templateDriver === undefined ? {} : { Templating: { Name: secret.templateDriver } }),
+        })
+        .catch(refusedVersion('secret', `secrets.${secret.name}`, dockerName, SECRET_REJECTED))) as { id: string };
       return {
         ref: { name: secret.name, dockerName, id: created.id },
-        change: latest === undefined ? 'create' : 'rotate',
+        change: decision.change,
         fingerprint,
         ...(showFile === undefined ? {} : { shownAt: showFile }),
       };
@@ -109,24 +218,7 @@ export function createStackSecrets(docker: Dockerode, secretsDir: string) {
 
     /** Removes the oldest versions beyond `keep`, except those a service still uses (the swarm refuses those). */
     async pruneSecretVersions(input: { stack: string; name: string; keep: number }): Promise<string[]> {
-      const all = await versions(input.stack, input.name);
-      const removed: string[] = [];
-      for (const old of all.slice(0, Math.max(0, all.length - input.keep))) {
-        const inUse = await docker
-          .getSecret(old.id)
-          .remove()
-          .then(
-            () => false,
-            (err: unknown) => {
-              const status = engineStatus(err);
-              if (status === 404) return false;
-              if (status === 400 || status === 409) return true;
-              throw err;
-            },
-          );
-        if (!inUse) removed.push(old.name);
-      }
-      return removed;
+      return pruneVersions(await versions(input.stack, input.name), input.keep, (id) => docker.getSecret(id).remove());
     },
 
     async removeSecret(input: { id: string }): Promise<void> {
@@ -135,10 +227,10 @@ export function createStackSecrets(docker: Dockerode, secretsDir: string) {
   };
 }
 
-/** The value of a `file` or `env` secret, read on this worker. */
-async function readValue(secret: SecretSpec): Promise<string> {
+/** The value of a `file` (its bytes) or `env` secret, read on this worker. */
+async function readValue(secret: SecretSpec): Promise<string | Buffer> {
   if (secret.file !== undefined) {
-    return readFile(secret.file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    return readFile(secret.file).catch((err: NodeJS.ErrnoException) => {
       throw ApplicationFailure.create({
         type: SECRET_REJECTED,
         nonRetryable: true,

@@ -2,16 +2,56 @@ import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { SPEC_HASH_LABEL } from '../../common/stack';
 import { NOT_CONVERGED_TYPE as NOT_CONVERGED, SERVICE_REJECTED_TYPE as SERVICE_REJECTED } from '../../common/stack-failures';
-import type { serviceRequest } from '../../common/stack-resources';
+import type { ServiceRequest } from '../../common/stack-resources';
 import { heartbeating } from '../heartbeating';
 import { engineMessage, engineStatus, ignoreStatus } from './errors';
+import { type RegistryAuth, registryAuthFor } from './registry-auth';
 
-interface Task {
+/** A task as the engine lists it: the fields convergence looks at. */
+export interface Task {
   readonly CreatedAt: string;
   readonly DesiredState: string;
   readonly NodeID?: string;
+  readonly Slot?: number;
   readonly Status: { State: string; Err?: string; Message?: string };
 }
+
+/** A service as the engine inspects it: the fields convergence looks at. */
+export interface ServiceView {
+  readonly CreatedAt?: string;
+  readonly UpdateStatus?: { State?: string; StartedAt?: string; Message?: string };
+  readonly Spec?: {
+    readonly TaskTemplate?: { Placement?: { Constraints?: string[] }; RestartPolicy?: { Condition?: string } };
+  };
+}
+
+/** A node as the engine lists it: the fields placement looks at. */
+export interface NodeView {
+  readonly ID: string;
+  readonly Spec?: { Role?: string; Availability?: string; Labels?: Record<string, string> };
+  readonly Status?: { State?: string };
+  readonly Description?: {
+    Hostname?: string;
+    Platform?: { OS?: string; Architecture?: string };
+    Engine?: { Labels?: Record<string, string> };
+  };
+}
+
+/** What the deploy waits for: the service's mode, its replicas, and whether its tasks are meant to finish. */
+export interface ConvergenceWanted {
+  readonly mode: 'replicated' | 'global';
+  readonly replicas: number;
+  /** Restart condition none or on-failure: converged when its tasks completed. */
+  readonly finishes: boolean;
+}
+
+export type Convergence = {
+  readonly state: 'converged' | 'waiting' | 'failed';
+  readonly running: number;
+  readonly complete: number;
+  /** What is missing (waiting) or what went wrong (failed); for `converged`, what runs. */
+  readonly why: string;
+};
 
 /** A catch handler: the swarm's 400 (an invalid spec: a port in use...) becomes a final failure saying why. */
 function refused(service: string) {
@@ -25,14 +65,201 @@ function refused(service: string) {
   };
 }
 
-/** What `docker service ps --no-trunc` shows for the tasks that did not run: state and error. Pure. */
+/** An engine timestamp that sorts as text: its fraction of a second padded to nanoseconds (Go trims trailing zeros). */
+const sortable = (ts: string) => ts.replace(/(\.\d+)?Z$/, (m) => `${(m.length > 1 ? m.slice(0, -1) : '.').padEnd(10, '0')}Z`);
+const newerFirst = (a: Task, b: Task) => sortable(b.CreatedAt).localeCompare(sortable(a.CreatedAt));
+
+const describeTask = (t: Task) =>
+  `${t.Status.State}${t.Status.Err ? `: ${t.Status.Err}` : t.Status.Message ? ` (${t.Status.Message})` : ''}`;
+
+/** What `docker service ps --no-trunc` shows for the tasks that did not run: state and error, newest first. Pure. */
 export function taskErrors(tasks: readonly Task[]): string[] {
   return [...tasks]
-    .sort((a, b) => b.CreatedAt.localeCompare(a.CreatedAt))
+    .sort(newerFirst)
     .filter((t) => t.Status.State !== 'running')
     .slice(0, 5)
-    .map((t) => `${t.Status.State}${t.Status.Err ? `: ${t.Status.Err}` : t.Status.Message ? ` (${t.Status.Message})` : ''}`);
+    .map(describeTask);
 }
+
+/** How many tasks are in each state, e.g. "1 running, 1 starting (not healthy: ...)". Pure. */
+function stateCounts(tasks: readonly Task[]): string {
+  const counts = new Map<string, number>();
+  for (const t of tasks) counts.set(t.Status.State, (counts.get(t.Status.State) ?? 0) + 1);
+  return [...counts]
+    .map(([state, n]) => `${n} ${state}${state === 'starting' ? ' (not healthy: its healthcheck has not passed)' : ''}`)
+    .join(', ');
+}
+
+const CONSTRAINT = /^\s*([^=!\s]+)\s*(==|!=)\s*(.+?)\s*$/;
+
+/**
+ * The value a node has for a placement constraint's key, as swarmkit reads it (a missing label is ""), or
+ * undefined for the keys not evaluated here: node.ip, and any key swarmkit may add. Pure.
+ */
+function nodeValue(node: NodeView, key: string): string | undefined {
+  const lower = key.toLowerCase();
+  if (lower === 'node.id') return node.ID;
+  if (lower === 'node.hostname') return node.Description?.Hostname ?? '';
+  if (lower === 'node.role') return node.Spec?.Role ?? '';
+  if (lower === 'node.platform.os') return node.Description?.Platform?.OS ?? '';
+  if (lower === 'node.platform.arch') return node.Description?.Platform?.Architecture ?? '';
+  // The label's own name is case-sensitive, as in swarmkit.
+  if (lower.startsWith('node.labels.')) return node.Spec?.Labels?.[key.slice('node.labels.'.length)] ?? '';
+  if (lower.startsWith('engine.labels.')) return node.Description?.Engine?.Labels?.[key.slice('engine.labels.'.length)] ?? '';
+  return undefined;
+}
+
+/**
+ * The nodes a global service must run a task on: Ready and Active, and satisfying every placement constraint
+ * on node.id, node.hostname, node.role, node.platform.os/arch, node.labels.* or engine.labels.* (values
+ * compared case-insensitively, as swarmkit does). `undefined` when a constraint cannot be evaluated here
+ * (node.ip, or a form this does not parse): then no node can be said to be missing a task. Resources, the
+ * image's platforms and max-replicas-per-node are not evaluated: a node they exclude keeps its task pending,
+ * and the wait says so. Pure.
+ */
+export function eligibleNodes(constraints: readonly string[], nodes: readonly NodeView[]): NodeView[] | undefined {
+  const rules: Array<{ key: string; equal: boolean; value: string }> = [];
+  for (const c of constraints) {
+    const m = CONSTRAINT.exec(c);
+    if (m === null || nodeValue({ ID: '' }, m[1] as string) === undefined) return undefined;
+    rules.push({ key: m[1] as string, equal: m[2] === '==', value: (m[3] as string).toLowerCase() });
+  }
+  return nodes.filter(
+    (n) =>
+      n.Status?.State === 'ready' &&
+      n.Spec?.Availability === 'active' &&
+      rules.every((r) => ((nodeValue(n, r.key) ?? '').toLowerCase() === r.value) === r.equal),
+  );
+}
+
+const nodeNames = (nodes: readonly NodeView[], ids: readonly string[]) =>
+  ids.map((id) => nodes.find((n) => n.ID === id)?.Description?.Hostname ?? id).join(', ');
+
+/** The newest task of each key (slot or node). */
+function newestBy(tasks: readonly Task[], key: (t: Task) => string): Map<string, Task> {
+  const newest = new Map<string, Task>();
+  for (const t of tasks) {
+    const k = key(t);
+    const seen = newest.get(k);
+    if (seen === undefined || newerFirst(seen, t) > 0) newest.set(k, t);
+  }
+  return newest;
+}
+
+/** Update states: still going; given up by the swarm (for a long-running service); rolled back. */
+const UPDATING = new Set(['updating', 'rollback_started']);
+const GAVE_UP = new Set(['paused', 'rollback_paused', 'rollback_completed']);
+const ROLLED_BACK = new Set(['rollback_started', 'rollback_paused', 'rollback_completed']);
+const ENDED = new Set(['complete', 'failed', 'rejected', 'shutdown', 'orphaned']);
+
+interface Observed {
+  readonly want: ConvergenceWanted;
+  readonly service: ServiceView;
+  readonly tasks: readonly Task[];
+  readonly nodes: readonly NodeView[];
+  /** For a global service: the nodes it must cover (undefined: cannot tell). */
+  readonly eligible: NodeView[] | undefined;
+  readonly update: string;
+  /** The swarm's message on its update, as ": message", or "". */
+  readonly updateNote: string;
+}
+
+/**
+ * Whether a service has converged to its current spec, given the service, all its tasks and (for a global
+ * service) the swarm's nodes. Pure.
+ */
+export function convergence(
+  want: ConvergenceWanted,
+  service: ServiceView,
+  tasks: readonly Task[],
+  nodes: readonly NodeView[],
+): Convergence {
+  const observed: Observed = {
+    want,
+    service,
+    tasks,
+    nodes,
+    eligible: want.mode === 'global' ? eligibleNodes(service.Spec?.TaskTemplate?.Placement?.Constraints ?? [], nodes) : undefined,
+    update: service.UpdateStatus?.State ?? '',
+    updateNote: service.UpdateStatus?.Message ? `: ${service.UpdateStatus.Message}` : '',
+  };
+  return want.finishes ? finished(observed) : running(observed);
+}
+
+/**
+ * A long-running service converges when the tasks the swarm wants running (desired state running) are all
+ * `running` (a task with a healthcheck stays `starting` until it is healthy): `replicas` of them, or for a
+ * global service at least one and one on every eligible node, with no update in progress. An update the swarm
+ * paused or rolled back has failed.
+ */
+function running({ want, tasks, nodes, eligible, update, updateNote }: Observed): Convergence {
+  const current = tasks.filter((t) => t.DesiredState === 'running');
+  const up = current.filter((t) => t.Status.State === 'running').length;
+  const states = stateCounts(current);
+  const verdict = (state: Convergence['state'], why: string): Convergence => ({ state, running: up, complete: 0, why });
+  if (GAVE_UP.has(update)) {
+    return verdict(
+      'failed',
+      `the swarm ${update === 'paused' ? 'paused its update' : 'rolled its update back'}${updateNote}; tasks: ${states || 'none'}`,
+    );
+  }
+  if (UPDATING.has(update)) return verdict('waiting', `its update is in progress (${update}); tasks: ${states || 'none'}`);
+  if (want.mode === 'replicated') {
+    const ok = current.length === want.replicas && up === want.replicas;
+    return verdict(ok ? 'converged' : 'waiting', `${up}/${want.replicas} tasks running${states ? ` (${states})` : ''}`);
+  }
+  if (current.length === 0) {
+    return verdict('waiting', eligible?.length === 0 ? 'no Ready and Active node satisfies its placement' : 'no task yet');
+  }
+  if (up < current.length) return verdict('waiting', `${up}/${current.length} tasks running (${states})`);
+  const uncovered = (eligible ?? []).filter((n) => !current.some((t) => t.NodeID === n.ID)).map((n) => n.ID);
+  if (uncovered.length > 0) return verdict('waiting', `no task yet on ${nodeNames(nodes, uncovered)}`);
+  return verdict('converged', `${up} tasks running, one on each eligible node`);
+}
+
+/**
+ * A service meant to finish converges when the newest task of each slot (each eligible node, for a global
+ * service) created since the current spec was set (its update's start, else the service's creation: the
+ * swarm shuts finished tasks down, so age is what tells the specs apart) is `complete`. It fails as soon as
+ * one is `failed` or `rejected` and the restart condition is none (on-failure: the swarm tries again). The
+ * swarm pauses an update when a task finishes within the update's monitor period: that is a failure only
+ * when slots remain that it never ran on the current spec.
+ */
+function finished({ want, service, tasks, nodes, eligible, update, updateNote }: Observed): Convergence {
+  const since = Date.parse(service.UpdateStatus?.StartedAt ?? service.CreatedAt ?? '') || 0;
+  const current = tasks.filter((t) => t.DesiredState !== 'remove' && Date.parse(t.CreatedAt) >= since);
+  const byKey = newestBy(current, (t) => (want.mode === 'global' ? (t.NodeID ?? '') : String(t.Slot ?? 0)));
+  const newest = [...byKey.values()];
+  const up = newest.filter((t) => t.Status.State === 'running').length;
+  const complete = newest.filter((t) => t.Status.State === 'complete').length;
+  const verdict = (state: Convergence['state'], why: string): Convergence => ({ state, running: up, complete, why });
+
+  const lost = newest.find((t) => t.Status.State === 'failed' || t.Status.State === 'rejected');
+  if (lost !== undefined && (service.Spec?.TaskTemplate?.RestartPolicy?.Condition ?? 'any') === 'none') {
+    const where = want.mode === 'global' ? `on ${nodeNames(nodes, [lost.NodeID ?? ''])}` : `in slot ${lost.Slot}`;
+    return verdict('failed', `a task ${where} ended ${describeTask(lost)} and its restart condition is none`);
+  }
+  if (ROLLED_BACK.has(update)) return verdict('failed', `the swarm rolled its update back${updateNote}`);
+  const expected = want.mode === 'replicated' ? want.replicas : (eligible?.length ?? Math.max(1, byKey.size));
+  const pending = (eligible ?? []).filter((n) => byKey.get(n.ID)?.Status.State !== 'complete').map((n) => n.ID);
+  if (complete >= expected && pending.length === 0 && (want.mode === 'replicated' || complete >= 1)) {
+    return verdict('converged', `${complete} tasks complete`);
+  }
+  if (update === 'paused' && newest.every((t) => ENDED.has(t.Status.State))) {
+    return verdict(
+      'failed',
+      `the swarm paused its update${updateNote}, with ${complete}/${expected} tasks of the current spec complete: a task that finishes within the update's monitor period counts as a failed update; set update.parallelism to 0 (all at once) or a shorter update.monitor`,
+    );
+  }
+  const missing = pending.length > 0 ? `; not complete on ${nodeNames(nodes, pending)}` : '';
+  return verdict('waiting', `${complete}/${expected} tasks complete${newest.length > 0 ? ` (${stateCounts(newest)})` : ''}${missing}`);
+}
+
+/** The swarm's answer to an update whose version is no longer the service's. */
+const outOfSequence = (err: unknown) => engineMessage(err).includes('update out of sequence');
+
+/** Calls a dockerode method that takes an optional auth object before its options (its typings omit it). */
+type WithAuth = (auth: RegistryAuth | undefined, options: object) => Promise<unknown>;
 
 /** Swarm services of a stack: created or updated by their spec-hash label, watched until converged, rolled back. */
 export function createStackServices(docker: Dockerode) {
@@ -43,47 +270,83 @@ export function createStackServices(docker: Dockerode) {
   }
 
   return {
-    /** Creates the service, or updates it when its spec-hash label differs; unchanged otherwise. */
-    async ensureService(input: { request: ReturnType<typeof serviceRequest> }): Promise<{ change: 'create' | 'update' | 'unchanged' }> {
-      const service = await find(input.request.Name);
-      if (service === undefined) {
-        await docker.createService(input.request as unknown as Dockerode.CreateServiceOptions).catch(refused(input.request.Name));
-        return { change: 'create' };
+    /**
+     * Creates the service, or updates it when its spec-hash label differs; unchanged otherwise. With
+     * `withRegistryAuth`, the credentials this worker's docker config holds for the image's registry go to the
+     * engine (X-Registry-Auth), which hands them to the nodes that pull it, as `--with-registry-auth` does.
+     */
+    async ensureService(input: {
+      request: ServiceRequest;
+      withRegistryAuth: boolean;
+    }): Promise<{ change: 'create' | 'update' | 'unchanged' }> {
+      const { request } = input;
+      let auth: RegistryAuth | undefined;
+      let authRead = false;
+      for (let attempt = 1; ; attempt++) {
+        const service = await find(request.Name);
+        const info = service === undefined ? undefined : await service.inspect();
+        if (info?.Spec?.Labels?.[SPEC_HASH_LABEL] === request.Labels[SPEC_HASH_LABEL]) return { change: 'unchanged' };
+        if (input.withRegistryAuth && !authRead) {
+          auth = await registryAuthFor(request.TaskTemplate.ContainerSpec.Image);
+          authRead = true;
+        }
+        if (service === undefined) {
+          await (docker.createService as unknown as WithAuth).call(docker, auth, request).catch(refused(request.Name));
+          return { change: 'create' };
+        }
+        try {
+          await (service.update as unknown as WithAuth).call(service, auth, { ...request, version: info.Version.Index });
+          return { change: 'update' };
+        } catch (err) {
+          // The swarm changed the service since it was inspected (its updater, its allocator): inspect again.
+          if (!outOfSequence(err) || attempt >= 5) refused(request.Name)(err);
+        }
       }
-      const info = await service.inspect();
-      if (info.Spec?.Labels?.[SPEC_HASH_LABEL] === input.request.Labels[SPEC_HASH_LABEL]) return { change: 'unchanged' };
-      await service.update({ ...input.request, version: info.Version.Index }).catch(refused(input.request.Name));
-      return { change: 'update' };
     },
 
     /**
-     * Waits until the service runs its desired replicas of its current spec, without a restart, for
-     * `stableSeconds` (heartbeating): a task that crashes right after starting does not count. After
-     * `seconds` it fails, non-retryable, with what the failing tasks say.
+     * Waits until the service has converged to its current spec (see `convergence`) for `stableSeconds` in a
+     * row (heartbeating), so that a task that crashes right after starting does not count; one meant to finish
+     * at once when its update's tasks completed. Fails, non-retryable, as soon as the swarm gave up
+     * (a paused or rolled-back update, a finished task that failed with restart condition none), or after
+     * `seconds`, with the state of the tasks and what the failing ones say.
      */
-    async waitConverged(input: { name: string; replicas: number; seconds: number; stableSeconds: number }): Promise<{ running: number }> {
+    async waitConverged(input: {
+      name: string;
+      mode: 'replicated' | 'global';
+      replicas: number;
+      finishes: boolean;
+      seconds: number;
+      stableSeconds: number;
+    }): Promise<{ running: number; complete: number }> {
       const deadline = Date.now() + input.seconds * 1000;
       let stableSince: number | undefined;
+      const notConverged = (why: string, tasks: readonly Task[]) => {
+        const errors = taskErrors(tasks);
+        return ApplicationFailure.create({
+          type: NOT_CONVERGED,
+          nonRetryable: true,
+          message: `service ${input.name}: ${why}${errors.length > 0 ? `; recent tasks: ${errors.join('; ')}` : ''}`,
+        });
+      };
       return heartbeating({ service: input.name }, async (signal) => {
         for (;;) {
           const service = await find(input.name);
           if (service === undefined) throw new Error(`service ${input.name} disappeared while it converged`);
-          const info = await service.inspect();
-          const tasks = (await docker.listTasks({ filters: { service: [info.ID], 'desired-state': ['running'] } })) as Task[];
-          const running = tasks.filter((t) => t.Status.State === 'running').length;
-          const updating = info.UpdateStatus?.State === 'updating' || info.UpdateStatus?.State === 'rollback_started';
-          const converged = running === input.replicas && tasks.length === input.replicas && !updating;
-          stableSince = converged ? (stableSince ?? Date.now()) : undefined;
-          if (stableSince !== undefined && Date.now() - stableSince >= input.stableSeconds * 1000) return { running };
-          if (Date.now() > deadline) {
-            const all = (await docker.listTasks({ filters: { service: [info.ID] } })) as Task[];
-            const errors = taskErrors(all);
-            throw ApplicationFailure.create({
-              type: NOT_CONVERGED,
-              nonRetryable: true,
-              message: `service ${input.name}: ${running}/${input.replicas} tasks running after ${input.seconds}s${errors.length > 0 ? `; tasks: ${errors.join('; ')}` : ''}`,
-            });
-          }
+          const info = (await service.inspect()) as ServiceView & { ID: string };
+          const [tasks, nodes] = await Promise.all([
+            docker.listTasks({ filters: { service: [info.ID] } }) as Promise<Task[]>,
+            input.mode === 'global' ? (docker.listNodes() as Promise<NodeView[]>) : Promise.resolve([]),
+          ]);
+          const verdict = convergence(input, info, tasks, nodes);
+          if (verdict.state === 'failed') throw notConverged(verdict.why, tasks);
+          const result = { running: verdict.running, complete: verdict.complete };
+          // Finished tasks stay finished. Only without an update status is it unclear whether they ran the
+          // current spec (the swarm may be about to start the update this deploy just made): then it must last.
+          if (verdict.state === 'converged' && input.finishes && info.UpdateStatus?.StartedAt !== undefined) return result;
+          stableSince = verdict.state === 'converged' ? (stableSince ?? Date.now()) : undefined;
+          if (stableSince !== undefined && Date.now() - stableSince >= input.stableSeconds * 1000) return result;
+          if (Date.now() > deadline) throw notConverged(`not converged after ${input.seconds}s: ${verdict.why}`, tasks);
           await new Promise((r) => setTimeout(r, 500));
           if (signal.aborted) throw new Error('aborted');
         }
@@ -92,11 +355,18 @@ export function createStackServices(docker: Dockerode) {
 
     /** Puts the service back to the spec it had before this deploy's update. */
     async rollbackService(input: { name: string }): Promise<void> {
-      const service = await find(input.name);
-      if (service === undefined) return;
-      const info = await service.inspect();
-      if (info.PreviousSpec === undefined) return;
-      await service.update({ ...info.PreviousSpec, version: info.Version.Index });
+      for (let attempt = 1; ; attempt++) {
+        const service = await find(input.name);
+        if (service === undefined) return;
+        const info = await service.inspect();
+        if (info.PreviousSpec === undefined) return;
+        try {
+          await service.update({ ...info.PreviousSpec, version: info.Version.Index });
+          return;
+        } catch (err) {
+          if (!outOfSequence(err) || attempt >= 5) throw err;
+        }
+      }
     },
 
     async removeService(input: { name: string }): Promise<void> {

@@ -31,14 +31,11 @@ beforeAll(async () => {
   // The omics example, under a name (and without a fixed subnet and port) no other run has used.
   const example = readSpecFile(path.resolve(__dirname, '../../examples/stacks/omics-platform.yaml')) as {
     name: string;
-    networks: Array<{ subnet?: string; gateway?: string }>;
+    networks: Array<{ ipam?: unknown }>;
     services: Array<{ ports?: unknown[] }>;
   };
   example.name = stack;
-  for (const n of example.networks) {
-    delete n.subnet;
-    delete n.gateway;
-  }
+  for (const n of example.networks) delete n.ipam;
   for (const s of example.services) delete s.ports;
   file = path.join(dir, 'stack.yaml');
   writeFileSync(file, stringify(example));
@@ -96,9 +93,64 @@ describe('sciops deploy and teardown with the omics example', () => {
 
   it('an invalid stack file exits 2 naming the field, and starts nothing', async () => {
     const bad = path.join(dir, 'bad.yaml');
-    writeFileSync(bad, stringify({ name: stack, networks: [{ name: 'n', subnet: '10.0.0.1/8' }] }));
+    writeFileSync(bad, stringify({ name: stack, networks: [{ name: 'n', ipam: { config: [{ subnet: '10.0.0.1/8' }] } }] }));
     const result = await runCli(['deploy', bad], env);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('networks[0].subnet: not an IPv4 CIDR block');
+    expect(result.stderr).toContain('networks[0].ipam.config[0].subnet: not an IPv4 CIDR block');
+  });
+});
+
+describe('sciops deploy -c: a compose file as docker stack deploy takes it', () => {
+  const fixture = path.resolve(__dirname, '../fixtures/compose/omics-shaped');
+  const composeStack = `c${stack}`;
+  const write = (name: string, text: string) => {
+    const f = path.join(dir, name);
+    writeFileSync(f, text);
+    return f;
+  };
+
+  it('stack convert prints the workflow input for the Web UI form, and what swarm ignores on stderr', async () => {
+    const result = await runCli(['stack', 'convert', '-c', path.join(fixture, 'docker-compose.yml'), composeStack], env);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('Ignoring unsupported options: depends_on, restart');
+    const spec = JSON.parse(result.stdout) as { name: string; services: Array<{ name: string; command?: string[]; mode: string }> };
+    expect(spec.name).toBe(composeStack);
+    expect(spec.services.find((x) => x.name === 'db')?.command).toEqual(['postgres', '-c', 'config_file=/etc/postgresql/postgresql.conf']);
+    expect(spec.services.find((x) => x.name === 'worker')?.mode).toBe('global');
+  });
+
+  it('--plan of a compose file lists what would be made and makes nothing', async () => {
+    const plan = await runCli(['deploy', '-c', path.join(fixture, 'docker-compose.yml'), composeStack, '--plan'], env);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain('create     network  default');
+    expect(plan.stdout).toContain('create     service  db');
+    expect((await docker.listServices({ filters: { label: [`com.docker.stack.namespace=${composeStack}`] } })).length).toBe(0);
+  });
+
+  it.each([
+    ['an unknown key', 'services:\n  web:\n    image: local/busybox:1\n    imagee: x\n', 'bad.yml:4:5 services.web.imagee: unknown key'],
+    [
+      'a wrong type',
+      'services:\n  web:\n    image: local/busybox:1\n    deploy: { replicas: two }\n',
+      'bad.yml:4:15 services.web.deploy.replicas: expected a whole number (0 or more), got "two"',
+    ],
+    [
+      'an undefined required variable',
+      `services:\n  web:\n    image: local/busybox:1\n    environment:\n      PASSWORD: $\{SCIOPS_TEST_UNSET_PASSWORD:?set the password}\n`,
+      'bad.yml:5:7 services.web.environment.PASSWORD: required variable SCIOPS_TEST_UNSET_PASSWORD is unset or empty: set the password',
+    ],
+  ])('%s: exit 2 naming file:line and key, nothing started', async (_what, text, message) => {
+    const result = await runCli(['deploy', '-c', write('bad.yml', text), `${composeStack}x`], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect((await docker.listServices({ filters: { label: [`com.docker.stack.namespace=${composeStack}x`] } })).length).toBe(0);
+  });
+
+  it('two files that conflict: exit 2 naming both', async () => {
+    const a = write('a.yml', 'services:\n  web:\n    image: local/busybox:1\n    command: [sleep, "60"]\n');
+    const b = write('b.yml', 'services:\n  web:\n    command: { not: a list }\n');
+    const result = await runCli(['deploy', '-c', a, '-c', b, `${composeStack}y`], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('b.yml:3:');
   });
 });

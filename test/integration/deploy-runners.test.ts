@@ -5,7 +5,7 @@ import { parseDockerHost } from '../../common/config';
 import { registeredRunners } from '../../common/gitlab-runners';
 import { Queue } from '../../common/queues';
 import type { DeployReport, TeardownReport } from '../../common/stack';
-import type { StackPlan } from '../../common/stack-resources';
+import type { StackPlan } from '../../common/stack-plan';
 import { WorkflowType } from '../../common/workflow-types';
 import { dockerClient } from '../../workers/create-workers';
 import { demuxedText } from '../support/docker-streams';

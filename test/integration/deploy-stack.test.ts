@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseDockerHost } from '../../common/config';
 import { Queue } from '../../common/queues';
 import type { DeployReport, TeardownReport } from '../../common/stack';
-import type { StackPlan } from '../../common/stack-resources';
+import type { StackPlan } from '../../common/stack-plan';
 import { WorkflowType } from '../../common/workflow-types';
 import { dockerClient } from '../../workers/create-workers';
 import { CliProcess } from '../support/cli';
@@ -35,7 +35,9 @@ function stackSpec(extra: Record<string, unknown> = {}) {
       { name: 'data', node: managerNode, labels: { purpose: 'database' } },
       { name: 'media', node: NODE2 },
     ],
-    networks: [{ name: 'backend', subnet: '10.231.7.0/24', gateway: '10.231.7.1' }],
+    networks: [{ name: 'backend', ipam: { config: [{ subnet: '10.231.7.0/24', gateway: '10.231.7.1' }] } }] as Array<
+      Record<string, unknown>
+    >,
     secrets: [{ name: 'db_password', generate: { length: 24 } }],
     services: [
       {
@@ -144,8 +146,20 @@ describe('deployStack on the two-node swarm', () => {
     }
   });
 
-  it('a second deploy of the same spec changes nothing and says so', async () => {
+  it('a second deploy of the same spec changes nothing and says so, and so does its plan', async () => {
     const services = await docker.listServices({ filters: { label: [`sciops.stack=${stack}`] } });
+    // The plan of a deployed stack with a secret: nothing to do (it used to list the secret as create and
+    // every service mounting it as update).
+    const plan = await run<StackPlan>(WorkflowType.planStackDeploy, stackSpec());
+    expect(plan.problems).toEqual([]);
+    expect(plan.changes.map((c) => `${c.kind} ${c.name} ${c.change}`)).toEqual([
+      'volume data unchanged',
+      'volume media unchanged',
+      'network backend unchanged',
+      'secret db_password unchanged',
+      'service web unchanged',
+      'service worker unchanged',
+    ]);
     const report = await run<DeployReport>(WorkflowType.deployStack, stackSpec());
     expect(report.unchanged).toBe(true);
     expect(report.secretFiles).toEqual([]);
@@ -156,11 +170,11 @@ describe('deployStack on the two-node swarm', () => {
   it('a service that never converges: its failure names the task error, and only what this run made is undone', async () => {
     const spec = stackSpec();
     spec.services.push({ ...spec.services[1], name: 'broken', image: 'local/does-not-exist:1', convergeSeconds: 8 });
-    spec.networks.push({ name: 'extra', subnet: '10.231.8.0/24', gateway: '10.231.8.1' });
+    spec.networks.push({ name: 'extra', ipam: { config: [{ subnet: '10.231.8.0/24', gateway: '10.231.8.1' }] } });
     spec.services[2].networks = ['backend', 'extra'];
     const failure = await failureOf(run(WorkflowType.deployStack, spec));
     expect(failure.type).toBe('ServiceNotConverged');
-    expect(failure.message).toContain(`service ${stack}_broken: 0/1 tasks running after 8s`);
+    expect(failure.message).toContain(`service ${stack}_broken: not converged after 8s: 0/1 tasks running`);
     expect(failure.message).toContain('No such image: local/does-not-exist:1');
     await eventually('the saga to remove the new service and network', 30_000, async () =>
       (await stackServices()).length === 2 ? true : undefined,
@@ -189,8 +203,11 @@ describe('deployStack on the two-node swarm', () => {
 
   it.each([
     [{ colour: 'red' }, 'colour: unknown field'],
-    [{ networks: [{ name: 'backend', subnet: '10.231.7.5/24' }] }, 'networks[0].subnet: not an IPv4 CIDR block'],
-    [{ networks: [{ name: 'a', subnet: '10.1.0.0/24' }, { name: 'a' }] }, 'networks[1].name: "a" is defined twice'],
+    [
+      { networks: [{ name: 'backend', ipam: { config: [{ subnet: '10.231.7.5/24' }] } }] },
+      'networks[0].ipam.config[0].subnet: not an IPv4 CIDR block',
+    ],
+    [{ networks: [{ name: 'a' }, { name: 'a' }] }, 'networks[1].name: "a" is defined twice'],
     [{ services: [{ name: 'x', image: 'i', secrets: ['nope'] }] }, 'services[0].secrets[0]: no secret "nope" in secrets'],
   ])('rejects an invalid spec before any side effect: %j', async (extra, message) => {
     const failure = await failureOf(run(WorkflowType.deployStack, stackSpec(extra)));
@@ -264,7 +281,7 @@ describe('secret rotation', () => {
     expect(second.changes).toEqual(
       expect.arrayContaining([
         { kind: 'secret', name: 'api_key', change: 'update' },
-        { kind: 'service', name: 'app', change: 'update' },
+        { kind: 'service', name: 'app', change: 'update', details: ['secrets changed'] },
       ]),
     );
     expect(await mounted()).toEqual([`${name}_api_key_v2`, `${name}_token`]);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDockerHost } from '../../common/config';
 import { Queue } from '../../common/queues';
 import type { DeployReport, TeardownReport } from '../../common/stack';
-import type { StackPlan } from '../../common/stack-resources';
+import type { StackPlan } from '../../common/stack-plan';
 import { WorkflowType } from '../../common/workflow-types';
 import { dockerClient } from '../../workers/create-workers';
 import { eventually, tempDir, uniqueId } from '../support/experiments';

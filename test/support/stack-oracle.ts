@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
+import { parseDotEnv } from '../../common/compose/dot-env';
 import { eventually } from './experiments';
 
 /**
@@ -26,30 +27,9 @@ function defaultDocker(): Dockerode {
   return new Dockerode();
 }
 
-/**
- * Reads a .env file as Compose does for the simple forms: KEY=VALUE lines, `export ` prefixes, `#` comments,
- * single quotes (literal), double quotes (with \n, \t, \\ and \" escapes), and unquoted values up to a ` #`.
- */
+/** A .env file's variables, read as sciops (and Docker Compose) read it. */
 export function readEnvFile(file: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const raw of readFileSync(file, 'utf8').split(/\r?\n/)) {
-    const line = raw.trim().replace(/^export\s+/, '');
-    if (line === '' || line.startsWith('#')) continue;
-    const eq = line.indexOf('=');
-    if (eq <= 0) continue;
-    const key = line.slice(0, eq).trim();
-    let value = line.slice(eq + 1).trim();
-    if (value.startsWith("'") && value.lastIndexOf("'") > 0) {
-      value = value.slice(1, value.lastIndexOf("'"));
-    } else if (value.startsWith('"') && value.lastIndexOf('"') > 0) {
-      const escapes: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"' };
-      value = value.slice(1, value.lastIndexOf('"')).replace(/\\([ntr\\"])/g, (_, c: string) => escapes[c] as string);
-    } else {
-      value = value.replace(/\s+#.*$/, '');
-    }
-    env[key] = value;
-  }
-  return env;
+  return parseDotEnv(readFileSync(file, 'utf8'), file);
 }
 
 export interface StackDeployOptions {

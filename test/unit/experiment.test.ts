@@ -112,6 +112,15 @@ describe('backend mappings', () => {
     expect((service.TaskTemplate as { ContainerSpec: { StopGracePeriod: number } }).ContainerSpec.StopGracePeriod).toBe(7e9);
   });
 
+  it("command means what it means in compose on both engines: the image's CMD, never its ENTRYPOINT", () => {
+    const container = (serviceSpec(spec).TaskTemplate as { ContainerSpec: Record<string, unknown> }).ContainerSpec;
+    expect(container.Args).toEqual(['run.sh']);
+    expect(container.Command).toBeUndefined();
+    const options = containerOptions({ ...spec, backend: 'docker', placement: { constraints: [] } });
+    expect(options.Cmd).toEqual(['run.sh']);
+    expect(options.Entrypoint).toBeUndefined();
+  });
+
   it('a Batch job definition depends on the setup only; command, env and resources are per-job overrides', () => {
     const a = parse({ ...minimal, backend: 'batch', batch: { jobQueue: 'q' }, command: ['a'], env: { X: '1' } });
     const b = parse({ ...minimal, id: 'exp-2', backend: 'batch', batch: { jobQueue: 'q' }, command: ['b'], resources: { gpus: 2 } });

@@ -5,7 +5,8 @@ import { readSpecFile } from '../../clients/spec-file';
 import { InputError } from '../../common/errors';
 import { canonicalJson, fingerprint } from '../../common/fingerprint';
 import { inCidr, isCidr, type StackSpec, stackSpecSchema } from '../../common/stack';
-import { planStack, serviceRequest, volumeRequest } from '../../common/stack-resources';
+import { type PlanInputs, planStack } from '../../common/stack-plan';
+import { serviceRequest, volumeRequest } from '../../common/stack-resources';
 import { type SwarmView, swarmActions } from '../../common/stack-swarm';
 import { parseInput } from '../../common/validate';
 
@@ -23,6 +24,16 @@ const view = (...names: string[]): SwarmView => ({
   nodes: names.map((name) => ({ name, labels: {} })),
 });
 const placed = (s: StackSpec) => ({ ...s, volumes: s.volumes.map((v) => ({ ...v, node: v.node ?? 'n1' })) });
+/** What the activities found: the swarm, its objects, nothing external missing, every path there. */
+const found = (swarm: SwarmView, observed: PlanInputs['observed'] = [], more: Partial<PlanInputs> = {}): PlanInputs => ({
+  swarm,
+  observed,
+  secrets: {},
+  configs: {},
+  externals: { missing: [], secrets: {}, configs: {} },
+  missingPaths: [],
+  ...more,
+});
 
 describe('stack spec', () => {
   it('checks CIDR blocks and gateways', () => {
@@ -32,8 +43,8 @@ describe('stack spec', () => {
     expect(isCidr('300.1.1.0/24')).toBe(false);
     expect(inCidr('10.20.0.1', '10.20.0.0/24')).toBe(true);
     expect(inCidr('10.20.1.1', '10.20.0.0/24')).toBe(false);
-    expect(() => parse({ ...base, networks: [{ name: 'n', subnet: '10.1.0.0/24', gateway: '10.2.0.1' }] })).toThrow(
-      'networks[0].gateway: 10.2.0.1 is not inside subnet 10.1.0.0/24',
+    expect(() => parse({ ...base, networks: [{ name: 'n', ipam: { config: [{ subnet: '10.1.0.0/24', gateway: '10.2.0.1' }] } }] })).toThrow(
+      'networks[0].ipam.config[0].gateway: 10.2.0.1 is not inside subnet 10.1.0.0/24',
     );
   });
 
@@ -45,6 +56,27 @@ describe('stack spec', () => {
     [{ ...base, volumes: [{ name: 'a' }, { name: 'a' }] }, 'volumes[1].name: "a" is defined twice'],
     [{ ...base, secrets: [{ name: 's' }] }, 'secrets[0]: give exactly one of generate, file, env'],
     [{ ...base, secrets: [{ name: 's', generate: {}, env: 'X' }] }, 'secrets[0]: give exactly one of generate, file, env'],
+    [
+      { ...base, secrets: [{ name: 's', external: true, env: 'X' }] },
+      'secrets[0].external: an external secret has no generate, file or env',
+    ],
+    [{ ...base, services: [{ name: 'web', image: 'i', secrets: ['nope'] }] }, 'services[0].secrets[0]: no secret "nope" in secrets'],
+    [
+      { ...base, services: [{ name: 'web', image: 'i', configs: [{ source: 'nope' }] }] },
+      'services[0].configs[0]: no config "nope" in configs',
+    ],
+    [
+      { ...base, services: [{ name: 'web', image: 'i', mode: 'global', replicas: 2 }] },
+      'services[0].replicas: a global service runs one task per node',
+    ],
+    [
+      { ...base, services: [{ name: 'web', image: 'i', volumes: [{ type: 'bind', source: 'rel/path', target: '/d' }] }] },
+      'services[0].volumes[0].source: a bind mount needs an absolute host path',
+    ],
+    [
+      { ...base, services: [{ name: 'web', image: 'i', healthcheck: { interval: 'often' } }] },
+      'services[0].healthcheck.interval: a duration such as 10s',
+    ],
     [{ ...base, name: 'Omics' }, 'name: a stack name'],
     [
       { ...base, swarm: { advertiseAddr: '10.0.0.1', nodes: [{ name: 'n2' }, { name: 'n2' }] } },
@@ -93,24 +125,27 @@ describe('planStack', () => {
 
   it('creates what is missing, leaves what matches, updates a changed service', () => {
     const volume = volumeRequest('omics', spec.volumes[0]);
-    const service = serviceRequest('omics', spec.services[0], {});
-    const fresh = planStack(spec, view('n1'), []);
+    const service = serviceRequest('omics', spec.services[0], { volumes: spec.volumes, networks: [], secrets: {}, configs: {} });
+    const fresh = planStack(spec, found(view('n1')));
     expect(fresh.changes.map((c) => c.change)).toEqual(['create', 'create']);
-    const same = planStack(spec, view('n1'), [
-      { kind: 'volume', name: 'omics_data', node: 'n1', hash: volume.Labels['sciops.spec-hash'] },
-      { kind: 'service', name: 'omics_web', hash: service.Labels['sciops.spec-hash'] },
-    ]);
-    expect(same).toEqual({
+    const same = planStack(
+      spec,
+      found(view('n1'), [
+        { kind: 'volume', name: 'omics_data', node: 'n1', hash: volume.Labels['sciops.spec-hash'] },
+        { kind: 'service', name: 'omics_web', hash: service.Labels['sciops.spec-hash'], spec: service },
+      ]),
+    );
+    expect(same).toMatchObject({
       problems: [],
       changes: [expect.objectContaining({ change: 'unchanged' }), expect.objectContaining({ change: 'unchanged' })],
     });
-    const changed = planStack(spec, view('n1'), [{ kind: 'service', name: 'omics_web', hash: 'other' }]);
+    const changed = planStack(spec, found(view('n1'), [{ kind: 'service', name: 'omics_web', hash: 'other', spec: service }]));
     expect(changed.changes[1]).toMatchObject({ kind: 'service', change: 'update' });
   });
 
   it('refuses a volume on an unknown node, or one whose options changed, before anything is touched', () => {
-    expect(planStack(spec, view('n2'), []).problems).toEqual(['volumes[0].node: no node "n1" in the swarm (nodes: n2)']);
-    expect(planStack(spec, view('n1'), [{ kind: 'volume', name: 'omics_data', node: 'n1', hash: 'x' }]).problems[0]).toContain(
+    expect(planStack(spec, found(view('n2'))).problems).toEqual(['volumes[0].node: no node "n1" in the swarm (nodes: n2)']);
+    expect(planStack(spec, found(view('n1'), [{ kind: 'volume', name: 'omics_data', node: 'n1', hash: 'x' }])).problems[0]).toContain(
       'exists with other options',
     );
   });
@@ -175,7 +210,7 @@ describe('swarmActions', () => {
     const spec = placed(
       parse({ ...base, volumes: [{ name: 'data', node: 'gpu-1' }], swarm: { advertiseAddr: '10.0.0.1', nodes: [{ name: 'gpu-1' }] } }),
     );
-    const plan = planStack(spec, view('n1'), []);
+    const plan = planStack(spec, found(view('n1')));
     expect(plan.problems).toEqual([]);
     expect(plan.changes.map((c) => `${c.kind} ${c.name} ${c.change}`)).toEqual([
       'swarm n1 unchanged',
