@@ -15,7 +15,27 @@ export const dockerObjectName = (what: string) =>
   z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, `a ${what} name as Docker takes it: letters, digits, _ . and -`);
 
 /** Labels as Docker takes them: any key without `=` or white space. */
-export const labels = z.record(z.string().regex(/^[^=\s]+$/, 'a label key without = or spaces'), z.string()).default({});
+/**
+ * A stack's name: like any sciops name, but without `_`, which joins a stack's name to its objects'
+ * (`omics` + `db_data` and `omics_db` + `data` would both be `omics_db_data`).
+ */
+export const stackName = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,47}$/,
+    'a stack name: lower-case letters, digits and -, at most 48 (no _: it joins the stack to its objects)',
+  );
+
+/** Labels as Docker takes them: any key without `=` or white space, except sciops' own (`sciops.*`), which sciops sets. */
+export const labels = z
+  .record(
+    z
+      .string()
+      .regex(/^[^=\s]+$/, 'a label key without = or spaces')
+      .refine((k) => !k.startsWith('sciops.'), "sciops.* labels are sciops' own: choose another key"),
+    z.string(),
+  )
+  .default({});
 
 export const envName = (what: string) => z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, `${what}: the name of an environment variable`);
 

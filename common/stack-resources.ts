@@ -125,8 +125,18 @@ export function capabilities(add: readonly string[], drop: readonly string[]): {
   };
 }
 
-function fileTarget(target: string | undefined, source: string, uid: string, gid: string, mode: number) {
-  return { Name: target ?? source, UID: uid, GID: gid, Mode: mode };
+/**
+ * A service's secrets or configs as the swarm mounts them: the file (target, default the name; owner; mode) and
+ * the object's id and swarm name, sorted by name as docker sorts them (so order changes restart nothing).
+ */
+function references(refs: ServiceSpec['secrets'], objects: Readonly<Record<string, ObjectRef>>) {
+  return refs
+    .map((r) => ({
+      File: { Name: r.target ?? r.source, UID: r.uid, GID: r.gid, Mode: r.mode },
+      id: objects[r.source]?.id ?? '',
+      name: objects[r.source]?.dockerName ?? '',
+    }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function healthcheck(h: NonNullable<ServiceSpec['healthcheck']>) {
@@ -195,10 +205,7 @@ function restartPolicy(p: NonNullable<ServiceSpec['restartPolicy']>) {
   };
 }
 
-const byName =
-  <T extends { Target?: string; SecretName?: string; ConfigName?: string }>(key: keyof T) =>
-  (a: T, b: T) =>
-    String(a[key]) < String(b[key]) ? -1 : String(a[key]) > String(b[key]) ? 1 : 0;
+const byTarget = (a: { Target: string }, b: { Target: string }) => (a.Target < b.Target ? -1 : a.Target > b.Target ? 1 : 0);
 
 export function serviceRequest(stack: string, s: ServiceSpec, context: ServiceContext) {
   const caps = capabilities(s.capAdd, s.capDrop);
@@ -234,20 +241,8 @@ export function serviceRequest(stack: string, s: ServiceSpec, context: ServiceCo
         ...only('StopSignal', s.stopSignal),
         ...only('TTY', true, s.tty),
         ...only('OpenStdin', true, s.stdinOpen),
-        Secrets: s.secrets
-          .map((r) => ({
-            File: fileTarget(r.target, r.source, r.uid, r.gid, r.mode),
-            SecretID: context.secrets[r.source]?.id ?? '',
-            SecretName: context.secrets[r.source]?.dockerName ?? '',
-          }))
-          .sort(byName('SecretName')),
-        Configs: s.configs
-          .map((r) => ({
-            File: fileTarget(r.target, r.source, r.uid, r.gid, r.mode),
-            ConfigID: context.configs[r.source]?.id ?? '',
-            ConfigName: context.configs[r.source]?.dockerName ?? '',
-          }))
-          .sort(byName('ConfigName')),
+        Secrets: references(s.secrets, context.secrets).map(({ File, id, name }) => ({ File, SecretID: id, SecretName: name })),
+        Configs: references(s.configs, context.configs).map(({ File, id, name }) => ({ File, ConfigID: id, ConfigName: name })),
         ...only('ReadOnly', true, s.readOnly),
         // docker's converter always sends the (empty) privileges; the swarm keeps them as given.
         Privileges: {},
@@ -277,7 +272,7 @@ export function serviceRequest(stack: string, s: ServiceSpec, context: ServiceCo
       },
       Networks: s.networks
         .map((n) => ({ Target: networkName(n.name), Aliases: [...n.aliases, s.name], ...only('DriverOpts', n.driverOpts) }))
-        .sort(byName('Target')),
+        .sort(byTarget),
     },
     Mode: s.mode === 'global' ? { Global: {} } : { Replicated: { Replicas: s.replicas ?? 1 } },
     ...only('UpdateConfig', updateConfig(s.update)),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NODE_NAME } from './queues';
-import { envName, isIPv4, labels, specName as name } from './spec-fields';
+import { envName, isIPv4, labels, specName as name, stackName } from './spec-fields';
 import { configSchema, networkSchema, secretSchema, volumeSchema } from './stack-objects';
 import type { PlannedChange } from './stack-plan';
 import { serviceSchema } from './stack-service';
@@ -89,7 +89,7 @@ const migrationSchema = z
 /** A platform stack: what `sciops deploy` makes exist on the swarm. */
 export const stackSpecSchema = z
   .strictObject({
-    name: name('stack'),
+    name: stackName,
     swarm: swarmSchema.optional().describe('init the swarm on the manager if needed, join nodes, label them'),
     volumes: z.array(volumeSchema).default([]),
     networks: z.array(networkSchema).default([]),
@@ -231,7 +231,7 @@ export interface DeployReport {
 }
 
 export const teardownInputSchema = z.strictObject({
-  stack: name('stack'),
+  stack: stackName,
   purge: z.boolean().default(false).describe('also remove the volumes (their data!) and secrets'),
 });
 

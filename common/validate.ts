@@ -25,7 +25,9 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what:
       const where = issue.path.length > 0 ? `${fieldPath(issue.path)}.` : '';
       return keys.map((key) => `${where}${key}: unknown field; remove it or check its spelling`).join('; ');
     }
-    return `${fieldPath(issue.path)}: ${issue.message}`;
+    // A record key that breaks its rule: zod nests the rule's own message.
+    const nested = issue.code === 'invalid_key' ? issue.issues.map((i) => i.message).join('; ') : '';
+    return `${fieldPath(issue.path)}: ${nested || issue.message}`;
   });
   throw new InputError(what, issues);
 }

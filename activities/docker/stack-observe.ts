@@ -34,7 +34,8 @@ export function createStackObserver(docker: Dockerode) {
         docker.listNodes(),
         docker.listNetworks(byStack(input.stack)),
         docker.listSecrets(byStack(input.stack)),
-        docker.listConfigs(byStack(input.stack)),
+        // The stack's own configs (made from its spec), not the GitLab record teardown handles with the runners.
+        docker.listConfigs({ filters: { label: [`${STACK_LABEL}=${input.stack}`, 'sciops.config'] } }),
         docker.listServices(byStack(input.stack)),
         docker.listNetworks(),
       ]);

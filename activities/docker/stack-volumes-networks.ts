@@ -1,6 +1,7 @@
 import type Dockerode from 'dockerode';
 import type { networkRequest, volumeRequest } from '../../common/stack-resources';
 import { engineStatus, ignoreStatus } from './errors';
+import { refuseForeign } from './stack-ownership';
 
 /**
  * Named volumes (on the node whose queue runs this) and overlay networks (on a manager). Each `ensure`
@@ -10,6 +11,7 @@ export function createVolumesAndNetworks(docker: Dockerode) {
   return {
     async ensureVolume(input: { request: ReturnType<typeof volumeRequest> }): Promise<{ created: boolean }> {
       const existing = await docker.getVolume(input.request.Name).inspect().catch(ignoreStatus(404));
+      refuseForeign('volume', input.request.Name, existing?.Labels, input.request.Labels);
       if (existing !== undefined) return { created: false };
       await docker.createVolume(input.request);
       return { created: true };
@@ -34,8 +36,9 @@ export function createVolumesAndNetworks(docker: Dockerode) {
     },
 
     async ensureNetwork(input: { request: ReturnType<typeof networkRequest> }): Promise<{ created: boolean }> {
-      const found = await docker.listNetworks({ filters: { name: [input.request.Name] } });
-      if (found.some((n) => n.Name === input.request.Name)) return { created: false };
+      const found = (await docker.listNetworks({ filters: { name: [input.request.Name] } })).find((n) => n.Name === input.request.Name);
+      refuseForeign('network', input.request.Name, found?.Labels, input.request.Labels);
+      if (found !== undefined) return { created: false };
       await docker.createNetwork(input.request);
       return { created: true };
     },

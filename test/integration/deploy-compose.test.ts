@@ -10,9 +10,17 @@ import type { DeployReport, StackSpec } from '../../common/stack';
 import type { StackPlan } from '../../common/stack-plan';
 import { WorkflowType } from '../../common/workflow-types';
 import { dockerClient } from '../../workers/create-workers';
-import { tempDir, uniqueId } from '../support/experiments';
+import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
-import { dockerStackDeploy, dockerStackRm, inspectStack, normalise, readEnvFile, specDifferences } from '../support/stack-oracle';
+import {
+  dockerStackDeploy,
+  dockerStackRm,
+  inspectStack,
+  NAMESPACE_LABEL,
+  normalise,
+  readEnvFile,
+  specDifferences,
+} from '../support/stack-oracle';
 import { loadTestbed } from '../support/testbed';
 import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
 
@@ -79,15 +87,21 @@ afterAll(async () => {
  * The oracle: one compose file deployed by `docker stack deploy`, inspected and removed, then by sciops
  * (one after the other: both publish the same ports); the normalised objects compared.
  */
-async function compare(files: string[], env: Record<string, string>, allocatedIpam: string[] = []) {
+async function compare(files: string[], env: Record<string, string>, allocatedIpam: string[] = [], waitForVolumes = false) {
   const theirs = `d${stamp}${dockerMade.length}`;
   const ours = `s${stamp}${made.length}`;
   dockerMade.push(theirs);
   const printed = await dockerStackDeploy(files, theirs, { env });
   const engines = { docker, volumeEngines: [docker, node2] };
-  // docker's tasks make its volumes as they start: give them a moment where the images exist.
-  await new Promise((r) => setTimeout(r, 3000));
-  const left = normalise(await inspectStack(theirs, 'namespace-label', engines), theirs, { allocatedIpam });
+  // docker's engines make its volumes as its tasks start (where the images exist): wait for as many as sciops makes.
+  const expected = composeSpec(ours, files, env).volumes.filter((v) => !v.external).length;
+  const left = await eventually(`the volumes of ${theirs}`, 60_000, async () => {
+    const found = normalise(await inspectStack(theirs, 'namespace-label', engines), theirs, { allocatedIpam });
+    const own = Object.values(found.volumes).filter(
+      (v) => (v.Labels as Record<string, string> | undefined)?.[NAMESPACE_LABEL] === '<stack>',
+    );
+    return own.length >= expected || !waitForVolumes ? found : undefined;
+  });
   await dockerStackRm(theirs, { docker, volumesOn: [docker, node2] });
   made.push(ours);
   const report = await run<DeployReport>(WorkflowType.deployStack, { ...composeSpec(ours, files, env), detach: true });
@@ -138,7 +152,7 @@ describe('the oracle: docker stack deploy and sciops make the same service specs
     };
     externals.push(() => docker.getConfig(config.id).remove());
     await ensureVolume(docker, 'every_key_ext_volume');
-    const { left, right } = await compare([path.join(dir, 'docker-compose.yml')], env, ['default', 'back']);
+    const { left, right } = await compare([path.join(dir, 'docker-compose.yml')], env, ['default', 'back'], true);
     expect(specDifferences(left.services, right.services)).toEqual([]);
     expect(specDifferences(left.networks, right.networks)).toEqual([]);
     expect(specDifferences(left.secrets, right.secrets)).toEqual([]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { convergence, eligibleNodes, type NodeView, type ServiceView, type Task } from '../../activities/docker/stack-services';
+import { convergence, eligibleNodes, type NodeView, type ServiceView, type Task } from '../../activities/docker/stack-convergence';
 
 const T0 = '2026-01-01T10:00:00.000000000Z';
 const at = (seconds: number) => new Date(Date.parse(T0) + seconds * 1000).toISOString();

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { refuseForeign } from '../../activities/docker/stack-ownership';
 import { readSpecFile } from '../../clients/spec-file';
 import { InputError } from '../../common/errors';
 import { canonicalJson, fingerprint } from '../../common/fingerprint';
@@ -78,6 +79,16 @@ describe('stack spec', () => {
       'services[0].healthcheck.interval: a duration such as 10s',
     ],
     [{ ...base, name: 'Omics' }, 'name: a stack name'],
+    // Names meet across stacks when a stack's name holds the separator: omics + db_data = omics_db + data.
+    [{ ...base, name: 'omics_db' }, 'name: a stack name: lower-case letters, digits and -'],
+    [
+      { ...base, services: [{ name: 'web', image: 'i', labels: { 'sciops.replicas-before-pause': '9' } }] },
+      "sciops.* labels are sciops' own",
+    ],
+    [
+      { ...base, volumes: [{ name: 'data', labels: { 'sciops.stack': 'other' } }] },
+      "volumes[0].labels.sciops.stack: sciops.* labels are sciops' own",
+    ],
     [
       { ...base, swarm: { advertiseAddr: '10.0.0.1', nodes: [{ name: 'n2' }, { name: 'n2' }] } },
       'swarm.nodes[1].name: "n2" is listed twice',
@@ -226,5 +237,17 @@ describe('fingerprint', () => {
     expect(fingerprint({ a: 1, b: [1, 2] })).toBe(fingerprint({ b: [1, 2], a: 1 }));
     expect(fingerprint({ a: 1 })).not.toBe(fingerprint({ a: 2 }));
     expect(canonicalJson({ b: 1, a: { d: 1, c: 2 } })).toBe('{"a":{"c":2,"d":1},"b":1}');
+  });
+});
+
+describe('refuseForeign', () => {
+  it("never adopts another sciops stack's object; takes over one no sciops stack made", () => {
+    const ours = { 'sciops.stack': 'omics' };
+    expect(() => refuseForeign('volume', 'omics_db_data', { 'sciops.stack': 'omics-db' }, ours)).toThrow(
+      'volume omics_db_data belongs to stack omics-db, not omics',
+    );
+    expect(() => refuseForeign('service', 'omics_web', { 'com.docker.stack.namespace': 'omics' }, ours)).not.toThrow();
+    expect(() => refuseForeign('service', 'omics_web', ours, ours)).not.toThrow();
+    expect(() => refuseForeign('network', 'omics_net', undefined, ours)).not.toThrow();
   });
 });
