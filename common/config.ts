@@ -1,5 +1,6 @@
 import { ConfigError } from './errors';
 import { type ExperimentLimits, readExperimentLimits } from './experiment-limits';
+import { type ExperimentPolicy, readExperimentPolicy } from './experiment-policy';
 import { QUEUE_KINDS, type QueueKind } from './queues';
 
 /**
@@ -26,6 +27,18 @@ export const SETTINGS = {
     default: '.sciops/experiments',
     meaning:
       "where a worker saves each experiment's stdout.txt, stderr.txt and exit_code.txt (`<dir>/<id>`) unless its spec names an outputDir",
+  },
+  SCIOPS_EXPERIMENT_BIND_ROOTS: {
+    default: '',
+    meaning: "host directories (comma-separated) under which experiments may bind-mount; empty: only the experiment's own output directory",
+  },
+  SCIOPS_EXPERIMENT_VOLUMES: {
+    default: '',
+    meaning: 'named volumes (comma-separated; `prefix*` allowed) that experiments may mount; empty: none',
+  },
+  SCIOPS_EXPERIMENT_CAPABILITIES: {
+    default: '',
+    meaning: "Linux capabilities an experiment's `capabilities` may add back (all are dropped); empty: none",
   },
   SCIOPS_SECRETS_DIR: {
     default: '.sciops/secrets',
@@ -67,6 +80,20 @@ export const SETTINGS = {
     default: '',
     meaning:
       'a file (mode 0600) of payload encryption keys, one `id:base64` per line, the first encrypts; `sciops codec-key add FILE` writes one',
+  },
+  SCIOPS_CODEC_ACCEPT_PLAINTEXT: {
+    default: 'false',
+    meaning:
+      '`true` while migrating to payload keys: payloads written without encryption are still read (otherwise refused when keys are set)',
+  },
+  SCIOPS_CODEC_TOKENS: {
+    default: '',
+    meaning: 'bearer tokens, comma-separated, the codec server accepts; prefer the file below',
+  },
+  SCIOPS_CODEC_TOKENS_FILE: {
+    default: '',
+    meaning:
+      'a file (mode 0600) of bearer tokens, one per line, the codec server accepts (`Authorization: Bearer ...`); needed unless it is loopback-only',
   },
   SCIOPS_METRICS_ADDRESS: {
     default: '',
@@ -174,6 +201,8 @@ export interface SciopsConfig {
   /** 0: no recovery schedule, and no recovery run at worker start. */
   readonly recoveryMinutes: number;
   readonly experimentLimits: ExperimentLimits;
+  /** What experiments may mount and which capabilities they may add: read by the docker worker. */
+  readonly experimentPolicy: ExperimentPolicy;
   /** host:port of the worker's Prometheus endpoint. */
   readonly metricsAddress?: string;
   readonly logFormat: 'json' | 'text' | 'auto';
@@ -196,8 +225,12 @@ export function readConfig(env: Env): SciopsConfig {
   if (!/^[a-z]{2}(-[a-z0-9]+)+-\d+$/.test(region)) {
     throw new ConfigError('AWS_REGION', `"${region}" is not an AWS region name such as us-east-1`);
   }
+  const docker = parseDockerHost(raw(env, 'DOCKER_HOST'));
+  const secretsDir = raw(env, 'SCIOPS_SECRETS_DIR');
+  // What no experiment may bind: the engine's socket, the generated secrets, the payload keys and codec tokens.
+  const protectedPaths = [docker.socketPath, secretsDir, raw(env, 'SCIOPS_CODEC_KEYS_FILE'), raw(env, 'SCIOPS_CODEC_TOKENS_FILE')];
   return {
-    docker: parseDockerHost(raw(env, 'DOCKER_HOST')),
+    docker,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://user:password@host:5432/database'),
     aws: { region, endpoint: url(env, 'AWS_ENDPOINT_URL', ['http:', 'https:'], 'http://127.0.0.1:4566') },
     stateDir: raw(env, 'SCIOPS_STATE_DIR'),
@@ -207,9 +240,13 @@ export function readConfig(env: Env): SciopsConfig {
     cachedWorkflows: positiveInt(env, 'SCIOPS_CACHED_WORKFLOWS', 100_000),
     temporalCliPath: raw(env, 'TEMPORAL_CLI_PATH') || undefined,
     experimentsDir: raw(env, 'SCIOPS_EXPERIMENTS_DIR'),
-    secretsDir: raw(env, 'SCIOPS_SECRETS_DIR'),
+    secretsDir,
     recoveryMinutes: raw(env, 'SCIOPS_RECOVERY_MINUTES') === '0' ? 0 : positiveInt(env, 'SCIOPS_RECOVERY_MINUTES', 1440),
     experimentLimits: readExperimentLimits(env),
+    experimentPolicy: readExperimentPolicy(
+      env,
+      protectedPaths.filter((p): p is string => p !== undefined && p !== ''),
+    ),
     metricsAddress: hostPort(env, 'SCIOPS_METRICS_ADDRESS'),
     logFormat: oneOf(env, 'SCIOPS_LOG_FORMAT', ['json', 'text', 'auto'] as const),
   };

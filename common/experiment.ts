@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BIND_ROOTS_SETTING, CAPABILITY, neverBound, normalPath, VOLUME_NAME } from './experiment-policy';
 import { NODE_NAME } from './queues';
 
 /**
@@ -114,7 +115,23 @@ export const experimentSpecSchema = z
       .describe('soft time limit; the default comes from EXPERIMENT_TIME_LIMIT_<TYPE> on the db worker'),
     stopGraceSeconds: z.number().int().min(0).max(3600).default(10).describe('between SIGTERM and SIGKILL when stopped'),
     maxAttempts: z.number().int().min(1).max(20).default(3).describe('runs started after crashes before giving up'),
-    outputDir: absolutePath.optional().describe('where stdout.txt, stderr.txt and exit_code.txt go (on the worker)'),
+    capabilities: z
+      .array(
+        z
+          .string()
+          .regex(CAPABILITY, 'a Linux capability without CAP_, e.g. NET_BIND_SERVICE')
+          .refine((cap) => cap !== 'ALL', 'ALL is never granted: name the capabilities the experiment needs'),
+      )
+      .optional()
+      .describe('capabilities added back after all are dropped; each must be in SCIOPS_EXPERIMENT_CAPABILITIES on the docker worker'),
+    outputDir: z
+      .string()
+      .refine((dir) => {
+        const normal = normalPath(dir);
+        return normal !== undefined && normal !== '/' && (dir === normal || dir === `${normal}/`);
+      }, 'must be an absolute path under the experiments directory (SCIOPS_EXPERIMENTS_DIR on the worker), without "." or ".."')
+      .optional()
+      .describe('where stdout.txt, stderr.txt and exit_code.txt go: a directory under SCIOPS_EXPERIMENTS_DIR on the worker'),
     batch: z
       .strictObject({
         jobQueue: z.string().min(1, 'name the Batch job queue'),
@@ -139,10 +156,20 @@ export const experimentSpecSchema = z
     if (spec.backend === 'batch' && spec.mounts.length > 0) {
       ctx.addIssue({ code: 'custom', path: ['mounts'], message: 'Batch jobs cannot mount Docker volumes; use batch.efsVolumes' });
     }
+    if (spec.backend === 'batch' && spec.capabilities !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['capabilities'], message: 'only for the docker and swarm backends' });
+    }
     spec.mounts.forEach((m, i) => {
-      if (m.type === 'bind' && !m.source.startsWith('/')) {
-        ctx.addIssue({ code: 'custom', path: ['mounts', i, 'source'], message: 'a bind mount source must be an absolute host path' });
+      const issue = (message: string) => ctx.addIssue({ code: 'custom', path: ['mounts', i, 'source'], message });
+      if (m.type === 'volume') {
+        if (!VOLUME_NAME.test(m.source)) issue('a volume name: letters, digits, "_", "." and "-" (a host path needs type: bind)');
+        return;
       }
+      const path = normalPath(m.source);
+      const never = path === undefined ? undefined : neverBound(path);
+      if (!m.source.startsWith('/')) issue('a bind mount source must be an absolute host path');
+      else if (path === undefined) issue('a bind mount source may not contain ".."');
+      else if (never !== undefined) issue(`a bind of ${path} is never allowed (${never}), whatever ${BIND_ROOTS_SETTING} says`);
     });
   });
 

@@ -49,20 +49,34 @@ export function newCodecKey(id: string): string {
   return `${id}:${randomBytes(32).toString('base64')}`;
 }
 
+/** The setting that lets a codec with keys still read payloads written without them (a migration). */
+export const ACCEPT_PLAINTEXT_SETTING = 'SCIOPS_CODEC_ACCEPT_PLAINTEXT';
+
+export interface CodecOptions {
+  /**
+   * Pass payloads that are not encrypted through decode unchanged (history written before a key was set).
+   * Off by default: with keys set, a payload without the encrypted encoding was written by a client without
+   * the keys (or forged), and is refused.
+   */
+  readonly acceptPlaintext?: boolean;
+}
+
 /**
  * AES-256-GCM payload codec: each payload (metadata and data, serialised) is encrypted with the first key
  * under a fresh 96-bit IV; the key id travels in the metadata and is authenticated as additional data.
- * Payloads that are not encrypted pass through decode unchanged (history written before a key was set).
+ * Decode refuses a payload that is not encrypted unless `acceptPlaintext` is set.
  */
 export class AesGcmCodec implements PayloadCodec {
   private readonly byId: ReadonlyMap<string, Buffer>;
   private readonly current: CodecKey;
+  readonly acceptsPlaintext: boolean;
 
-  constructor(keys: readonly CodecKey[]) {
+  constructor(keys: readonly CodecKey[], options: CodecOptions = {}) {
     const [first] = keys;
     if (first === undefined) throw new Error('AesGcmCodec needs at least one key');
     this.current = first;
     this.byId = new Map(keys.map((k) => [k.id, k.key]));
+    this.acceptsPlaintext = options.acceptPlaintext ?? false;
   }
 
   get keyIds(): string[] {
@@ -89,7 +103,13 @@ export class AesGcmCodec implements PayloadCodec {
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
       const encoding = payload.metadata?.encoding;
-      if (encoding === undefined || Buffer.from(encoding).toString() !== ENCRYPTED_ENCODING) return payload;
+      if (encoding === undefined || Buffer.from(encoding).toString() !== ENCRYPTED_ENCODING) {
+        if (this.acceptsPlaintext) return payload;
+        const shown = encoding === undefined ? 'no encoding' : `encoding "${Buffer.from(encoding).toString().slice(0, 40)}"`;
+        throw new Error(
+          `a payload is not encrypted (${shown}) although payload keys are set: it was written by a client without the keys. Send it again with SCIOPS_CODEC_KEYS_FILE set, or set ${ACCEPT_PLAINTEXT_SETTING}=true while history from before the keys is still read`,
+        );
+      }
       const idBytes = payload.metadata?.[KEY_ID_METADATA];
       const id = idBytes === undefined ? '' : Buffer.from(idBytes).toString();
       const key = this.byId.get(id);

@@ -11,10 +11,13 @@ import { createDbActivities } from '../activities/db';
 import { explainPgError } from '../activities/db/errors';
 import { createDockerActivities } from '../activities/docker';
 import { explainDockerError } from '../activities/docker/errors';
+import { createExperimentContainers } from '../activities/docker/experiment-containers';
+import { createExperimentServices } from '../activities/docker/experiment-services';
 import { createGitlabRunners } from '../activities/gitlab/runners';
 import { type DockerEndpoint, redactUrl, type SciopsConfig } from '../common/config';
 import { ConfigError } from '../common/errors';
 import type { ExperimentLimits } from '../common/experiment-limits';
+import { DEFAULT_EXPERIMENT_POLICY, type ExperimentPolicy } from '../common/experiment-policy';
 import { nodeQueue, Queue, type QueueKind } from '../common/queues';
 
 /** The external clients activities are built over; each is created only for the queues that need it. */
@@ -104,6 +107,8 @@ export interface WorkerSetup {
   readonly experimentsDir: string;
   readonly secretsDir: string;
   readonly experimentLimits: ExperimentLimits;
+  /** What experiments may mount on the docker queue (SCIOPS_EXPERIMENT_*); absent: only their own output directory. */
+  readonly experimentPolicy?: ExperimentPolicy;
   /** How the `sciops` queue's worker gets its workflow code: a path to bundle, or a prebuilt bundle. */
   readonly workflows: Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>;
   /** The compiled `common/failure-converter` (the bundle holds its own copy of it). */
@@ -144,7 +149,16 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     } else if (kind === 'docker') {
       const { client, endpoint } = required(setup.clients.docker, kind);
       // The manager's worker also talks to GitLab for the stacks' runners (the access token is in its environment).
-      const activities = { ...createDockerActivities(client, endpoint, dirs, setup.clients.s3), ...createGitlabRunners() };
+      const policy = setup.experimentPolicy ?? DEFAULT_EXPERIMENT_POLICY;
+      const activities = {
+        ...createDockerActivities(client, endpoint, dirs, setup.clients.s3),
+        ...createGitlabRunners(),
+        // The experiment activities again, under the configured policy (the ones above have the default).
+        // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
+        ...createExperimentContainers(client, dirs.experiments, policy),
+        // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
+        ...createExperimentServices(client, dirs.experiments, policy),
+      };
       workers.push(activityWorker(Queue.docker, kind, activities));
     } else if (kind === 'db') {
       const { pool, url } = required(setup.clients.db, kind);

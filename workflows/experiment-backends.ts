@@ -6,12 +6,24 @@ import { Queue } from '../common/queues';
 
 /** One backend's three moves; each activity finds the experiment's container, service or job by its id. */
 export interface ExperimentBackend {
+  /**
+   * What the worker that would run it refuses in the spec (its mounts, capabilities, output directory), each
+   * reason naming the setting that would allow it; empty: nothing. The run itself checks again.
+   */
+  check(): Promise<string[]>;
   run(): Promise<RunOutcome>;
   /** SIGTERM, then SIGKILL after the grace period (TerminateJob on Batch); undefined when it never started. */
   stop(reason: string): Promise<RunOutcome | undefined>;
   /** Frees what the run left behind, once its result is recorded. */
   remove(): Promise<void>;
 }
+
+/** The docker worker's policy check: quick, and retried until a docker worker answers. */
+const checkSpec = proxyActivities<DockerActivities>({
+  taskQueue: Queue.docker,
+  startToCloseTimeout: '60s',
+  retry: { maximumInterval: '30s' },
+});
 
 /** A worker that dies is noticed within this, and the retry re-attaches to the run. */
 const HEARTBEAT_TIMEOUT = '20s';
@@ -32,6 +44,7 @@ export function experimentBackend(spec: ExperimentSpec, timeLimitSeconds: number
     const run = proxyActivities<AwsActivities>(options(Queue.aws, longest));
     const stop = proxyActivities<AwsActivities>(options(Queue.aws, stopTimeout));
     return {
+      check: async () => [], // no host mounts on Batch (the schema refuses them); its EFS volumes are the job's own
       run: () => run.runBatchJob({ spec, timeLimitSeconds }),
       stop: (reason) => stop.terminateBatchJob({ spec, reason }),
       remove: async () => {}, // Batch keeps finished jobs for a while and then forgets them by itself.
@@ -39,14 +52,17 @@ export function experimentBackend(spec: ExperimentSpec, timeLimitSeconds: number
   }
   const run = proxyActivities<DockerActivities>(options(Queue.docker, longest));
   const stop = proxyActivities<DockerActivities>(options(Queue.docker, stopTimeout));
+  const check = async () => (await checkSpec.checkExperimentSpec({ spec })).refusals;
   if (spec.backend === 'swarm') {
     return {
+      check,
       run: () => run.runExperimentService({ spec }),
       stop: () => stop.stopExperimentService({ spec }),
       remove: () => stop.removeExperimentService({ spec }),
     };
   }
   return {
+    check,
     run: () => run.runExperimentContainer({ spec }),
     stop: () => stop.stopExperimentContainer({ spec }),
     remove: () => stop.removeExperimentContainer({ spec }),

@@ -7,6 +7,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -43,6 +44,9 @@ export const slotFreedSignal = defineSignal('slotFreed');
 const SLOT_RECHECK = '1 minute';
 
 const Step = { register: 'register', slot: 'wait for a slot', run: 'run', record: 'record the result' } as const;
+
+/** Runs started before the worker-side policy check existed replay without it. */
+const POLICY_CHECK = 'experiment-policy-check';
 
 /**
  * One experiment, start to end: record it (PENDING), take a slot (IN_PROCESS), run its container, service or
@@ -116,6 +120,15 @@ async function run(
 ): Promise<{ state: ExperimentState; outcome?: RunOutcome; message?: string }> {
   const backend = experimentBackend(spec, timeLimitSeconds);
   try {
+    // Before it waits for a slot: a spec the worker refuses (a host path, a volume, a capability or an output
+    // directory its policy does not allow) ends at once; the run activity would refuse it too.
+    const refusals = patched(POLICY_CHECK) ? await backend.check() : [];
+    if (refusals.length > 0) {
+      const message = `refused by the docker worker's experiment policy, nothing was started: ${refusals.join('; ')}`;
+      progress.finish(Step.slot, 'skipped');
+      progress.finish(Step.run, 'failed', message);
+      return { state: State.finishedWithError, message };
+    }
     if (waitingFor !== undefined) await claimSlot(spec, waitingFor, progress);
     show(State.inProcess);
     progress.finish(Step.slot, 'done');

@@ -2,16 +2,24 @@ import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { EXPERIMENT_LABEL, ExperimentFailure, type ExperimentSpec, type RunOutcome } from '../../common/experiment';
-import { outputDirOf, saveRunOutput } from '../files/run-output';
+import { DEFAULT_EXPERIMENT_POLICY, type ExperimentPolicy } from '../../common/experiment-policy';
+import { saveRunOutput } from '../files/run-output';
 import { heartbeating } from '../heartbeating';
 import { engineMessage, engineStatus, ignoreStatus } from './errors';
+import { createExperimentGuard } from './experiment-policy';
 import { containerOptions } from './experiment-specs';
 
 /**
  * Experiments as containers on one engine. Every container carries the experiment id as a label, so
- * each activity finds "its" container again after a crash instead of starting a second one.
+ * each activity finds "its" container again after a crash instead of starting a second one. Nothing is
+ * created for a spec the worker's experiment policy refuses (see common/experiment-policy.ts).
  */
-export function createExperimentContainers(docker: Dockerode, experimentsDir: string) {
+export function createExperimentContainers(
+  docker: Dockerode,
+  experimentsDir: string,
+  policy: ExperimentPolicy = DEFAULT_EXPERIMENT_POLICY,
+) {
+  const guard = createExperimentGuard(experimentsDir, policy);
   async function find(id: string): Promise<Dockerode.ContainerInfo | undefined> {
     const list = await docker.listContainers({ all: true, filters: { label: [`${EXPERIMENT_LABEL}=${id}`] } });
     return list[0];
@@ -69,11 +77,20 @@ export function createExperimentContainers(docker: Dockerode, experimentsDir: st
 
   return {
     /**
+     * What the worker's experiment policy says of a spec, for any backend of the docker queue: every refusal,
+     * each naming the field and the setting that would allow it (empty: it may run). Creates nothing.
+     */
+    async checkExperimentSpec({ spec }: { spec: unknown }): Promise<{ refusals: string[] }> {
+      return { refusals: [...(await guard.review(spec)).refusals] };
+    },
+
+    /**
      * Runs the experiment's container to its end and saves stdout.txt, stderr.txt and exit_code.txt in its
      * output directory. A retry (after a worker died) re-attaches to the same container, running or exited.
      */
-    async runExperimentContainer({ spec }: { spec: ExperimentSpec }): Promise<RunOutcome> {
-      return finish(await startOrFind(spec), outputDirOf(spec, experimentsDir));
+    async runExperimentContainer(input: { spec: ExperimentSpec }): Promise<RunOutcome> {
+      const { spec, outputDir } = await guard.admit(input.spec);
+      return finish(await startOrFind(spec), outputDir);
     },
 
     /**
@@ -87,7 +104,7 @@ export function createExperimentContainers(docker: Dockerode, experimentsDir: st
       if (found.State === 'running' || found.State === 'restarting' || found.State === 'paused') {
         await container.stop({ t: spec.stopGraceSeconds }).catch(ignoreStatus(304));
       }
-      return finish(container, outputDirOf(spec, experimentsDir));
+      return finish(container, await guard.outputDir(spec));
     },
 
     /** Removes the experiment's container once its result is recorded. Nothing there: nothing to do. */

@@ -2,9 +2,11 @@ import { PassThrough } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { EXPERIMENT_LABEL, ExperimentFailure, type ExperimentSpec, type RunOutcome } from '../../common/experiment';
-import { outputDirOf, saveRunOutput } from '../files/run-output';
+import { DEFAULT_EXPERIMENT_POLICY, type ExperimentPolicy } from '../../common/experiment-policy';
+import { saveRunOutput } from '../files/run-output';
 import { heartbeating } from '../heartbeating';
 import { engineStatus, ignoreStatus } from './errors';
+import { createExperimentGuard } from './experiment-policy';
 import { serviceSpec } from './experiment-specs';
 
 /** The parts of a swarm task this file reads (dockerode types tasks as any). */
@@ -29,9 +31,11 @@ function ran(t: Task): boolean {
 
 /**
  * Experiments as one-shot swarm services (one replica, restart condition none), so that the swarm places
- * them by node labels and constraints. Run from the `docker` queue, against a manager.
+ * them by node labels and constraints. Run from the `docker` queue, against a manager. Nothing is created for a
+ * spec the worker's experiment policy refuses.
  */
-export function createExperimentServices(docker: Dockerode, experimentsDir: string) {
+export function createExperimentServices(docker: Dockerode, experimentsDir: string, policy: ExperimentPolicy = DEFAULT_EXPERIMENT_POLICY) {
+  const guard = createExperimentGuard(experimentsDir, policy);
   async function find(id: string): Promise<Dockerode.Service | undefined> {
     const list = await docker.listServices({ filters: { label: [`${EXPERIMENT_LABEL}=${id}`] } });
     return list[0] === undefined ? undefined : docker.getService(list[0].ID);
@@ -81,7 +85,8 @@ export function createExperimentServices(docker: Dockerode, experimentsDir: stri
 
   return {
     /** Creates the experiment's service unless it exists, and waits for its task to end. Re-attaches on retry. */
-    async runExperimentService({ spec }: { spec: ExperimentSpec }): Promise<RunOutcome> {
+    async runExperimentService(input: { spec: ExperimentSpec }): Promise<RunOutcome> {
+      const { spec, outputDir } = await guard.admit(input.spec);
       let service = await find(spec.id);
       if (service === undefined) {
         try {
@@ -93,7 +98,7 @@ export function createExperimentServices(docker: Dockerode, experimentsDir: stri
         }
       }
       if (service === undefined) throw new Error(`service of experiment ${spec.id} vanished while it was created`);
-      return finish(service, spec.id, outputDirOf(spec, experimentsDir)) as Promise<RunOutcome>;
+      return finish(service, spec.id, outputDir) as Promise<RunOutcome>;
     },
 
     /**
@@ -119,7 +124,7 @@ export function createExperimentServices(docker: Dockerode, experimentsDir: stri
           version: info.Version.Index,
         });
       }
-      return finish(service, spec.id, outputDirOf(spec, experimentsDir), true).catch((err: unknown) => {
+      return finish(service, spec.id, await guard.outputDir(spec), true).catch((err: unknown) => {
         if (err instanceof ApplicationFailure && err.type === ExperimentFailure.runRejected) return undefined;
         throw err;
       });

@@ -14,6 +14,14 @@ function env(spec: ExperimentSpec): string[] {
   return Object.entries(spec.env).map(([k, v]) => `${k}=${v}`);
 }
 
+/**
+ * Every capability dropped, the spec's own (each allowed by SCIOPS_EXPERIMENT_CAPABILITIES) added back, and no
+ * way to gain privileges (setuid binaries, file capabilities): root in the container is not root on the host.
+ */
+function capabilities(spec: ExperimentSpec): { add: string[]; drop: string[] } {
+  return { add: [...(spec.capabilities ?? [])], drop: ['ALL'] };
+}
+
 /** `docker create` options for an experiment on one engine. Pure. */
 export function containerOptions(spec: ExperimentSpec): Dockerode.ContainerCreateOptions {
   const { cpus, memoryMb, gpus } = spec.resources;
@@ -27,6 +35,9 @@ export function containerOptions(spec: ExperimentSpec): Dockerode.ContainerCreat
     StopTimeout: spec.stopGraceSeconds,
     HostConfig: {
       Mounts: mounts(spec),
+      SecurityOpt: ['no-new-privileges'],
+      CapDrop: capabilities(spec).drop,
+      ...(capabilities(spec).add.length === 0 ? {} : { CapAdd: capabilities(spec).add }),
       ...(cpus === undefined ? {} : { NanoCpus: Math.round(cpus * 1e9) }),
       ...(memoryMb === undefined ? {} : { Memory: memoryMb * 1024 * 1024 }),
       ...(gpus === undefined || gpus === 0 ? {} : { DeviceRequests: [{ Driver: '', Count: gpus, Capabilities: [['gpu']] }] }),
@@ -55,6 +66,10 @@ export function serviceSpec(spec: ExperimentSpec): Dockerode.CreateServiceOption
         ...(spec.workingDir === undefined ? {} : { Dir: spec.workingDir }),
         Mounts: mounts(spec),
         StopGracePeriod: spec.stopGraceSeconds * 1e9,
+        CapabilityDrop: capabilities(spec).drop,
+        ...(capabilities(spec).add.length === 0 ? {} : { CapabilityAdd: capabilities(spec).add }),
+        // Honoured by engines of API 1.46 and later; older ones need `"no-new-privileges": true` in daemon.json.
+        Privileges: { NoNewPrivileges: true } as Dockerode.Privileges,
       },
       RestartPolicy: { Condition: 'none' },
       Placement: { Constraints: constraints },

@@ -3,15 +3,19 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Command } from 'commander';
-import { loadPayloadCodec } from '../../common/codec-keys';
+import { loadCodecTokens, loadPayloadCodec } from '../../common/codec-keys';
 import { ConfigError } from '../../common/errors';
 import { newCodecKey, parseCodecKeys } from '../../common/payload-encryption';
-import { createCodecServer } from '../codec-server';
+import { createCodecServer, isLoopbackHost } from '../codec-server';
 import { type Output, withOutput } from '../output';
 
 export interface CodecServerOptions {
   readonly listen: string;
   readonly uiOrigin: string[];
+  /** Host names it answers to besides loopback and the UI origins' hosts (the name a proxy or browser uses). */
+  readonly allowHost?: string[];
+  /** Bearer tokens it requires; none: only a loopback-only server may run (`sciops dev`). */
+  readonly tokens?: readonly string[];
 }
 
 /** Parses `host:port`; the error names the option. */
@@ -30,8 +34,23 @@ export async function startCodecServer(codec: PayloadCodec, options: CodecServer
     if (!/^https?:\/\/[^/\s]+$/.test(origin))
       throw new ConfigError('--ui-origin', `"${origin}" is not an origin such as http://127.0.0.1:8233`);
   }
+  const hosts = options.allowHost ?? [];
+  for (const name of hosts) {
+    if (!/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])$/.test(name))
+      throw new ConfigError('--allow-host', `"${name}" is not a host name such as codec.example.org (no scheme, no port)`);
+  }
   const { host, port } = parseListen(options.listen);
-  const server = createCodecServer(codec, options.uiOrigin);
+  const tokens = options.tokens ?? [];
+  // Without tokens, only this machine may reach it, by loopback names only: `sciops dev`, or one operator's host.
+  const names = [host, ...hosts, ...options.uiOrigin.map((o) => new URL(o).hostname)];
+  const beyond = names.find((name) => !isLoopbackHost(name));
+  if (tokens.length === 0 && beyond !== undefined) {
+    throw new ConfigError(
+      'SCIOPS_CODEC_TOKENS_FILE',
+      `not set, and the codec server would answer beyond loopback (${beyond}): it decrypts for whoever calls it, so give it a file of bearer tokens (one per line, e.g. \`openssl rand -hex 32\`), or listen on 127.0.0.1 with loopback origins only`,
+    );
+  }
+  const server = createCodecServer(codec, { origins: options.uiOrigin, hosts, tokens });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(new ConfigError('--listen', `${options.listen} cannot be listened on (${err.code ?? err.message})`)),
@@ -81,21 +100,28 @@ export function registerCodec(program: Command): void {
     )
     .option('--listen <host:port>', 'where to listen', '127.0.0.1:8234')
     .option('--ui-origin <url>', 'a Web UI origin allowed to call it (repeatable)', (v: string, all: string[]) => [...all, v], [])
+    .option(
+      '--allow-host <name>',
+      'a host name it answers to besides loopback and the UI origins (repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [],
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  SCIOPS_CODEC_KEYS_FILE=/etc/sciops/codec.keys sciops codec-server --ui-origin http://127.0.0.1:8233\n\nIt decrypts whatever it is sent: keep it on loopback or behind the same authentication as the Web UI.',
+      '\nExamples:\n  SCIOPS_CODEC_KEYS_FILE=/etc/sciops/codec.keys sciops codec-server --ui-origin http://127.0.0.1:8233\n  SCIOPS_CODEC_TOKENS_FILE=/etc/sciops/codec.tokens sciops codec-server --listen 0.0.0.0:8081 --allow-host codec.example.org\n\nIt refuses a foreign Host or Origin (403) and, with SCIOPS_CODEC_TOKENS_FILE, a request without one of its\nbearer tokens (401); without tokens it only runs on loopback. See docs/operate-sciops.md.',
     )
     .action(async (options: CodecServerOptions, command: Command) => {
       const codec = loadPayloadCodec(process.env);
       if (codec === undefined) {
         throw new ConfigError('SCIOPS_CODEC_KEYS_FILE', 'not set (nor SCIOPS_CODEC_KEYS): the codec server needs the keys the workers use');
       }
-      const { server, url } = await startCodecServer(codec, options);
+      const tokens = loadCodecTokens(process.env) ?? [];
+      const { server, url } = await startCodecServer(codec, { ...options, tokens });
       if (command.optsWithGlobals().json)
         process.stdout.write(`${JSON.stringify({ event: 'listening', url, origins: options.uiOrigin })}\n`);
       else
         process.stderr.write(
-          `sciops codec-server: listening on ${url} (origins: ${options.uiOrigin.join(', ') || 'none'}); Ctrl-C stops it\n`,
+          `sciops codec-server: listening on ${url} (origins: ${options.uiOrigin.join(', ') || 'none'}; ${tokens.length === 0 ? 'loopback only, no token' : `${tokens.length} bearer token(s)`}); Ctrl-C stops it\n`,
         );
       await new Promise<void>((resolve) => {
         for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());

@@ -33,13 +33,15 @@ export async function runDev(options: DevOptions): Promise<void> {
 
   const say = (text: string) => options.json || process.stdout.write(`${text}\n`);
   const event = (value: Record<string, unknown>) => options.json && process.stdout.write(`${JSON.stringify(value)}\n`);
-  // With payload keys configured the UI shows decoded payloads through a codec server on the next port.
+  // With payload keys configured the UI shows decoded payloads through a codec server on the next port. It
+  // answers loopback names and the UI's origins only, without a token: the dev UI has no login to pass one.
   const uiPort = config.devPort + 1000;
   const keys = loadPayloadCodec(process.env);
   const codec = keys
     ? await startCodecServer(keys, {
         listen: `127.0.0.1:${uiPort + 1}`,
         uiOrigin: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
+        tokens: [],
       })
     : undefined;
   say(`Starting the Temporal dev server (${temporalCli})...`);

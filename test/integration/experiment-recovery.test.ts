@@ -150,6 +150,49 @@ describe('recoverExperiments', () => {
   });
 });
 
+describe('recoverExperiments and the experiment policy', () => {
+  it("a row the platform's app inserted with a forbidden mount never runs: FINISHED_WITH_ERROR with the reason", async () => {
+    const worker = dockerWorker();
+    try {
+      await worker.waitFor(/polling docker/, 30_000);
+      // One that no setting could allow (refused as it is read), one the docker worker's policy refuses.
+      const root = { ...spec('app-root', 'chroot /host id'), mounts: [{ type: 'bind', source: '/', target: '/host' }] };
+      const socket = { ...spec('app-sock', 'id'), mounts: [{ type: 'bind', source: '/var/run/docker.sock', target: '/s' }] };
+      const elsewhere = tempDir('recovery-elsewhere');
+      const other = { ...spec('app-other', 'ls /data'), mounts: [{ type: 'bind', source: elsewhere, target: '/data' }] };
+      const volume = { ...spec('app-volume', 'ls /data'), mounts: [{ type: 'volume', source: 'omics_db-data', target: '/data' }] };
+      const since = Date.now();
+      for (const s of [root, socket, other, volume]) {
+        await db.pool.query('insert into experiments (id, type, spec) values ($1, $2, $3)', [s.id, s.type, JSON.stringify(s)]);
+      }
+      const report = await recover();
+      expect([...report.invalid].sort()).toEqual([root.id, socket.id].sort());
+      expect([...report.started].sort()).toEqual([other.id, volume.id].sort());
+      const rows = async (ids: string[]) =>
+        (await db.pool.query('select id, state, message from experiments where id = any($1) order by id', [ids])).rows as Array<{
+          id: string;
+          state: string;
+          message: string;
+        }>;
+      for (const row of await rows([root.id, socket.id])) {
+        expect(row.state).toBe('FINISHED_WITH_ERROR');
+        expect(row.message).toMatch(/is never allowed .*whatever SCIOPS_EXPERIMENT_BIND_ROOTS says/);
+      }
+      expect(await result(other.id)).toMatchObject({
+        state: 'FINISHED_WITH_ERROR',
+        message: expect.stringContaining('SCIOPS_EXPERIMENT_BIND_ROOTS (none set)'),
+      });
+      expect(await result(volume.id)).toMatchObject({
+        state: 'FINISHED_WITH_ERROR',
+        message: expect.stringContaining('SCIOPS_EXPERIMENT_VOLUMES (none set)'),
+      });
+      for (const s of [root, socket, other, volume]) expect(await containersCreated(docker, s.id, since), s.id).toBe(0);
+    } finally {
+      await worker.stop('SIGTERM', 30_000);
+    }
+  });
+});
+
 describe('a backlog under a per-type concurrency cap', () => {
   it(`drains every experiment, never more than ${CAP} IN_PROCESS at once`, async () => {
     const worker = dockerWorker();

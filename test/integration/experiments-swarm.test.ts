@@ -56,6 +56,18 @@ describe('runExperiment on the swarm backend (a one-shot service)', () => {
     expect(await servicesOf(s.id)).toEqual([]);
   });
 
+  it('the service drops every capability (its spec inspected, and seen from inside the task)', async () => {
+    const s = spec('caps', "grep '^CapEff' /proc/self/status; sleep 3");
+    const handle = await startExperiment(client, s);
+    const service = await eventually('the service', 30_000, async () => (await servicesOf(s.id))[0]);
+    const template = service.Spec?.TaskTemplate as { ContainerSpec?: { CapabilityDrop?: string[]; CapabilityAdd?: string[] } };
+    const container = template.ContainerSpec ?? {};
+    expect(container.CapabilityDrop).toEqual(['ALL']);
+    expect(container.CapabilityAdd).toBeUndefined();
+    expect(await handle.result()).toMatchObject({ state: 'COMPLETED', exitCode: 0 });
+    expect(read(s.id, 'stdout.txt')).toBe('CapEff:\t0000000000000000\n');
+  });
+
   it('honours a node-label constraint: a label no node has keeps the task pending until the soft time limit', async () => {
     const s = spec('unplaceable', 'echo never', { placement: { constraints: ['node.labels.gpu==true'] }, timeLimitSeconds: 3 });
     const result = await runExperiment(client, s);

@@ -5,7 +5,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { payloadFromJson, payloadToJson } from '../../clients/codec-server';
 import { addCodecKey } from '../../clients/commands/codec';
-import { loadPayloadCodec } from '../../common/codec-keys';
+import { loadCodecTokens, loadPayloadCodec } from '../../common/codec-keys';
 import { ConfigError } from '../../common/errors';
 import { AesGcmCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, newCodecKey, parseCodecKeys } from '../../common/payload-encryption';
 
@@ -68,8 +68,18 @@ describe('AesGcmCodec', () => {
     await expect(both.decode([relabelled])).rejects.toThrow(/does not authenticate/);
   });
 
-  it('passes payloads that were never encrypted through decode unchanged', async () => {
+  it('refuses a payload that was never encrypted, naming the migration setting and not its content', async () => {
     const codec = new AesGcmCodec(parseCodecKeys(k1, 'test'));
+    const [encoded] = await codec.encode([plain()]);
+    const attempt = codec.decode([encoded as NonNullable<typeof encoded>, plain()]);
+    await expect(attempt).rejects.toThrow(/^a payload is not encrypted \(encoding "json\/plain"\) although payload keys are set/);
+    await expect(codec.decode([plain()])).rejects.toThrow(/SCIOPS_CODEC_ACCEPT_PLAINTEXT=true/);
+    await expect(codec.decode([plain()])).rejects.not.toThrow(/do-not-leak/);
+    await expect(codec.decode([{ data: plain().data }])).rejects.toThrow(/\(no encoding\)/);
+  });
+
+  it('passes payloads that were never encrypted through decode unchanged with the migration flag', async () => {
+    const codec = new AesGcmCodec(parseCodecKeys(k1, 'test'), { acceptPlaintext: true });
     const payload = plain();
     expect(await codec.decode([payload])).toEqual([payload]);
   });
@@ -98,6 +108,34 @@ describe('loadPayloadCodec', () => {
     addCodecKey(file, 'first');
     addCodecKey(file, 'second');
     expect(loadPayloadCodec({ SCIOPS_CODEC_KEYS_FILE: file })?.keyIds).toEqual(['second', 'first']);
+  });
+
+  it('reads SCIOPS_CODEC_ACCEPT_PLAINTEXT: off unless true, and a typo stops the start', async () => {
+    const key = newCodecKey('inline');
+    expect(loadPayloadCodec({ SCIOPS_CODEC_KEYS: key })?.acceptsPlaintext).toBe(false);
+    expect(loadPayloadCodec({ SCIOPS_CODEC_KEYS: key, SCIOPS_CODEC_ACCEPT_PLAINTEXT: 'false' })?.acceptsPlaintext).toBe(false);
+    const migrating = loadPayloadCodec({ SCIOPS_CODEC_KEYS: key, SCIOPS_CODEC_ACCEPT_PLAINTEXT: 'true' });
+    expect(await migrating?.decode([plain()])).toEqual([plain()]);
+    await expect(loadPayloadCodec({ SCIOPS_CODEC_KEYS: key })?.decode([plain()])).rejects.toThrow(/not encrypted/);
+    expect(configError(() => loadPayloadCodec({ SCIOPS_CODEC_KEYS: key, SCIOPS_CODEC_ACCEPT_PLAINTEXT: 'yes' })).message).toBe(
+      'SCIOPS_CODEC_ACCEPT_PLAINTEXT: "yes" is not true or false',
+    );
+  });
+
+  it('reads the codec server tokens from SCIOPS_CODEC_TOKENS_FILE (0600) or SCIOPS_CODEC_TOKENS', () => {
+    const good = 'f'.repeat(64);
+    expect(loadCodecTokens({})).toBeUndefined();
+    expect(loadCodecTokens({ SCIOPS_CODEC_TOKENS: `${good}, ${'e'.repeat(32)}` })).toEqual([good, 'e'.repeat(32)]);
+    const file = path.join(dir, 'tokens');
+    writeFileSync(file, `# the UI's proxy\n${good}\n`, { mode: 0o600 });
+    expect(loadCodecTokens({ SCIOPS_CODEC_TOKENS_FILE: file })).toEqual([good]);
+    chmodSync(file, 0o640);
+    expect(configError(() => loadCodecTokens({ SCIOPS_CODEC_TOKENS_FILE: file })).message).toMatch(
+      /^SCIOPS_CODEC_TOKENS_FILE: .*chmod 600/,
+    );
+    const short = configError(() => loadCodecTokens({ SCIOPS_CODEC_TOKENS: 'short-token' }));
+    expect(short.message).toMatch(/^SCIOPS_CODEC_TOKENS: token 1 is not 32 to 512 printable characters/);
+    expect(short.message).not.toContain('short-token');
   });
 
   it('refuses a keys file others can read, both settings at once, and a missing file', () => {
