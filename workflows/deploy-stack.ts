@@ -12,7 +12,10 @@ import { type DeployPlan, observeAndPlan } from './stack-observe';
 import { ensureRunner, type Undo } from './stack-runners';
 import { validatedInput } from './validated-input';
 
-/** How long a service's tasks must keep running to count as converged (what `docker service create` waits too). */
+/**
+ * How long the tasks of a service without a healthcheck must have been running to count as converged (what
+ * `docker service create` waits too).
+ */
 const STABLE_SECONDS = 5;
 
 const STEPS = ['plan', 'swarm', 'volumes', 'networks', 'secrets', 'configs', 'services', 'converge', 'runners', 'migrations'] as const;
@@ -214,21 +217,26 @@ async function applyServices(run: Run): Promise<StackSpec['services']> {
 
 /**
  * Waits for every changed service at once: its replicas (or one task on each eligible node, for a global
- * service) running and healthy for STABLE_SECONDS, or, for a service meant to finish (restart condition none
- * or on-failure), every task complete.
+ * service) running, healthy where it has a healthcheck, otherwise running for STABLE_SECONDS; or, for a
+ * service meant to finish (restart condition none or on-failure), every task complete.
  */
 async function converge(run: Run, changed: StackSpec['services']): Promise<void> {
   await Promise.all(
-    changed.map((s) =>
-      converging.waitConverged({
+    changed.map((s) => {
+      const finishes = s.restartPolicy !== undefined && s.restartPolicy.condition !== 'any';
+      const created = run.changes.some((c) => c.kind === 'service' && c.name === s.name && c.change === 'create');
+      // A healthy task passed the service's own test, and a new service's completed tasks ran its only spec:
+      // neither needs a further wait.
+      const proven = (s.healthcheck !== undefined && !s.healthcheck.disable) || (finishes && created);
+      return converging.waitConverged({
         name: resourceName(run.spec.name, s.name),
         mode: s.mode,
         replicas: s.replicas ?? 1,
-        finishes: s.restartPolicy !== undefined && s.restartPolicy.condition !== 'any',
+        finishes,
         seconds: s.convergeSeconds,
-        stableSeconds: STABLE_SECONDS,
-      }),
-    ),
+        stableSeconds: proven ? 0 : STABLE_SECONDS,
+      });
+    }),
   );
 }
 

@@ -9,7 +9,7 @@ export interface Task {
   readonly DesiredState: string;
   readonly NodeID?: string;
   readonly Slot?: number;
-  readonly Status: { State: string; Err?: string; Message?: string };
+  readonly Status: { State: string; Err?: string; Message?: string; Timestamp?: string };
 }
 
 /** A service as the engine inspects it: the fields convergence looks at. */
@@ -237,4 +237,17 @@ function finished({ want, service, tasks, nodes, eligible, update, updateNote }:
   }
   const missing = pending.length > 0 ? `; not complete on ${nodeNames(nodes, pending)}` : '';
   return verdict('waiting', `${complete}/${expected} tasks complete${newest.length > 0 ? ` (${stateCounts(newest)})` : ''}${missing}`);
+}
+
+/**
+ * Since when (ms) the service's running tasks have all been running: the newest of their last state changes
+ * (a task with a healthcheck turns running once healthy). Never later than `now`: the engine's clock may
+ * run ahead of this worker's. Pure.
+ */
+export function runningSince(tasks: readonly Task[], now: number): number {
+  const changes = tasks
+    .filter((t) => t.DesiredState === 'running' && t.Status.State === 'running')
+    .map((t) => Date.parse(t.Status.Timestamp ?? ''))
+    .filter((ms) => Number.isFinite(ms));
+  return Math.min(now, changes.length > 0 ? Math.max(...changes) : now);
 }

@@ -6,7 +6,7 @@ import type { ServiceRequest } from '../../common/stack-resources';
 import { heartbeating } from '../heartbeating';
 import { engineMessage, engineStatus, ignoreStatus } from './errors';
 import { type RegistryAuth, registryAuthFor } from './registry-auth';
-import { convergence, type NodeView, type ServiceView, type Task, taskErrors } from './stack-convergence';
+import { convergence, type NodeView, runningSince, type ServiceView, type Task, taskErrors } from './stack-convergence';
 import { refuseForeign } from './stack-ownership';
 
 /** A catch handler: the swarm's 400 (an invalid spec: a port in use...) becomes a final failure saying why. */
@@ -72,8 +72,8 @@ export function createStackServices(docker: Dockerode) {
     },
 
     /**
-     * Waits until the service has converged to its current spec (see `convergence`) for `stableSeconds` in a
-     * row (heartbeating), so that a task that crashes right after starting does not count; one meant to finish
+     * Waits until the service has converged to its current spec (see `convergence`) and its tasks have run for
+     * `stableSeconds` in a row (heartbeating), so that a task that crashes right after starting does not count; one meant to finish
      * at once when its update's tasks completed. Fails, non-retryable, as soon as the swarm gave up
      * (a paused or rolled-back update, a finished task that failed with restart condition none), or after
      * `seconds`, with the state of the tasks and what the failing ones say.
@@ -111,7 +111,8 @@ export function createStackServices(docker: Dockerode) {
           // Finished tasks stay finished. Only without an update status is it unclear whether they ran the
           // current spec (the swarm may be about to start the update this deploy just made): then it must last.
           if (verdict.state === 'converged' && input.finishes && info.UpdateStatus?.StartedAt !== undefined) return result;
-          stableSince = verdict.state === 'converged' ? (stableSince ?? Date.now()) : undefined;
+          // Stable counts from when the tasks started running, not from when this loop first saw them so.
+          stableSince = verdict.state === 'converged' ? (stableSince ?? runningSince(tasks, Date.now())) : undefined;
           if (stableSince !== undefined && Date.now() - stableSince >= input.stableSeconds * 1000) return result;
           if (Date.now() > deadline) throw notConverged(`not converged after ${input.seconds}s: ${verdict.why}`, tasks);
           await new Promise((r) => setTimeout(r, 500));

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { convergence, eligibleNodes, type NodeView, type ServiceView, type Task } from '../../activities/docker/stack-convergence';
+import {
+  convergence,
+  eligibleNodes,
+  type NodeView,
+  runningSince,
+  type ServiceView,
+  type Task,
+} from '../../activities/docker/stack-convergence';
 
 const T0 = '2026-01-01T10:00:00.000000000Z';
 const at = (seconds: number) => new Date(Date.parse(T0) + seconds * 1000).toISOString();
@@ -210,5 +217,28 @@ describe('a service meant to finish', () => {
       why: '1/2 tasks complete (1 complete); not complete on gpu-2',
     });
     expect(convergence(global(true), gpu, [...one, task('complete', { NodeID: 'n3' })], NODES).state).toBe('converged');
+  });
+});
+
+describe('runningSince', () => {
+  const at = (state: string, timestamp: string, desired = 'running'): Task => ({
+    CreatedAt: timestamp,
+    DesiredState: desired,
+    Status: { State: state, Timestamp: timestamp },
+  });
+  const now = Date.parse('2026-12-01T10:00:10Z');
+
+  it('is the newest change to running among the running tasks: stability counts from there', () => {
+    const tasks = [
+      at('running', '2026-12-01T10:00:01Z'),
+      at('running', '2026-12-01T10:00:04Z'),
+      at('shutdown', '2026-12-01T10:00:09Z', 'shutdown'),
+    ];
+    expect(runningSince(tasks, now)).toBe(Date.parse('2026-12-01T10:00:04Z'));
+  });
+
+  it('is now when no task tells, or when the engine clock runs ahead', () => {
+    expect(runningSince([], now)).toBe(now);
+    expect(runningSince([at('running', '2026-12-01T10:05:00Z')], now)).toBe(now);
   });
 });
