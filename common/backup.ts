@@ -89,22 +89,39 @@ export type MongoTarget = z.infer<typeof mongoTarget>;
 export type Destination = z.infer<typeof destinationSchema>;
 export type Retention = z.infer<typeof retentionSchema>;
 
-/** A backup run's id: its UTC start, `20261122T030000Z`; sorts as it happened. Pure. */
-export function runId(at: Date): string {
-  return at
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
+/**
+ * A backup run's id: its UTC start to the millisecond plus a random suffix, `20261122T030000.123Z-1a2b3c4d`;
+ * sorts as it happened, and two runs started in the same millisecond still get folders of their own. The
+ * suffix (8 hex digits) comes from the caller: a workflow's deterministic random. Pure.
+ */
+export function runId(at: Date, suffix: string): string {
+  if (!/^[0-9a-f]{8}$/.test(suffix)) throw new Error(`a run id suffix is 8 hex digits, not "${suffix}"`);
+  return `${at.toISOString().replace(/[-:]/g, '')}-${suffix}`;
 }
+
+/** Run ids: this version's, and the second-resolution ids of earlier ones (`20261122T030000Z`). */
+export const RUN_ID = /^\d{8}T\d{6}(\.\d{3})?Z(-[0-9a-f]{8})?$/;
 
 /** The instant a run id names. Pure. */
 export function runTime(id: string): Date {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(id);
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(?:\.(\d{3}))?Z(?:-[0-9a-f]{8})?$/.exec(id);
   if (m === null) throw new Error(`not a backup run id: ${id}`);
-  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
+  const [year, month, day, hour, minute, second, ms] = m.slice(1).map((part) => Number(part ?? 0));
+  return new Date(Date.UTC(year as number, (month as number) - 1, day, hour, minute, second, ms));
 }
 
-export const RUN_ID = /^\d{8}T\d{6}Z$/;
+/**
+ * The longest a backup workflow may take once it holds its targets (it fails itself past this). A run
+ * folder without a manifest that is younger than this may still be being written by another run, so only
+ * older ones are pruned as leftovers. Pure.
+ */
+export const BACKUP_MAX_HOURS = 7 * 24;
+
+/** The incomplete runs that are leftovers (older than any live backup could be), never the current one. Pure. */
+export function leftoverRuns(incomplete: readonly string[], current: string, now: Date): string[] {
+  const limit = now.getTime() - BACKUP_MAX_HOURS * 3_600_000;
+  return incomplete.filter((run) => run !== current && runTime(run).getTime() < limit);
+}
 
 /** Where a run's files live, relative to the destination: `<backup>/<run>/`. Pure. */
 export function runPath(backup: string, run: string): string {
@@ -121,9 +138,6 @@ export function dumpFileName(target: BackupTarget, run: string): string {
 export function fileOf(key: string): string {
   return key.slice(key.lastIndexOf('/') + 1);
 }
-
-export const MANIFEST_FILE = 'manifest.json';
-export const MANIFEST_FORMAT = 'sciops-backup/1';
 
 /** What one target's dump holds: written into the manifest. */
 export interface DumpRecord {
@@ -143,20 +157,35 @@ export interface DumpRecord {
   readonly collections?: Readonly<Record<string, number>>;
 }
 
-/** A backup run's manifest, written last: a run without one is incomplete and never restored. */
-export interface Manifest {
-  readonly format: typeof MANIFEST_FORMAT;
-  readonly backup: string;
-  readonly run: string;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly spec: BackupSpec;
-  readonly dumps: readonly DumpRecord[];
-  readonly verified: boolean;
-}
+/** UTC to the second, `20261122T030000Z`: the time part of the workflow ids the CLI gives. Pure. */
+const stamp = (at: Date) =>
+  at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 
 export function backupWorkflowId(backup: string, at: Date): string {
-  return `backup-${backup}-${runId(at)}`;
+  return `backup-${backup}-${stamp(at)}`;
+}
+
+/**
+ * What one workflow at a time may back up, restore or verify: a database behind a URL variable, a Mongo
+ * database, a volume on an engine. Two targets with the same key are the same thing. Pure.
+ */
+export function targetLockKey(target: BackupTarget): string {
+  if (target.kind === 'postgres') return `postgres/${target.urlEnv}`;
+  if (target.kind === 'mongo') return `mongo/${target.urlEnv}/${target.database}`;
+  return `volume/${target.node ?? '-'}/${target.volume}`;
+}
+
+/** What one workflow at a time may stop: a swarm service (as stopServices names it). Pure. */
+export function serviceLockKey(service: string): string {
+  return `service/${service}`;
+}
+
+/** The id of the workflow that holds a target's lock while it runs (one such workflow can run at a time). Pure. */
+export function targetLockWorkflowId(key: string): string {
+  return `sciops-lock-${key}`;
 }
 
 /** What `backup` returns. */
@@ -194,6 +223,9 @@ export const restoreInputSchema = z
     backup: name('backup'),
     run: z.string().regex(RUN_ID, 'a run id such as 20261122T030000Z (`sciops backup list` shows them)'),
     targets: z.array(name('target')).default([]).describe('only these targets of the run (default: all)'),
+    spec: backupSpecSchema
+      .optional()
+      .describe("the backup's spec: restore only into its targets, refusing a manifest that names others (default: trust the manifest's)"),
     force: z.boolean().default(false).describe('restore over a target that holds data'),
     approve: z.boolean().default(false).describe('wait for `sciops restore approve ID` before the first destructive step'),
     nsFrom: z
@@ -222,8 +254,20 @@ export interface RestoreReport {
   readonly safety: string;
 }
 
+/**
+ * What a failed restore says happened: why it failed, into which targets the safety backup was put back,
+ * and into which it could not be (and why), with where the safety backup is kept. Pure.
+ */
+export function restoreFailedMessage(why: string, safety: string, back: readonly string[], notBack: readonly string[]): string {
+  const parts = [`restore failed: ${why}`];
+  if (back.length > 0) parts.push(`The safety backup (${safety}) was put back into ${back.join(', ')}`);
+  if (notBack.length > 0) parts.push(`The safety backup could NOT be put back into ${notBack.join(', ')}; it is kept at ${safety}`);
+  if (back.length === 0 && notBack.length === 0) parts.push(`No target was changed; the safety backup is kept at ${safety}`);
+  return parts.join('. ');
+}
+
 export function restoreWorkflowId(backup: string, run: string, at: Date): string {
-  return `restore-${backup}-${run}-${runId(at)}`;
+  return `restore-${backup}-${run}-${stamp(at)}`;
 }
 
 /** How a run is named on the command line: `<dir>/<backup>/<run>` or `s3://<bucket>/<prefix><backup>/<run>`. Pure. */

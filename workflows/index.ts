@@ -1,5 +1,6 @@
 // Every workflow the `sciops` task queue runs. The worker bundles this file.
 export { backup, listBackups } from './backup';
+export { backupTargetLock } from './backup-lock';
 export { deployStack, planStackDeploy } from './deploy-stack';
 export { doctor } from './doctor';
 export { ensureEfs } from './ensure-efs';

@@ -11,18 +11,21 @@ import {
   type BackupTarget,
   type DumpRecord,
   differences,
-  type Manifest,
   type RestoreInput,
   type RestoreReport,
+  restoreFailedMessage,
   restoreInputSchema,
-  runId,
   runPath,
+  serviceLockKey,
+  targetLockKey,
 } from '../common/backup';
 import { BACKUP_CORRUPT_TYPE, BACKUP_FAILED_TYPE, TARGET_NOT_EMPTY_TYPE } from '../common/backup-failures';
+import { specDisagreements } from '../common/backup-manifest';
 import { approveRestoreSignal } from '../common/backup-signals';
 import { SearchAttribute } from '../common/search-attributes';
-import { dumpTarget, withServicesPaused } from './backup';
+import { dumpTarget, expectedOf, newRunId, withServicesPaused } from './backup';
 import { manager, postgres, volumeEngine } from './backup-activities';
+import { withTargetLocks } from './backup-lock';
 import { trackProgress } from './progress-tracker';
 import { INVALID_INPUT, validatedInput } from './validated-input';
 
@@ -36,12 +39,12 @@ function rootMessage(err: unknown): string {
 }
 
 /** Puts one dump back into its target; returns what the target then holds, to compare with the manifest. */
-async function restoreOne(target: BackupTarget, input: RestoreInput, key: string, mode?: 'full') {
+async function restoreOne(target: BackupTarget, input: RestoreInput, key: string, expected: ReturnType<typeof expectedOf>) {
   const { destination } = input;
   if (target.kind === 'postgres')
-    return { tables: await postgres.restorePostgres({ urlEnv: target.urlEnv, mode: mode ?? target.mode, destination, key }) };
-  if (target.kind === 'mongo') return { collections: await postgres.restoreMongo({ target, destination, key }) };
-  return { files: await volumeEngine(target.node).restoreVolume({ target, destination, key }) };
+    return { tables: await postgres.restorePostgres({ urlEnv: target.urlEnv, mode: target.mode, destination, key, expected }) };
+  if (target.kind === 'mongo') return { collections: await postgres.restoreMongo({ target, destination, key, expected }) };
+  return { files: await volumeEngine(target.node).restoreVolume({ target, destination, key, expected }) };
 }
 
 /**
@@ -71,22 +74,40 @@ async function held(target: BackupTarget): Promise<string | undefined> {
   return some(await volumeEngine(target.node).volumeFiles({ target }), 'file', 'files');
 }
 
+/** Refuses, having changed nothing, when a target holds data and `force` was not given. */
+async function refuseUnlessEmpty(chosen: readonly DumpRecord[], targetOf: (d: DumpRecord) => BackupTarget, force: boolean) {
+  if (force) return;
+  const holding: string[] = [];
+  for (const d of chosen) {
+    const holds = await held(targetOf(d));
+    if (holds !== undefined) holding.push(`${d.target} (${holds})`);
+  }
+  if (holding.length > 0) {
+    throw refuse(
+      TARGET_NOT_EMPTY_TYPE,
+      `targets hold data: ${holding.join(', ')}; restore with force to replace it (a safety backup is taken first). Nothing was changed`,
+    );
+  }
+}
+
 /**
- * The restore runbook, with the checks nobody did by hand: every file's checksum against the manifest before
- * anything is touched; a target holding data is refused unless `force`; an optional approval; a safety backup
- * of every target first (full dumps); the services paused; each dump restored and compared with the manifest's
- * counts; on any failure the safety backup is put back; the services always resumed at their replicas.
+ * The restore runbook, with the checks nobody did by hand: the manifest checked (and, given the backup's
+ * spec, held to it), every file's checksum against the manifest before anything is touched; a target holding
+ * data is refused unless `force`; an optional approval; the targets locked (no backup or other restore of
+ * them meanwhile); the services paused; a safety backup of every target; each dump restored (the bytes
+ * checked again as they are read) and compared with the manifest's counts; on any failure the safety backup
+ * is put back into the targets the restore touched; the services always resumed at their replicas.
  */
 export async function restore(rawInput: unknown): Promise<RestoreReport> {
   const input = validatedInput(restoreInputSchema, rawInput, 'restore input');
-  const progress = trackProgress(['check', 'approval', 'safety backup', 'pause services', 'restore', 'resume services']);
+  const progress = trackProgress(['check', 'approval', 'lock targets', 'pause services', 'safety backup', 'restore', 'resume services']);
   let approved = !input.approve;
   setHandler(approveRestoreSignal, () => {
     approved = true;
   });
   try {
     progress.start('check');
-    const manifest: Manifest | null = await manager.readManifest({ destination: input.destination, backup: input.backup, run: input.run });
+    const manifest = await manager.readManifest({ destination: input.destination, backup: input.backup, run: input.run });
     if (manifest === null) {
       throw refuse(BACKUP_CORRUPT_TYPE, `no complete backup ${runPath(input.backup, input.run)} (no manifest): nothing was changed`);
     }
@@ -98,74 +119,119 @@ export async function restore(rawInput: unknown): Promise<RestoreReport> {
       );
     }
     const chosen = manifest.dumps.filter((d) => input.targets.length === 0 || input.targets.includes(d.target));
-    const targetOf = (d: DumpRecord) => restoredTarget(manifest.spec.targets.find((t) => t.name === d.target) as BackupTarget, input);
+    const disagreements =
+      input.spec === undefined
+        ? []
+        : specDisagreements(
+            manifest,
+            input.spec,
+            chosen.map((d) => d.target),
+          );
+    if (disagreements.length > 0) {
+      throw refuse(
+        BACKUP_CORRUPT_TYPE,
+        `the run's manifest does not match the backup spec given: ${disagreements.join('; ')}; nothing was changed`,
+      );
+    }
+    const spec = input.spec ?? manifest.spec;
+    const targetOf = (d: DumpRecord) => restoredTarget(spec.targets.find((t) => t.name === d.target) as BackupTarget, input);
     upsertSearchAttributes([
       { key: SearchAttribute.backupKind, value: 'restore' },
       { key: SearchAttribute.backupTarget, value: chosen.map((d) => d.target) },
     ]);
     const folder = runPath(input.backup, input.run);
+    const versions = new Map<string, string | undefined>();
     for (const d of chosen) {
-      await manager.verifyDumpFile({ destination: input.destination, key: `${folder}${d.file}`, bytes: d.bytes, sha256: d.sha256 });
+      const checked = await manager.verifyDumpFile({
+        destination: input.destination,
+        key: `${folder}${d.file}`,
+        ...expectedOf(d),
+        kind: d.kind,
+      });
+      versions.set(d.target, checked.version);
     }
-    const holding: string[] = [];
-    for (const d of chosen) {
-      const holds = await held(targetOf(d));
-      if (holds !== undefined) holding.push(`${d.target} (${holds})`);
-    }
-    if (holding.length > 0 && !input.force) {
-      throw refuse(
-        TARGET_NOT_EMPTY_TYPE,
-        `targets hold data: ${holding.join(', ')}; restore with force to replace it (a safety backup is taken first). Nothing was changed`,
-      );
-    }
+    await refuseUnlessEmpty(chosen, targetOf, input.force);
     progress.finish('check', 'done', `${chosen.length} files match the manifest`);
 
     progress.start('approval', input.approve ? `waiting: sciops restore approve ${workflowInfo().workflowId}` : undefined);
     await condition(() => approved);
     progress.finish('approval', input.approve ? 'done' : 'skipped');
 
-    progress.start('safety backup');
-    const safetyRun = runId(new Date());
-    const safety = `${input.backup}/safety-${safetyRun}/`;
-    const saved = new Map<string, DumpRecord>();
-    for (const d of chosen) saved.set(d.target, await dumpTarget(targetOf(d), input.destination, safety, safetyRun, 'full'));
-    progress.finish('safety backup', 'done', safety);
+    progress.start('lock targets');
+    const waiting = (key: string) => progress.start('lock targets', `waiting: another backup or restore holds ${key}`);
+    const { restored, safety } = await withTargetLocks(
+      [...chosen.map((d) => targetLockKey(targetOf(d))), ...spec.stopServices.map(serviceLockKey)],
+      waiting,
+      async () => {
+        progress.finish('lock targets', 'done');
+        // Again, now that no backup or restore can change them: data may have arrived while this one waited.
+        await refuseUnlessEmpty(chosen, targetOf, input.force);
+        progress.start('pause services');
+        return withServicesPaused(spec.stopServices, async () => {
+          progress.finish('pause services', spec.stopServices.length === 0 ? 'skipped' : 'done');
+          // Taken with the services stopped: nothing written after it is lost by the restore.
+          progress.start('safety backup');
+          const safetyRun = newRunId();
+          const safety = `${input.backup}/safety-${safetyRun}/`;
+          const saved = new Map<string, DumpRecord>();
+          for (const d of chosen) saved.set(d.target, await dumpTarget(targetOf(d), input.destination, safety, safetyRun, true));
+          progress.finish('safety backup', 'done', safety);
 
-    progress.start('pause services');
-    const restored = await withServicesPaused(manifest.spec.stopServices, async () => {
-      progress.finish('pause services', manifest.spec.stopServices.length === 0 ? 'skipped' : 'done');
-      progress.start('restore');
-      const done: string[] = [];
-      try {
-        for (const d of chosen) {
-          progress.start('restore', d.target);
-          const found = await restoreOne(targetOf(d), input, `${folder}${d.file}`);
-          const diff = differences(d, found);
-          if (diff.length > 0) throw refuse(BACKUP_FAILED_TYPE, `restored data does not match the manifest: ${diff.join('; ')}`);
-          done.push(d.target);
-        }
-      } catch (err) {
-        progress.finish('restore', 'failed', 'putting the safety backup back');
-        // Even when the restore was cancelled: the targets must not stay half-restored.
-        await CancellationScope.nonCancellable(async () => {
-          for (const d of chosen) {
-            const copy = saved.get(d.target) as DumpRecord;
-            await restoreOne(targetOf(d), input, `${safety}${copy.file}`, 'full').catch((undoErr: unknown) =>
-              log.error('putting the safety backup back failed; restore it by hand', { target: d.target, safety, error: String(undoErr) }),
-            );
+          progress.start('restore');
+          const touched: DumpRecord[] = [];
+          try {
+            for (const d of chosen) {
+              progress.start('restore', d.target);
+              touched.push(d);
+              const found = await restoreOne(targetOf(d), input, `${folder}${d.file}`, expectedOf(d, versions.get(d.target)));
+              const diff = differences(d, found);
+              if (diff.length > 0) throw refuse(BACKUP_FAILED_TYPE, `restored data does not match the manifest: ${diff.join('; ')}`);
+            }
+          } catch (err) {
+            progress.finish('restore', 'failed', 'putting the safety backup back');
+            throw await putBack(touched, targetOf, input, safety, saved, rootMessage(err));
           }
+          progress.finish('restore', 'done', chosen.map((d) => d.target).join(', '));
+          progress.start('resume services');
+          return { restored: chosen.map((d) => d.target), safety };
         });
-        throw refuse(BACKUP_FAILED_TYPE, `restore failed and the safety backup (${safety}) was put back: ${rootMessage(err)}`);
-      }
-      progress.finish('restore', 'done', done.join(', '));
-      progress.start('resume services');
-      return done;
-    });
-    progress.finish('resume services', manifest.spec.stopServices.length === 0 ? 'skipped' : 'done');
+      },
+    );
+    progress.finish('resume services', spec.stopServices.length === 0 ? 'skipped' : 'done');
     progress.end('completed');
     return { backup: input.backup, run: input.run, restored, safety };
   } catch (err) {
     progress.end('failed');
     throw err;
   }
+}
+
+/**
+ * After a failed restore: puts the safety backup back into the targets the restore touched (those restored,
+ * and the one that failed), even when the restore was cancelled, and returns the failure to throw, saying
+ * exactly which targets got their safety copy back and which did not.
+ */
+async function putBack(
+  touched: readonly DumpRecord[],
+  targetOf: (d: DumpRecord) => BackupTarget,
+  input: RestoreInput,
+  safety: string,
+  saved: ReadonlyMap<string, DumpRecord>,
+  why: string,
+): Promise<ApplicationFailure> {
+  const back: string[] = [];
+  const notBack: string[] = [];
+  await CancellationScope.nonCancellable(async () => {
+    for (const d of touched) {
+      const copy = saved.get(d.target) as DumpRecord;
+      try {
+        await restoreOne(targetOf(d), input, `${safety}${copy.file}`, expectedOf(copy));
+        back.push(d.target);
+      } catch (undoErr) {
+        log.error('putting the safety backup back failed; restore it by hand', { target: d.target, safety, error: String(undoErr) });
+        notBack.push(`${d.target} (${rootMessage(undoErr)})`);
+      }
+    }
+  });
+  return refuse(BACKUP_FAILED_TYPE, restoreFailedMessage(why, safety, back, notBack));
 }

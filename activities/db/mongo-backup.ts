@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
@@ -6,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { BSON, type Document, MongoClient } from 'mongodb';
 import { type Destination, type DumpRecord, fileOf, type MongoTarget } from '../../common/backup';
 import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
+import { checkedCopy, type Expected } from '../files/backup-checks';
 import { backupStore } from '../files/backup-store';
 import { heartbeating } from '../heartbeating';
 import { urlFromEnv } from './url-from-env';
@@ -49,52 +52,58 @@ async function counts(client: MongoClient, database: string): Promise<Record<str
  * this is sciops' own format; the dump streams (one cursor batch in memory at a time) like the others.
  */
 export function createMongoBackup(s3: () => S3Client) {
-  /** Restores `key` into database `into` (dropped first); returns its documents per collection. */
+  /**
+   * Restores a dump into database `into`: read once into a private local copy checked against the manifest,
+   * its header parsed, and only then the database dropped and filled from that copy. Returns its documents
+   * per collection.
+   */
   async function restoreInto(
     client: MongoClient,
-    destination: Destination,
-    key: string,
+    source: { destination: Destination; key: string; expected: Expected },
     into: string,
     progress: { bytes: number; total: number },
   ) {
-    const db = client.db(into);
-    await db.dropDatabase();
-    // No await between here and the loop: readline drops the lines it emits before iteration starts.
-    const source = await backupStore(destination, s3).read(key, (bytes, total) => {
+    const { key } = source;
+    const copy = await checkedCopy(backupStore(source.destination, s3), key, source.expected, (bytes, total) => {
       progress.bytes = bytes;
       progress.total = total;
     });
-    const lines = createInterface({ input: source.pipe(createGunzip()), crlfDelay: Number.POSITIVE_INFINITY });
-    let header: Header | undefined;
-    let batch: { collection: string; docs: Document[] } = { collection: '', docs: [] };
-    const flush = async () => {
-      if (batch.docs.length > 0) await db.collection(batch.collection).insertMany(batch.docs, { ordered: true });
-      batch = { collection: batch.collection, docs: [] };
-    };
-    for await (const line of lines) {
-      if (line === '') continue;
-      if (header === undefined) {
-        header = JSON.parse(line) as Header;
-        if (header.format !== FORMAT) throw failed(`${key} is not a ${FORMAT} dump`);
-        for (const c of header.collections) await db.createCollection(c.name, EJSON.deserialize(c.options) as Document);
-        continue;
+    try {
+      const lines = createInterface({ input: createReadStream(copy.file).pipe(createGunzip()), crlfDelay: Number.POSITIVE_INFINITY });
+      // The iterator buffers lines from here on, so awaiting between reads loses none.
+      const next = lines[Symbol.asyncIterator]();
+      const first = await next.next();
+      const header = first.done === true ? undefined : (JSON.parse(first.value) as Header);
+      if (header === undefined) throw failed(`${key} is empty`);
+      if (header.format !== FORMAT) throw failed(`${key} is not a ${FORMAT} dump`);
+      const db = client.db(into);
+      await db.dropDatabase();
+      for (const c of header.collections) await db.createCollection(c.name, EJSON.deserialize(c.options) as Document);
+      let batch: { collection: string; docs: Document[] } = { collection: '', docs: [] };
+      const flush = async () => {
+        if (batch.docs.length > 0) await db.collection(batch.collection).insertMany(batch.docs, { ordered: true });
+        batch = { collection: batch.collection, docs: [] };
+      };
+      for (let line = await next.next(); line.done !== true; line = await next.next()) {
+        if (line.value === '') continue;
+        const { c, d } = EJSON.parse(line.value, { relaxed: false }) as { c: string; d: Document };
+        if (c !== batch.collection || batch.docs.length >= BATCH) {
+          await flush();
+          batch.collection = c;
+        }
+        batch.docs.push(d);
       }
-      const { c, d } = EJSON.parse(line, { relaxed: false }) as { c: string; d: Document };
-      if (c !== batch.collection || batch.docs.length >= BATCH) {
-        await flush();
-        batch.collection = c;
+      await flush();
+      for (const c of header.collections) {
+        const indexes = c.indexes.filter((i) => i.name !== '_id_').map((i) => EJSON.deserialize(i) as Document);
+        for (const { key: spec, name, v: _v, ns: _ns, ...options } of indexes) {
+          await db.collection(c.name).createIndex(spec as Document, { name: name as string, ...options });
+        }
       }
-      batch.docs.push(d);
+      return counts(client, into);
+    } finally {
+      await copy.remove();
     }
-    await flush();
-    if (header === undefined) throw failed(`${key} is empty`);
-    for (const c of header.collections) {
-      const indexes = c.indexes.filter((i) => i.name !== '_id_').map((i) => EJSON.deserialize(i) as Document);
-      for (const { key: spec, name, v: _v, ns: _ns, ...options } of indexes) {
-        await db.collection(c.name).createIndex(spec as Document, { name: name as string, ...options });
-      }
-    }
-    return counts(client, into);
   }
 
   return {
@@ -146,21 +155,36 @@ export function createMongoBackup(s3: () => S3Client) {
     },
 
     /** Drops the target's database and loads the dump into it, whatever database it came from; returns documents per collection. */
-    async restoreMongo(input: { target: MongoTarget; destination: Destination; key: string }): Promise<Record<string, number>> {
+    async restoreMongo(input: {
+      target: MongoTarget;
+      destination: Destination;
+      key: string;
+      expected: Expected;
+    }): Promise<Record<string, number>> {
       const progress = { restoring: input.key, bytes: 0, total: 0 };
       return withMongo(input.target.urlEnv, (client) =>
-        heartbeating(progress, () => restoreInto(client, input.destination, input.key, input.target.database, progress)),
+        heartbeating(progress, () => restoreInto(client, input, input.target.database, progress)),
       );
     },
 
-    /** Restores into a scratch database beside the source (dropped afterwards); returns its documents per collection. */
-    async verifyMongoDump(input: { target: MongoTarget; destination: Destination; key: string }): Promise<Record<string, number>> {
-      const scratch = `${input.target.database}_sciops_verify`;
+    /**
+     * Restores into a scratch database beside the source and returns its documents per collection. The
+     * scratch database has a random name (`sciops_verify_<random>`) that must not exist yet, and only a
+     * database this verification found absent and then filled is dropped afterwards.
+     */
+    async verifyMongoDump(input: {
+      target: MongoTarget;
+      destination: Destination;
+      key: string;
+      expected: Expected;
+    }): Promise<Record<string, number>> {
+      const scratch = `sciops_verify_${randomBytes(8).toString('hex')}`;
       return withMongo(input.target.urlEnv, async (client) => {
+        const { databases } = await client.db().admin().listDatabases({ nameOnly: true });
+        if (databases.some((d) => d.name === scratch))
+          throw failed(`a database ${scratch} exists already: not used as a scratch database, try again`);
         try {
-          return await heartbeating({ verifying: input.key }, () =>
-            restoreInto(client, input.destination, input.key, scratch, { bytes: 0, total: 0 }),
-          );
+          return await heartbeating({ verifying: input.key }, () => restoreInto(client, input, scratch, { bytes: 0, total: 0 }));
         } finally {
           await client.db(scratch).dropDatabase();
         }

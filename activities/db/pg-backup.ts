@@ -1,12 +1,16 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { Readable, type Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client } from 'pg';
 import { type Destination, type DumpRecord, fileOf, type PostgresTarget } from '../../common/backup';
 import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
+import { type DatabaseBefore, recreateStatements } from '../../common/backup-pg-database';
+import { restrictedTransaction } from '../../common/backup-sql-dump';
+import { type Expected, gunzipped, readChecked } from '../files/backup-checks';
 import { backupStore, endWhen } from '../files/backup-store';
 import { heartbeating } from '../heartbeating';
 import { urlFromEnv } from './url-from-env';
@@ -32,25 +36,18 @@ export function libpqEnv(url: string): Record<string, string> {
 async function withPg<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: url });
   await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
+  return work(client).finally(() => client.end());
 }
 
-/** The database a URL names, and the URL of the same server's maintenance database (`postgres`). */
+/** The database a URL names; the URL of another database of the same server, e.g. its maintenance database. */
 const databaseOf = (url: string) => decodeURIComponent(new URL(url).pathname.slice(1));
-function maintenanceUrl(url: string): string {
-  const maintenance = new URL(url);
-  maintenance.pathname = '/postgres';
-  return maintenance.toString();
-}
+const onDatabase = (url: string, name: string) => Object.assign(new URL(url), { pathname: `/${encodeURIComponent(name)}` }).toString();
+const maintenanceUrl = (url: string) => onDatabase(url, 'postgres');
 
-interface UserTable {
-  readonly schema: string;
-  readonly table: string;
-}
+/** Where a dump to restore is, and what it must be (its manifest's size and SHA-256). */
+type StoredDump = { destination: Destination; key: string; expected: Expected };
+
+type UserTable = { readonly schema: string; readonly table: string };
 
 /** The user tables of the database (partitions count with their parent). */
 async function userTables(client: Client): Promise<UserTable[]> {
@@ -85,10 +82,11 @@ function exited(child: ChildProcess, what: string): Promise<void> {
     child.on('error', (err) =>
       reject(failed(`${what} could not start: ${err.message} (is the PostgreSQL client installed on the db worker?)`)),
     );
+    const old = () => (/invalid command \\restrict/.test(stderr) ? ' (restores need psql 15.14, 16.10, 17.6 or later)' : '');
     child.on('close', (code, signal) =>
       code === 0
         ? resolve()
-        : reject(failed(`${what} failed (${signal ?? `exit code ${code}`}): ${stderr.trim().split('\n').slice(-3).join(' / ')}`)),
+        : reject(failed(`${what} failed (${signal ?? `exit code ${code}`}): ${stderr.trim().split('\n').slice(-3).join(' / ')}${old()}`)),
     );
   });
 }
@@ -99,17 +97,17 @@ const toolVersion = async (tool: string) => (await promisify(execFile)(tool, ['-
  * `pg_dump [--data-only] | gzip` into a backup store, as one stream: constant memory, heartbeating the bytes
  * written. The row counts and the dump come from one snapshot (pg_export_snapshot + pg_dump --snapshot), so the
  * manifest describes exactly what the file holds. A failed pg_dump fails the write: nothing is published.
+ * Owners and grants are left out, except with `keepOwners` (a safety backup, put back into the same server).
  */
 export function createPgBackup(s3: () => S3Client) {
   return {
     async dumpPostgres(input: {
       target: PostgresTarget;
-      mode?: PostgresTarget['mode'];
       destination: Destination;
       key: string;
+      keepOwners?: boolean;
     }): Promise<DumpRecord> {
       const url = urlFromEnv(input.target.urlEnv);
-      const mode = input.mode ?? input.target.mode;
       const store = backupStore(input.destination, s3);
       return withPg(url, async (client) => {
         await client.query('begin isolation level repeatable read, read only');
@@ -118,7 +116,8 @@ export function createPgBackup(s3: () => S3Client) {
         const server = (await client.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]?.v as string;
         const progress = { target: input.target.name, bytes: 0 };
         const written = await heartbeating(progress, async (signal) => {
-          const args = ['--snapshot', snapshot, '--no-owner', '--no-privileges', ...(mode === 'data-only' ? ['--data-only'] : [])];
+          const args = ['--snapshot', snapshot, ...(input.keepOwners ? [] : ['--no-owner', '--no-privileges'])];
+          if (input.target.mode === 'data-only') args.push('--data-only');
           const child = spawn('pg_dump', args, { env: { ...process.env, ...libpqEnv(url) }, stdio: ['ignore', 'pipe', 'pipe'] });
           signal.addEventListener('abort', () => child.kill('SIGTERM'));
           const gzip = createGzip();
@@ -156,47 +155,39 @@ export function createPgBackup(s3: () => S3Client) {
     },
 
     /**
-     * Streams a dump back: `gunzip | psql --single-transaction`. A data-only dump goes into the tables the
-     * migrations made, which are emptied first in the same transaction (a failure leaves them as they were);
-     * a full dump goes into a database dropped and created anew. Returns the rows per table afterwards.
+     * Streams a dump back: `gunzip | psql`, restricted and in one transaction. A data-only dump goes into the
+     * tables the migrations made, emptied first in the same transaction; a full dump goes into a database
+     * dropped and created anew. The bytes are hashed as they stream, and COMMIT is sent only once all of them
+     * were read and match the manifest: an altered, truncated or broken stream changes nothing. Returns rows per table.
      */
-    async restorePostgres(input: {
-      urlEnv: string;
-      mode: PostgresTarget['mode'];
-      destination: Destination;
-      key: string;
-    }): Promise<Record<string, number>> {
+    async restorePostgres(input: StoredDump & { urlEnv: string; mode: PostgresTarget['mode'] }): Promise<Record<string, number>> {
       const url = urlFromEnv(input.urlEnv);
-      const store = backupStore(input.destination, s3);
-      let preamble = '';
-      if (input.mode === 'full') {
-        await recreateDatabase(url);
-      } else {
-        const tables = await withPg(url, async (client) => (await userTables(client)).map((t) => quoted(client, t)));
-        if (tables.length > 0) preamble = `truncate ${tables.join(', ')} cascade;\n`;
-      }
       const progress = { restoring: input.key, bytes: 0, total: 0 };
-      await heartbeating(progress, async (signal) => {
-        const source = await store.read(input.key, (bytes, total) => {
-          progress.bytes = bytes;
-          progress.total = total;
-        });
-        await psql(url, [Buffer.from(preamble), source.pipe(createGunzip())], signal, input.key);
+      // Opened first: a file that is gone, or another version than the one checked, fails before any change.
+      const source = await readChecked(backupStore(input.destination, s3), input.key, input.expected, (bytes, total) => {
+        progress.bytes = bytes;
+        progress.total = total;
       });
+      const archive = gunzipped(source.stream);
+      const emptied = input.mode === 'full' ? recreateDatabase(url).then(() => '') : truncation(url);
+      const preamble = await emptied.catch((err: unknown) => {
+        archive.destroy();
+        throw err;
+      });
+      await heartbeating(progress, (signal) => psql(url, [Buffer.from(preamble), archive], signal, input.key, source.check));
       return rowsOf(url);
     },
 
     /**
-     * Restores a dump into a scratch database beside the source (`<db>_sciops_verify`, dropped afterwards) and
-     * returns its rows per table, for the caller to compare with the manifest. A data-only dump first gets the
-     * source's schema (`pg_dump --schema-only`).
+     * Restores a dump into a scratch database beside the source (a data-only dump after the source's schema)
+     * and returns its rows per table, for the caller to compare with the manifest. The scratch database is
+     * `sciops_verify_<random>`: far from PostgreSQL's 63-byte limit, so never the source however long its
+     * name, created anew and marked, and dropped only while it carries this run's mark.
      */
-    async verifyPostgresDump(input: { target: PostgresTarget; destination: Destination; key: string }): Promise<Record<string, number>> {
+    async verifyPostgresDump(input: StoredDump & { target: PostgresTarget }): Promise<Record<string, number>> {
       const url = urlFromEnv(input.target.urlEnv);
-      const scratch = new URL(url);
-      scratch.pathname = `/${databaseOf(url)}_sciops_verify`;
       const store = backupStore(input.destination, s3);
-      await recreateDatabase(scratch.toString());
+      const scratch = await createScratchDatabase(url);
       try {
         return await heartbeating({ verifying: input.key }, async (signal) => {
           if (input.target.mode === 'data-only') {
@@ -204,13 +195,14 @@ export function createPgBackup(s3: () => S3Client) {
               env: { ...process.env, ...libpqEnv(url) },
               stdio: ['ignore', 'pipe', 'pipe'],
             });
-            await Promise.all([psql(scratch.toString(), [schema.stdout], signal, 'the schema'), exited(schema, 'pg_dump --schema-only')]);
+            await Promise.all([psql(scratch.url, [schema.stdout], signal, 'the schema'), exited(schema, 'pg_dump --schema-only')]);
           }
-          await psql(scratch.toString(), [(await store.read(input.key)).pipe(createGunzip())], signal, input.key);
-          return rowsOf(scratch.toString());
+          const source = await readChecked(store, input.key, input.expected);
+          await psql(scratch.url, [gunzipped(source.stream)], signal, input.key, source.check);
+          return rowsOf(scratch.url);
         });
       } finally {
-        await dropDatabase(scratch.toString());
+        await dropScratchDatabase(scratch);
       }
     },
   };
@@ -218,50 +210,90 @@ export function createPgBackup(s3: () => S3Client) {
 
 const rowsOf = (url: string) => withPg(url, countRows);
 
+/** TRUNCATE of every user table (none when there are none), for a data-only restore's transaction. */
+const truncation = (url: string) =>
+  withPg(url, async (client) => {
+    const tables = (await userTables(client)).map((t) => quoted(client, t));
+    return tables.length > 0 ? `truncate ${tables.join(', ')} cascade;\n` : '';
+  });
+
 /**
- * Feeds SQL to `psql --single-transaction` on `url`. psql commits at the end of its input, so a source that
- * breaks kills it instead of closing its stdin: then nothing of this input is applied.
+ * Feeds SQL to psql on `url` as restrictedTransaction frames it: restricted under a key of this run's, in one
+ * transaction committed only after every part was read and `ready` passed. A source that breaks, a line
+ * pg_dump never writes or a failed `ready` kills psql before COMMIT: nothing is applied.
  */
-async function psql(url: string, parts: Array<Buffer | AsyncIterable<Buffer>>, signal: AbortSignal, what: string): Promise<void> {
-  const child = spawn(
-    'psql',
-    ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-c', 'set client_min_messages = warning', '-f', '-'],
-    {
-      env: { ...process.env, ...libpqEnv(url) },
-      stdio: ['pipe', 'ignore', 'pipe'],
-    },
-  );
+async function psql(
+  url: string,
+  parts: Array<Buffer | AsyncIterable<Buffer>>,
+  signal: AbortSignal,
+  what: string,
+  ready: () => void = () => undefined,
+): Promise<void> {
+  const child = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'], {
+    env: { ...process.env, ...libpqEnv(url) },
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
   signal.addEventListener('abort', () => child.kill('SIGTERM'));
   const done = exited(child, 'psql');
-  async function* sql() {
-    for (const part of parts) {
-      if (Buffer.isBuffer(part)) yield part;
-      else yield* part;
-    }
-  }
   let broken: Error | undefined;
-  const feed = Readable.from(sql()).on('error', (err) => {
+  const feed = Readable.from(restrictedTransaction(parts, randomBytes(24).toString('hex'), ready));
+  feed.on('error', (err) => {
     broken = err;
     child.kill('SIGKILL');
   });
   child.stdin?.on('error', () => undefined); // psql exiting early: its own error is the one to report
   feed.pipe(child.stdin as Writable);
-  await done.catch((err: unknown) => {
-    throw broken === undefined ? err : failed(`reading ${what}: ${broken.message}; nothing of it was applied`);
+  await done
+    .catch((err: unknown) => {
+      if (broken === undefined) throw err;
+      const type = (broken instanceof ApplicationFailure && broken.type) || BACKUP_FAILED_TYPE;
+      const message = broken instanceof ApplicationFailure ? broken.message : `reading ${what}: ${broken.message}`;
+      throw ApplicationFailure.create({ type, nonRetryable: true, message: `${message}; nothing of it was applied` });
+    })
+    .finally(() => feed.destroy());
+}
+
+/** A fresh scratch database on the server of `url`, marked by a comment only this run knows. */
+async function createScratchDatabase(url: string): Promise<{ url: string; name: string; mark: string }> {
+  const name = `sciops_verify_${randomBytes(8).toString('hex')}`;
+  const mark = `sciops scratch database ${randomBytes(8).toString('hex')}; drop it when no verification runs`;
+  await withPg(maintenanceUrl(url), async (client) => {
+    await client.query(`create database ${client.escapeIdentifier(name)}`);
+    await client.query(`comment on database ${client.escapeIdentifier(name)} is ${client.escapeLiteral(mark)}`);
+  });
+  return { url: onDatabase(url, name), name, mark };
+}
+
+/** Drops a scratch database, only if it still carries its mark: never one this run did not create. */
+async function dropScratchDatabase(scratch: { url: string; name: string; mark: string }): Promise<void> {
+  await withPg(maintenanceUrl(scratch.url), async (client) => {
+    const { rows } = await client.query<{ mark: string | null }>(
+      "select shobj_description(oid, 'pg_database') as mark from pg_database where datname = $1",
+      [scratch.name],
+    );
+    if (rows[0]?.mark === scratch.mark) await client.query(`drop database ${client.escapeIdentifier(scratch.name)} with (force)`);
   });
 }
 
-async function dropDatabase(url: string): Promise<void> {
-  await withPg(maintenanceUrl(url), (client) =>
-    client.query(`drop database if exists ${client.escapeIdentifier(databaseOf(url))} with (force)`),
-  );
-}
-
-/** DROP DATABASE ... WITH (FORCE) and CREATE DATABASE, from the server's maintenance database. */
+/**
+ * DROP DATABASE ... WITH (FORCE) and CREATE DATABASE, from the server's maintenance database, keeping the
+ * owner, encoding, locale and settings it had (see recreateStatements).
+ */
 async function recreateDatabase(url: string): Promise<void> {
   await withPg(maintenanceUrl(url), async (client) => {
-    const name = client.escapeIdentifier(databaseOf(url));
-    await client.query(`drop database if exists ${name} with (force)`);
-    await client.query(`create database ${name}`);
+    const { rows } = await client.query<DatabaseBefore>(
+      `select pg_get_userbyid(d.datdba) as owner, pg_has_role(d.datdba, 'member') as "mayOwn",
+         pg_encoding_to_char(d.encoding) as encoding, d.datcollate as collate, d.datctype as ctype,
+         coalesce((select s.setconfig from pg_db_role_setting s where s.setdatabase = d.oid and s.setrole = 0), '{}') as settings
+       from pg_database d where d.datname = $1`,
+      [databaseOf(url)],
+    );
+    const statements = recreateStatements(
+      databaseOf(url),
+      rows[0],
+      (s) => client.escapeIdentifier(s),
+      (s) => client.escapeLiteral(s),
+    );
+    for (const sql of statements) await client.query(sql);
   });
 }

@@ -1,17 +1,16 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
+import { pauseLabels, resumeLabels } from '../../common/backup-pause';
 import { heartbeating, pause } from '../heartbeating';
 import { ignoreStatus } from './errors';
 
-/** On a service that sciops scaled down: the replicas it had, to scale it back to. */
-const REPLICAS_LABEL = 'sciops.replicas-before-pause';
-
 /**
- * Scaling services to 0 around a backup or restore, and back. The replicas a service had are kept in a label
- * on the service itself, set in the same update that scales it down: a retry (the worker died after the
- * update) finds the label and keeps the first value instead of recording 0, and resuming works from the
- * label, whoever runs it.
+ * Scaling services to 0 around a backup or restore, and back. The replicas a service had and the workflow
+ * holding it paused are kept in labels on the service itself (see common/backup-pause), set in the same
+ * update that scales it down: a retry (the worker died after the update) finds them and keeps the first
+ * value instead of recording 0, only the workflow that paused a service resumes it, and resuming works from
+ * the labels, whoever runs it.
  */
 export function createServicePause(docker: Dockerode) {
   /** The service's spec and version; undefined when there is no such service. */
@@ -37,7 +36,8 @@ export function createServicePause(docker: Dockerode) {
   }
 
   return {
-    async pauseService(input: { name: string }): Promise<{ replicas: number }> {
+    /** Scales the service to 0 for `holder`, who must hold the service's lock (see common/backup-pause). */
+    async pauseService(input: { name: string; holder: string }): Promise<{ replicas: number; tookOver?: string }> {
       const found = await spec(input.name);
       if (found === undefined) {
         throw ApplicationFailure.create({
@@ -47,31 +47,23 @@ export function createServicePause(docker: Dockerode) {
         });
       }
       const { service, version, spec: s } = found;
-      const remembered = s.Labels?.[REPLICAS_LABEL];
-      const replicas = remembered === undefined ? (s.Mode?.Replicated?.Replicas ?? 1) : Number(remembered);
-      if (remembered === undefined || s.Mode?.Replicated?.Replicas !== 0) {
-        await service.update({
-          version,
-          ...s,
-          Labels: { ...s.Labels, [REPLICAS_LABEL]: String(replicas) },
-          Mode: { Replicated: { Replicas: 0 } },
-        });
-      }
+      const next = pauseLabels(s.Labels, s.Mode?.Replicated?.Replicas, input.holder);
+      // The version makes a concurrent change of the service fail this update, and the retry re-reads it.
+      if (next.update) await service.update({ version, ...s, Labels: next.labels, Mode: { Replicated: { Replicas: 0 } } });
       await heartbeating({ pausing: input.name }, () => drained(input.name));
-      return { replicas };
+      return { replicas: next.replicas, ...(next.tookOver === undefined ? {} : { tookOver: next.tookOver }) };
     },
 
-    /** Back to the replicas remembered in the label; a service with no label is left alone. */
-    async resumeService(input: { name: string }): Promise<{ replicas: number | null }> {
+    /** Back to the remembered replicas, if `holder` paused it; a service with no label, or another's, is left alone. */
+    async resumeService(input: { name: string; holder: string }): Promise<{ replicas: number | null; heldBy?: string }> {
       // A service removed meanwhile has nothing to resume.
       const found = await spec(input.name);
       if (found === undefined) return { replicas: null };
       const { service, version, spec: s } = found;
-      const remembered = s.Labels?.[REPLICAS_LABEL];
-      if (remembered === undefined) return { replicas: null };
-      const { [REPLICAS_LABEL]: _, ...labels } = s.Labels ?? {};
-      await service.update({ version, ...s, Labels: labels, Mode: { Replicated: { Replicas: Number(remembered) } } });
-      return { replicas: Number(remembered) };
+      const next = resumeLabels(s.Labels, input.holder);
+      if (next.action === 'nothing') return { replicas: null, ...(next.heldBy === undefined ? {} : { heldBy: next.heldBy }) };
+      await service.update({ version, ...s, Labels: next.labels, Mode: { Replicated: { Replicas: next.replicas } } });
+      return { replicas: next.replicas };
     },
   };
 }

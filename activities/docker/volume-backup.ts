@@ -1,23 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
-import { createGunzip, createGzip } from 'node:zlib';
+import { finished } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { type Destination, type DumpRecord, fileOf, type VolumeTarget } from '../../common/backup';
 import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
+import { type Expected, gunzipped, readChecked } from '../files/backup-checks';
 import { backupStore, endWhen } from '../files/backup-store';
 import { heartbeating } from '../heartbeating';
 import { engineStatus, ignoreStatus } from './errors';
 
 const MOUNT = '/volume';
 const HELPER_LABEL = 'sciops.volume-helper';
+/** On a scratch volume: the mark of the verification that created it. */
+const SCRATCH_LABEL = 'sciops.scratch';
 const failed = (message: string) => ApplicationFailure.create({ type: BACKUP_FAILED_TYPE, nonRetryable: true, message });
 
 /**
  * Named volumes, read and filled by a short-lived helper container on the volume's own engine (run these on
- * its node's queue): `tar -c | gzip` into a backup store, and back with `gunzip | tar -x` after emptying it,
- * streamed both ways. The helper mounts the volume read-only to back it up.
+ * its node's queue): `tar -c | gzip` into a backup store, and back with `gunzip | tar -x` into a staging
+ * folder swapped in once checked, streamed both ways. The helper mounts the volume read-only to back it up.
  */
 export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
   /** Runs the helper; `input` is fed to its stdin, its stdout is handed to `consume`. Fails on a non-zero exit. */
@@ -49,6 +53,8 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
       });
       docker.modem.demuxStream(stream, stdout, errors);
       stream.on('end', () => stdout.end());
+      // Writing to a helper that already exited (tar stops at the archive's end marker): its exit code decides.
+      stream.on('error', () => undefined);
       await container.start();
       const consumed = options.consume?.(stdout) ?? stdout.resume();
       let broken: Error | undefined;
@@ -81,18 +87,41 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
     return Number(out.trim());
   };
 
-  async function restore(target: VolumeTarget, destination: Destination, key: string): Promise<number> {
-    const store = backupStore(destination, s3);
+  /**
+   * Fills the volume from an archive without emptying it first: the archive is extracted into a staging
+   * folder inside the volume while its bytes are hashed; only when they are exactly the manifest's are the
+   * volume's old entries removed and the staged ones moved in (renames, on the same file system). Returns
+   * the files it then holds.
+   */
+  async function restore(target: VolumeTarget, destination: Destination, key: string, expected: Expected): Promise<number> {
+    const staging = `${MOUNT}/.sciops-restore-${randomBytes(8).toString('hex')}`;
     const progress = { restoring: key, bytes: 0, total: 0 };
     await heartbeating(progress, async () => {
-      const source = await store.read(key, (bytes, total) => {
+      const source = await readChecked(backupStore(destination, s3), key, expected, (bytes, total) => {
         progress.bytes = bytes;
         progress.total = total;
       });
-      await helper(target, `find ${MOUNT} -mindepth 1 -maxdepth 1 -exec rm -rf {} + && tar -C ${MOUNT} -xf -`, {
-        readOnly: false,
-        input: source.pipe(createGunzip()),
-      });
+      try {
+        const archive = gunzipped(source.stream);
+        // Leftovers of a restore a dead worker began are removed first.
+        await helper(target, `rm -rf ${MOUNT}/.sciops-restore-* && mkdir ${staging} && tar -C ${staging} -xf -`, {
+          readOnly: false,
+          input: archive,
+        });
+        // tar may stop reading at the archive's end marker: the bytes after it count for the checksum too.
+        archive.unpipe().resume();
+        await finished(archive);
+        source.check();
+      } catch (err) {
+        await helper(target, `rm -rf ${staging}`, { readOnly: false }).catch(() => undefined);
+        throw err;
+      }
+      const name = staging.slice(MOUNT.length + 1);
+      await helper(
+        target,
+        `cd ${MOUNT} && find . -mindepth 1 -maxdepth 1 ! -name ${name} -exec rm -rf {} + && find ${name} -mindepth 1 -maxdepth 1 -exec mv {} . \\; && rmdir ${name}`,
+        { readOnly: false },
+      );
     });
     return countFiles(target);
   }
@@ -133,19 +162,34 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
       return countFiles(input.target);
     },
 
-    /** Empties the volume and extracts the archive into it; returns the files it then holds. */
-    async restoreVolume(input: { target: VolumeTarget; destination: Destination; key: string }): Promise<number> {
-      return restore(input.target, input.destination, input.key);
+    /** Replaces the volume's content with the archive's (see restore); returns the files it then holds. */
+    async restoreVolume(input: { target: VolumeTarget; destination: Destination; key: string; expected: Expected }): Promise<number> {
+      return restore(input.target, input.destination, input.key, input.expected);
     },
 
-    /** Extracts the archive into a scratch volume on this engine (removed afterwards); returns its file count. */
-    async verifyVolumeDump(input: { target: VolumeTarget; destination: Destination; key: string }): Promise<number> {
-      const scratch = `sciops-verify-${randomBytes(4).toString('hex')}`;
-      await docker.createVolume({ Name: scratch, Labels: { [HELPER_LABEL]: input.target.volume } });
+    /**
+     * Extracts the archive into a scratch volume on this engine and returns its file count. The scratch
+     * volume has a random name that must not exist yet, and carries a label only this run knows: it is
+     * removed afterwards only when it still carries that label, so a volume sciops did not create is never
+     * emptied or removed.
+     */
+    async verifyVolumeDump(input: { target: VolumeTarget; destination: Destination; key: string; expected: Expected }): Promise<number> {
+      const scratch = `sciops-verify-${randomBytes(8).toString('hex')}`;
+      const mark = randomBytes(8).toString('hex');
+      const ours = async () => {
+        const info = await docker.getVolume(scratch).inspect().catch(ignoreStatus(404));
+        return info?.Labels?.[SCRATCH_LABEL] === mark;
+      };
+      if ((await docker.getVolume(scratch).inspect().catch(ignoreStatus(404))) !== undefined) {
+        throw failed(`a volume ${scratch} exists already: not used as a scratch volume, try again`);
+      }
+      // Creating a volume whose name exists returns the existing one: the label tells which it is.
+      await docker.createVolume({ Name: scratch, Labels: { [HELPER_LABEL]: input.target.volume, [SCRATCH_LABEL]: mark } });
+      if (!(await ours())) throw failed(`the volume ${scratch} is not the scratch volume this verification created; left alone`);
       try {
-        return await restore({ ...input.target, volume: scratch }, input.destination, input.key);
+        return await restore({ ...input.target, volume: scratch }, input.destination, input.key, input.expected);
       } finally {
-        await docker.getVolume(scratch).remove({ force: true }).catch(ignoreStatus(404));
+        if (await ours()) await docker.getVolume(scratch).remove({ force: true }).catch(ignoreStatus(404));
       }
     },
   };

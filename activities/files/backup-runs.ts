@@ -1,10 +1,16 @@
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
-import { type Destination, MANIFEST_FILE, type Manifest, RUN_ID, runPath } from '../../common/backup';
+import { type Destination, type DumpRecord, RUN_ID, runPath } from '../../common/backup';
 import { BACKUP_CORRUPT_TYPE } from '../../common/backup-failures';
+import { checkedManifest, MANIFEST_FILE, type Manifest } from '../../common/backup-manifest';
+import { SqlDumpLines } from '../../common/backup-sql-dump';
 import { heartbeating } from '../heartbeating';
-import { backupStore, checksumOf } from './backup-store';
+import { checksumOf, mismatch } from './backup-checks';
+import { backupStore } from './backup-store';
+
+const corrupt = (message: string) => ApplicationFailure.create({ type: BACKUP_CORRUPT_TYPE, nonRetryable: true, message });
 
 /**
  * The runs of a backup in its destination: `<backup>/<run>/`, complete once its manifest is there (written
@@ -20,9 +26,23 @@ export function createBackupRuns(s3: () => S3Client) {
       );
     },
 
+    /**
+     * The run's manifest, checked (see checkedManifest): null when there is none (the run is incomplete); a
+     * manifest that is not valid JSON, not of this run or not consistent is refused, naming what is wrong.
+     */
     async readManifest(input: { destination: Destination; backup: string; run: string }): Promise<Manifest | null> {
-      const text = await backupStore(input.destination, s3).readText(`${runPath(input.backup, input.run)}${MANIFEST_FILE}`);
-      return text === undefined ? null : (JSON.parse(text) as Manifest);
+      const key = `${runPath(input.backup, input.run)}${MANIFEST_FILE}`;
+      const text = await backupStore(input.destination, s3).readText(key);
+      if (text === undefined) return null;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(text);
+      } catch (err) {
+        throw corrupt(`${key} is not JSON (${(err as Error).message}); nothing was changed`);
+      }
+      const checked = checkedManifest(raw, input);
+      if ('problems' in checked) throw corrupt(`${key} is not a manifest of this run: ${checked.problems.join('; ')}; nothing was changed`);
+      return checked.manifest;
     },
 
     /** Run ids, oldest first: complete ones (with a manifest) and incomplete ones (without). */
@@ -51,21 +71,46 @@ export function createBackupRuns(s3: () => S3Client) {
       for (const run of input.runs) await store.removePrefix(runPath(input.backup, run));
     },
 
-    /** Refuses (no retry) a file that is missing, truncated or altered: before anything is restored from it. */
-    async verifyDumpFile(input: { destination: Destination; key: string; bytes: number; sha256: string }): Promise<void> {
-      const corrupt = (why: string) =>
-        ApplicationFailure.create({ type: BACKUP_CORRUPT_TYPE, nonRetryable: true, message: `${input.key}: ${why}; nothing was changed` });
+    /**
+     * Refuses (no retry) a file that is missing, truncated or altered, and a SQL dump holding what pg_dump
+     * never writes (psql meta-commands such as `\!`): before anything is restored from it. Returns the version
+     * read (S3), for the restore to read that one only.
+     */
+    async verifyDumpFile(input: {
+      destination: Destination;
+      key: string;
+      bytes: number;
+      sha256: string;
+      kind?: DumpRecord['kind'];
+    }): Promise<{ version?: string }> {
       const store = backupStore(input.destination, s3);
       const progress = { checking: input.key, bytes: 0 };
+      const refused = (why: string) => corrupt(`${input.key}: ${why}; nothing was changed`);
+      // A SQL dump is also read through, gunzipped, for what pg_dump never writes, in the same read.
+      const lines = input.kind === 'postgres' ? new SqlDumpLines() : undefined;
+      const gunzip = lines === undefined ? undefined : createGunzip();
+      gunzip?.pipe(sink(lines as SqlDumpLines));
       const found = await heartbeating(progress, () =>
-        checksumOf(store, input.key, (bytes) => {
-          progress.bytes = bytes;
-        }).catch((err: unknown) => {
-          throw corrupt(`cannot be read (${(err as Error).message})`);
+        checksumOf(store, input.key, (bytes) => Object.assign(progress, { bytes }), gunzip).catch((err: unknown) => {
+          throw refused(`cannot be read (${(err as Error).message})`);
         }),
       );
-      if (found.bytes !== input.bytes) throw corrupt(`${found.bytes} bytes where the manifest says ${input.bytes} (truncated?)`);
-      if (found.sha256 !== input.sha256) throw corrupt('its SHA-256 differs from the manifest (altered or corrupted)');
+      const why = mismatch(found, input);
+      if (why !== undefined) throw refused(why);
+      if (found.inspectError !== undefined) throw refused(`cannot be gunzipped (${found.inspectError.message})`);
+      lines?.end();
+      const problems = lines?.problems ?? [];
+      if (problems.length > 0) throw refused(`not what pg_dump writes: ${problems.slice(0, 3).join('; ')}`);
+      return found.version === undefined ? {} : { version: found.version };
     },
   };
 }
+
+/** A writable that hands every chunk to the dump scanner (whose output is not needed here). */
+const sink = (lines: SqlDumpLines) =>
+  new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk);
+      done();
+    },
+  });

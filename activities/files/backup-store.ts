@@ -6,7 +6,9 @@ import { PassThrough, type Readable, Transform, type Writable } from 'node:strea
 import { pipeline } from 'node:stream/promises';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Destination } from '../../common/backup';
+import { BACKUP_CORRUPT_TYPE } from '../../common/backup-failures';
 
 /** What a store wrote: its size and SHA-256, counted on the bytes as they went by. */
 export interface Written {
@@ -21,8 +23,11 @@ export interface Written {
  */
 export interface BackupStore {
   write(key: string, source: Readable, onBytes?: (bytes: number) => void): Promise<Written>;
-  /** The stored bytes as a stream; `onBytes` hears how many have been read so far, and of how many. */
-  read(key: string, onBytes?: (bytes: number, total: number) => void): Promise<Readable>;
+  /**
+   * The stored bytes as a stream; `onBytes` hears how many have been read so far, and of how many. With a
+   * `version` (S3: the VersionId, or else the ETag, that a check saw) only that version is read.
+   */
+  read(key: string, onBytes?: (bytes: number, total: number) => void, version?: string): Promise<Readable & { version?: string }>;
   readText(key: string): Promise<string | undefined>;
   /** Every key under a prefix (recursively), relative to the store. */
   list(prefix: string): Promise<string[]>;
@@ -31,7 +36,7 @@ export interface BackupStore {
 }
 
 /** Counts and hashes the bytes that pass. */
-function tap(onBytes?: (bytes: number) => void): { stream: Transform; result: () => Written } {
+export function tap(onBytes?: (bytes: number) => void): { stream: Transform; result: () => Written } {
   const hash = createHash('sha256');
   let bytes = 0;
   const stream = new Transform({
@@ -49,10 +54,17 @@ function tap(onBytes?: (bytes: number) => void): { stream: Transform; result: ()
 function counting(source: Readable, total: number, onBytes?: (bytes: number, total: number) => void): Readable {
   if (onBytes === undefined) return source;
   let bytes = 0;
-  return source.on('data', (chunk: Buffer) => {
-    bytes += chunk.length;
-    onBytes(bytes, total);
+  // Piped, not listened to: a 'data' listener would start the flow before the caller pipes, and lose chunks.
+  const counted = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      onBytes(bytes, total);
+      done(null, chunk);
+    },
   });
+  source.on('error', (err) => counted.destroy(err));
+  counted.on('close', () => source.destroy());
+  return source.pipe(counted);
 }
 
 /**
@@ -66,8 +78,21 @@ export function endWhen(stream: Writable, finished: Promise<unknown>): void {
   );
 }
 
+/** A key names a place under the destination: never `..`, `.`, an empty segment or an absolute path. */
+function checkedKey(key: string): string {
+  const segments = key.split('/');
+  if (segments.slice(0, -1).some((s) => s === '' || s === '.' || s === '..') || ['.', '..'].includes(segments.at(-1) as string)) {
+    throw ApplicationFailure.create({
+      type: BACKUP_CORRUPT_TYPE,
+      nonRetryable: true,
+      message: `${key}: not a key inside the backup store`,
+    });
+  }
+  return key;
+}
+
 function localStore(dir: string): BackupStore {
-  const full = (key: string) => path.join(dir, ...key.split('/'));
+  const full = (key: string) => path.join(dir, ...checkedKey(key).split('/'));
   async function walk(at: string, rel: string): Promise<string[]> {
     const entries = await readdir(at, { withFileTypes: true }).catch(() => []);
     const found = await Promise.all(
@@ -109,7 +134,7 @@ function localStore(dir: string): BackupStore {
 }
 
 function s3Store(s3: S3Client, bucket: string, prefix: string): BackupStore {
-  const full = (key: string) => `${prefix}${key}`;
+  const full = (key: string) => `${prefix}${checkedKey(key)}`;
   async function keys(under: string): Promise<string[]> {
     const found: string[] = [];
     let token: string | undefined;
@@ -140,9 +165,11 @@ function s3Store(s3: S3Client, bucket: string, prefix: string): BackupStore {
       });
       return counted.result();
     },
-    async read(key, onBytes) {
-      const { Body, ContentLength } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: full(key) }));
-      return counting(Body as Readable, ContentLength ?? 0, onBytes);
+    async read(key, onBytes, version) {
+      // An ETag is quoted; a VersionId is not.
+      const pin = version === undefined ? {} : version.startsWith('"') ? { IfMatch: version } : { VersionId: version };
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: full(key), ...pin }));
+      return Object.assign(counting(got.Body as Readable, got.ContentLength ?? 0, onBytes), { version: got.VersionId ?? got.ETag });
     },
     async readText(key) {
       try {
@@ -167,11 +194,4 @@ function s3Store(s3: S3Client, bucket: string, prefix: string): BackupStore {
 /** The store a destination names; S3 needs the aws clients' S3 client. */
 export function backupStore(destination: Destination, s3: () => S3Client): BackupStore {
   return destination.kind === 'local' ? localStore(destination.dir) : s3Store(s3(), destination.bucket, destination.prefix);
-}
-
-/** SHA-256 and size of a stored file, read as a stream. */
-export async function checksumOf(store: BackupStore, key: string, onBytes?: (bytes: number) => void): Promise<Written> {
-  const counted = tap(onBytes);
-  await pipeline(await store.read(key), counted.stream, new PassThrough().resume());
-  return counted.result();
 }

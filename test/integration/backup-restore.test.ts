@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
@@ -13,7 +13,8 @@ import {
 import { type Client, ScheduleOverlapPolicy } from '@temporalio/client';
 import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { BackupReport, Manifest, RestoreReport } from '../../common/backup';
+import type { BackupReport, RestoreReport } from '../../common/backup';
+import type { Manifest } from '../../common/backup-manifest';
 import { approveRestoreSignal } from '../../common/backup-signals';
 import { parseDockerHost } from '../../common/config';
 import type { Progress } from '../../common/progress';
@@ -192,15 +193,21 @@ describe('backup', () => {
     }
     mkdirSync(path.join(root, '20250103T030000Z'), { recursive: true });
     writeFileSync(path.join(root, '20250103T030000Z', 'db-20250103T030000Z.sql.gz.partial-0badc0de'), 'x');
+    // A run another backup began a minute ago and is still writing (it has no manifest yet): never pruned.
+    const inFlight = new Date(Date.now() - 60_000).toISOString().replace(/[-:]|\.\d{3}/g, '');
+    mkdirSync(path.join(root, inFlight), { recursive: true });
+    writeFileSync(path.join(root, inFlight, `db-${inFlight}.sql.gz`), 'being written');
     const report = await run<BackupReport>(
       WorkflowType.backup,
       spec({ verify: true, stopServices: [], retention: { keepLast: 2, daily: 0, weekly: 0, monthly: 0 } }),
     );
     expect(report.verified).toBe(true);
     expect([...report.pruned].sort()).toEqual(['20250101T030000Z', '20250102T030000Z', '20250103T030000Z']);
-    expect(readdirSync(root).sort()).toEqual([first.run, report.run].sort());
+    expect(readdirSync(root).sort()).toEqual([first.run, report.run, inFlight].sort());
+    expect(readdirSync(path.join(root, inFlight))).toEqual([`db-${inFlight}.sql.gz`]);
+    rmSync(path.join(root, inFlight), { recursive: true });
     // The scratch database and volume are gone.
-    const { rows } = await db.pool.query("select count(*)::int as n from pg_database where datname like '%_sciops_verify'");
+    const { rows } = await db.pool.query("select count(*)::int as n from pg_database where datname like 'sciops_verify_%'");
     expect(rows[0].n).toBe(0);
     expect(((await docker.listVolumes()).Volumes ?? []).filter((v) => v.Name.startsWith('sciops-verify-'))).toEqual([]);
   });
@@ -228,16 +235,16 @@ describe('restore', () => {
     expect(await volumeDigest()).toBe(volumeBefore);
     expect(await inVolume('readlink /v/link')).toBe('readme.txt\n');
     expect(await replicas()).toBe(2);
-    // The safety backup holds the state just before: full dumps, kept.
+    // The safety backup holds the state just before, in the mode the restore replaced it (here the data), kept.
     const safety = path.join(dir, report.safety);
     expect(readdirSync(safety).sort()).toEqual(
       expect.arrayContaining([expect.stringMatching(/^db-.*\.sql\.gz$/), expect.stringMatching(/^media-.*\.tar\.gz$/)]),
     );
-    expect(
-      (await import('node:zlib'))
-        .gunzipSync(readFileSync(path.join(safety, readdirSync(safety).find((f) => f.startsWith('db-')) as string)))
-        .toString(),
-    ).toContain('CREATE TABLE public.samples');
+    const saved = (await import('node:zlib'))
+      .gunzipSync(readFileSync(path.join(safety, readdirSync(safety).find((f) => f.startsWith('db-')) as string)))
+      .toString();
+    expect(saved).toContain('COPY public.samples');
+    expect(saved).toContain('\tchanged\t');
   });
 
   it('restores a data-only dump into a database whose schema the migrations made', async () => {
@@ -299,7 +306,7 @@ describe('restore', () => {
     const failure = await failureOf(run(WorkflowType.restore, input({ run: bad, force: true })));
     expect(failure.type).toBe('BackupFailed');
     expect(failure.message).toMatch(
-      /restore failed and the safety backup \(.*safety-\d{8}T\d{6}Z\/\) was put back: psql failed .*division by zero/,
+      /^restore failed: psql failed .*division by zero.*\. The safety backup \(.*safety-\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}\/\) was put back into db$/,
     );
     expect(await tableDigests(db)).toEqual(marked);
     expect(await replicas()).toBe(2);

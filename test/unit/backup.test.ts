@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BACKUP_MAX_HOURS,
   backupLocation,
   backupSpecSchema,
   differences,
   dumpFileName,
+  leftoverRuns,
   parseBackupLocation,
+  RUN_ID,
   restoreInputSchema,
   runId,
   runTime,
+  targetLockKey,
 } from '../../common/backup';
 import { isoWeek, retain } from '../../common/backup-retention';
 import { parseInput } from '../../common/validate';
@@ -15,10 +19,10 @@ import { parseInput } from '../../common/validate';
 const parse = (v: unknown) => parseInput(backupSpecSchema, v, 'backup spec');
 const base = { name: 'nightly', targets: [{ kind: 'postgres', name: 'db' }], destination: { kind: 'local', dir: '/var/backups/sciops' } };
 
-/** One run a day at 03:00 UTC for `days` days up to and including 2026-11-22. */
+/** One run a day at 03:00 UTC for `days` days up to and including 2026-11-22 (ids as earlier versions named them). */
 function dailyRuns(days: number): string[] {
   const last = Date.UTC(2026, 10, 22, 3);
-  return Array.from({ length: days }, (_, i) => runId(new Date(last - i * 86_400_000)));
+  return Array.from({ length: days }, (_, i) => new Date(last - i * 86_400_000).toISOString().replace(/[-:]|\.\d{3}/g, ''));
 }
 
 describe('backup spec', () => {
@@ -49,10 +53,37 @@ describe('backup spec', () => {
     expect(() => parse(spec)).toThrow(message);
   });
 
-  it('names runs by their UTC start, and reads the time back', () => {
+  it('names runs by their UTC start to the millisecond plus a random suffix, and reads the time back', () => {
     const at = new Date(Date.UTC(2026, 10, 22, 3, 4, 5, 678));
-    expect(runId(at)).toBe('20261122T030405Z');
+    expect(runId(at, '1a2b3c4d')).toBe('20261122T030405.678Z-1a2b3c4d');
+    expect(runTime('20261122T030405.678Z-1a2b3c4d').toISOString()).toBe('2026-11-22T03:04:05.678Z');
+    // Runs of earlier versions keep their names.
     expect(runTime('20261122T030405Z').toISOString()).toBe('2026-11-22T03:04:05.000Z');
+    expect(RUN_ID.test('20261122T030405Z')).toBe(true);
+    expect(() => runId(at, 'xyz')).toThrow('8 hex digits');
+  });
+
+  it('gives two runs started in the same second (or millisecond) folders of their own', () => {
+    // Before, a scheduled run and a CLI run in one second shared 20261122T030000Z and overwrote each other.
+    const second = new Date(Date.UTC(2026, 10, 22, 3, 0, 0, 100));
+    const same = new Date(Date.UTC(2026, 10, 22, 3, 0, 0, 900));
+    expect(runId(second, '00000001')).not.toBe(runId(same, '00000001'));
+    expect(runId(second, '00000001')).not.toBe(runId(second, '00000002'));
+    for (const id of [runId(second, '00000001'), runId(same, 'ffffffff')]) {
+      expect(parseBackupLocation(`/b/nightly/${id}`).run).toBe(id);
+      expect(parseInput(restoreInputSchema, { destination: { kind: 'local', dir: '/b' }, backup: 'nightly', run: id }, 'r').run).toBe(id);
+    }
+    expect([runId(same, '00000000'), runId(second, 'ffffffff')].sort()).toEqual([runId(second, 'ffffffff'), runId(same, '00000000')]);
+  });
+
+  it('prunes as leftovers only incomplete runs older than any backup may run, never the current one', () => {
+    const now = new Date(Date.UTC(2026, 10, 22, 3));
+    const hoursAgo = (h: number) => runId(new Date(now.getTime() - h * 3_600_000), 'abcdef01');
+    const inFlight = hoursAgo(1);
+    const longRunning = hoursAgo(BACKUP_MAX_HOURS - 1);
+    const dead = hoursAgo(BACKUP_MAX_HOURS + 1);
+    const current = hoursAgo(0);
+    expect(leftoverRuns([dead, longRunning, inFlight, current, '20250101T030000Z'], current, now)).toEqual([dead, '20250101T030000Z']);
   });
 });
 
@@ -152,5 +183,27 @@ describe('comparing a restore with its manifest', () => {
     expect(() => parseInput(restoreInputSchema, { ...base, run: 'latest' }, 'restore input')).toThrow(
       'run: a run id such as 20261122T030000Z',
     );
+  });
+});
+
+describe('target locks', () => {
+  it('give one key to each database, Mongo database and volume, whatever spec or mode names it', () => {
+    const spec = parse({
+      ...base,
+      targets: [
+        { kind: 'postgres', name: 'db', urlEnv: 'OMICS_URL' },
+        { kind: 'mongo', name: 'meta', database: 'omics' },
+        { kind: 'volume', name: 'media', volume: 'omics_media', node: 'node-2' },
+        { kind: 'volume', name: 'other', volume: 'omics_media' },
+      ],
+    });
+    expect(spec.targets.map(targetLockKey)).toEqual([
+      'postgres/OMICS_URL',
+      'mongo/MONGO_URL/omics',
+      'volume/node-2/omics_media',
+      'volume/-/omics_media',
+    ]);
+    const full = parse({ ...base, targets: [{ kind: 'postgres', name: 'x', urlEnv: 'OMICS_URL', mode: 'full' }] });
+    expect(targetLockKey(full.targets[0] as never)).toBe('postgres/OMICS_URL');
   });
 });

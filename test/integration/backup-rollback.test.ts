@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type Dockerode from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BackupReport, RestoreReport } from '../../common/backup';
+import type { Manifest } from '../../common/backup-manifest';
+import { parseDockerHost } from '../../common/config';
+import { Queue } from '../../common/queues';
+import { WorkflowType } from '../../common/workflow-types';
+import { dockerClient } from '../../workers/create-workers';
+import { type ScratchDatabase, scratchDatabase } from '../support/database';
+import { tempDir, uniqueId } from '../support/experiments';
+import { failureOf } from '../support/failures';
+import { loadTestbed } from '../support/testbed';
+import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+
+// What a restore does to put things back as they were when it fails (H3).
+const IMAGE = 'local/busybox:1';
+const suffix = Date.now().toString(36);
+const dir = tempDir('backup-rollback');
+const destination = { kind: 'local', dir };
+const name = `rollback-${suffix}`;
+const service = `sciops-rollback-${suffix}`;
+let client: Client;
+let closeClient: () => Promise<void>;
+let workers: RunningWorkers;
+let docker: Dockerode;
+let one: ScratchDatabase;
+let two: ScratchDatabase;
+let first: BackupReport;
+
+const spec = {
+  name,
+  targets: [
+    { kind: 'postgres', name: 'one', urlEnv: 'SCIOPS_TEST_ROLLBACK_ONE' },
+    { kind: 'postgres', name: 'two', urlEnv: 'SCIOPS_TEST_ROLLBACK_TWO', mode: 'full' },
+  ],
+  destination,
+  stopServices: [service],
+};
+const start = (type: string, input: unknown) =>
+  client.workflow.start(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] });
+
+async function digest(target: ScratchDatabase): Promise<string> {
+  const { rows } = await target.pool.query("select md5(coalesce(string_agg(t::text, '|' order by id), '')) as d from samples t");
+  return rows[0].d;
+}
+
+/** The database's own settings and encoding, as pg_database keeps them. */
+async function databaseState(target: ScratchDatabase) {
+  const admin = (await import('pg')).Client;
+  const c = new admin({ connectionString: loadTestbed().databaseUrl });
+  await c.connect();
+  try {
+    const { rows } = await c.query(
+      `select pg_get_userbyid(d.datdba) as owner, pg_encoding_to_char(d.encoding) as encoding, d.datcollate,
+         (select s.setconfig from pg_db_role_setting s where s.setdatabase = d.oid and s.setrole = 0) as settings
+       from pg_database d where d.datname = $1`,
+      [new URL(target.url).pathname.slice(1)],
+    );
+    return rows[0];
+  } finally {
+    await c.end();
+  }
+}
+
+/** The activities a workflow scheduled, in order. */
+async function activities(handle: WorkflowHandle): Promise<Array<{ type: string; input: string }>> {
+  const { events } = await handle.fetchHistory();
+  return (events ?? [])
+    .filter((e) => e.activityTaskScheduledEventAttributes)
+    .map((e) => {
+      const a = e.activityTaskScheduledEventAttributes;
+      const payload = a?.input?.payloads?.[0]?.data;
+      return { type: a?.activityType?.name ?? '', input: payload ? Buffer.from(payload).toString() : '' };
+    });
+}
+
+beforeAll(async () => {
+  docker = dockerClient(parseDockerHost(loadTestbed().dockerHost));
+  one = await scratchDatabase('rollback_one');
+  two = await scratchDatabase('rollback_two');
+  for (const db of [one, two]) {
+    db.pool.on('error', () => undefined);
+    await db.pool.query(
+      "create table samples (id serial primary key, name text); insert into samples (name) select 'sample ' || i from generate_series(1, 300) i",
+    );
+  }
+  const twoName = new URL(two.url).pathname.slice(1);
+  await two.pool.query(`alter database ${twoName} set work_mem = '8MB'`);
+  await two.pool.query(`alter database ${twoName} set search_path = "$user", public, extra`);
+  process.env.SCIOPS_TEST_ROLLBACK_ONE = one.url;
+  process.env.SCIOPS_TEST_ROLLBACK_TWO = two.url;
+  await docker.createService({
+    Name: service,
+    TaskTemplate: {
+      ContainerSpec: { Image: IMAGE, Command: ['sleep', '3600'], StopGracePeriod: 1e9 },
+      Placement: { Constraints: [`node.hostname==${(await docker.info()).Name}`] },
+    },
+    Mode: { Replicated: { Replicas: 1 } },
+  });
+  ({ client, close: closeClient } = await testClient());
+  workers = await startWorkers({ queues: ['sciops', 'docker', 'db'] });
+  first = (await (await start(WorkflowType.backup, spec)).result()) as BackupReport;
+});
+
+afterAll(async () => {
+  await workers?.stop();
+  await docker
+    .getService(service)
+    .remove()
+    .catch(() => undefined);
+  await one?.drop();
+  await two?.drop();
+  await closeClient?.();
+});
+
+describe('a restore', () => {
+  it('takes its safety backup with the services stopped, and re-creates a database with its settings', async () => {
+    const stateBefore = await databaseState(two);
+    expect(stateBefore.settings).toEqual(['work_mem=8MB', 'search_path="$user", public, extra']);
+    const expected = await digest(two);
+    await two.pool.query("update samples set name = 'changed'");
+    const handle = await start(WorkflowType.restore, { destination, backup: name, run: first.run, force: true });
+    expect(((await handle.result()) as RestoreReport).restored).toEqual(['one', 'two']);
+    // Writes the services make until they stop would be in neither the safety backup nor the restored data.
+    const order = (await activities(handle)).map((a) => a.type);
+    expect(order.indexOf('pauseService')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('pauseService')).toBeLessThan(order.indexOf('dumpPostgres'));
+    expect(await digest(two)).toBe(expected);
+    expect(await databaseState(two)).toEqual(stateBefore);
+  });
+
+  it('that fails puts the safety backup back only into the targets it touched, and says so', async () => {
+    // A run whose first dump checks out but fails half-way; the second target is never reached.
+    const run = '20250101T030004Z';
+    const folder = path.join(dir, name, run);
+    mkdirSync(folder, { recursive: true });
+    const bad = gzipSync('COPY public.samples (id, name) FROM stdin;\n1\tfrom the bad dump\n\\.\nselect 1/0;\n');
+    const manifest = JSON.parse(readFileSync(path.join(dir, name, first.run, 'manifest.json'), 'utf8')) as Manifest;
+    const [oneDump, twoDump] = manifest.dumps as [Manifest['dumps'][0], Manifest['dumps'][0]];
+    writeFileSync(path.join(folder, `one-${run}.sql.gz`), bad);
+    writeFileSync(path.join(folder, `two-${run}.sql.gz`), readFileSync(path.join(dir, name, first.run, twoDump.file)));
+    const dumps = [
+      { ...oneDump, file: `one-${run}.sql.gz`, bytes: bad.length, sha256: createHash('sha256').update(bad).digest('hex') },
+      { ...twoDump, file: `two-${run}.sql.gz` },
+    ];
+    writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify({ ...manifest, run, dumps }));
+    await one.pool.query("update samples set name = 'marked' where id = 1");
+    const [oneBefore, twoBefore, twoState] = [await digest(one), await digest(two), await databaseState(two)];
+    const handle = await start(WorkflowType.restore, { destination, backup: name, run, force: true });
+    const failure = await failureOf(handle.result());
+    expect(failure.message).toMatch(
+      /^restore failed: psql failed .*division by zero.*\. The safety backup \(.*safety-[^/]+\/\) was put back into one$/,
+    );
+    const restores = (await activities(handle)).filter((a) => a.type === 'restorePostgres');
+    expect(restores.map((a) => JSON.parse(a.input).urlEnv)).toEqual(['SCIOPS_TEST_ROLLBACK_ONE', 'SCIOPS_TEST_ROLLBACK_ONE']);
+    expect([await digest(one), await digest(two), await databaseState(two)]).toEqual([oneBefore, twoBefore, twoState]);
+    expect((await docker.getService(service).inspect()).Spec.Mode.Replicated.Replicas).toBe(1);
+  });
+
+  it('that fails in a re-created database puts both targets back, that one with its settings', async () => {
+    // The first target restores fine; the second (a full dump) breaks after its database was re-created.
+    const run = '20250101T030005Z';
+    const folder = path.join(dir, name, run);
+    mkdirSync(folder, { recursive: true });
+    const bad = gzipSync('CREATE TABLE public.samples (id integer, name text);\nselect 1/0;\n');
+    const manifest = JSON.parse(readFileSync(path.join(dir, name, first.run, 'manifest.json'), 'utf8')) as Manifest;
+    const [oneDump, twoDump] = manifest.dumps as [Manifest['dumps'][0], Manifest['dumps'][0]];
+    writeFileSync(path.join(folder, `one-${run}.sql.gz`), readFileSync(path.join(dir, name, first.run, oneDump.file)));
+    writeFileSync(path.join(folder, `two-${run}.sql.gz`), bad);
+    const dumps = [
+      { ...oneDump, file: `one-${run}.sql.gz` },
+      { ...twoDump, file: `two-${run}.sql.gz`, bytes: bad.length, sha256: createHash('sha256').update(bad).digest('hex') },
+    ];
+    writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify({ ...manifest, run, dumps }));
+    await one.pool.query("update samples set name = 'one marked' where id = 2");
+    await two.pool.query("update samples set name = 'two marked' where id = 2");
+    const [oneBefore, twoBefore, twoState] = [await digest(one), await digest(two), await databaseState(two)];
+    const failure = await failureOf((await start(WorkflowType.restore, { destination, backup: name, run, force: true })).result());
+    expect(failure.message).toMatch(
+      /^restore failed: psql failed .*division by zero.*\. The safety backup \(.*\) was put back into one, two$/,
+    );
+    expect([await digest(one), await digest(two), await databaseState(two)]).toEqual([oneBefore, twoBefore, twoState]);
+  });
+});
