@@ -178,9 +178,14 @@ export function targetLockKey(target: BackupTarget): string {
   return `volume/${target.node ?? '-'}/${target.volume}`;
 }
 
-/** What one workflow at a time may stop: a swarm service (as stopServices names it). Pure. */
+/** What one workflow at a time may stop or change: a swarm service (as stopServices names it). Pure. */
 export function serviceLockKey(service: string): string {
   return `service/${service}`;
+}
+
+/** What one workflow at a time may deploy or tear down: a stack. Pure. */
+export function stackLockKey(stack: string): string {
+  return `stack/${stack}`;
 }
 
 /** The id of the workflow that holds a target's lock while it runs (one such workflow can run at a time). Pure. */

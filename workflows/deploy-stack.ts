@@ -1,10 +1,12 @@
 import { ApplicationFailure, CancellationScope, log, upsertSearchAttributes } from '@temporalio/workflow';
+import { serviceLockKey, stackLockKey } from '../common/backup';
 import { SearchAttribute } from '../common/search-attributes';
 import { type DeployReport, resourceName, type StackSpec, stackSpecSchema } from '../common/stack';
 import { STACK_REJECTED_TYPE } from '../common/stack-failures';
 import type { PlannedChange, StackPlan } from '../common/stack-plan';
 import { networkRequest, type ObjectRef, serviceRequest, volumeRequest } from '../common/stack-resources';
 import { type SwarmView, swarmActions } from '../common/stack-swarm';
+import { withTargetLocks } from './backup-lock';
 import { deployFinished } from './metrics';
 import { type ProgressTracker, trackProgress } from './progress-tracker';
 import { converging, database, manager, onNode, taskEngine } from './stack-activities';
@@ -18,7 +20,19 @@ import { validatedInput } from './validated-input';
  */
 const STABLE_SECONDS = 5;
 
-const STEPS = ['plan', 'swarm', 'volumes', 'networks', 'secrets', 'configs', 'services', 'converge', 'runners', 'migrations'] as const;
+const STEPS = [
+  'lock',
+  'plan',
+  'swarm',
+  'volumes',
+  'networks',
+  'secrets',
+  'configs',
+  'services',
+  'converge',
+  'runners',
+  'migrations',
+] as const;
 
 /** `sciops deploy --plan`: what a deploy would create, update, or leave unchanged. Touches nothing. */
 export async function planStackDeploy(rawSpec: unknown): Promise<StackPlan> {
@@ -52,6 +66,24 @@ export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
   const spec = validatedInput(stackSpecSchema, rawSpec, 'stack spec');
   upsertSearchAttributes([{ key: SearchAttribute.stack, value: spec.name }]);
   const progress = trackProgress(STEPS);
+  progress.start('lock');
+  const waiting = (key: string) => progress.start('lock', `waiting: another deploy, backup or restore holds ${key}`);
+  return withTargetLocks(deployLockKeys(spec), waiting, () => {
+    progress.finish('lock', 'done');
+    return deployLocked(spec, progress);
+  });
+}
+
+/**
+ * One deploy of a stack at a time, whatever its workflow id (the Web UI takes any), and none while a backup
+ * or restore holds one of its services paused: two deploys of one stack would each plan "create" and the
+ * failing one's undo would remove what the other made; a deploy would set a paused service's replicas back.
+ */
+function deployLockKeys(spec: StackSpec): string[] {
+  return [stackLockKey(spec.name), ...spec.services.map((s) => serviceLockKey(resourceName(spec.name, s.name)))];
+}
+
+async function deployLocked(spec: StackSpec, progress: ProgressTracker): Promise<DeployReport> {
   const plan = await progress.step(
     'plan',
     () => observeAndPlan(spec),

@@ -31,13 +31,30 @@ import { SearchAttribute } from '../common/search-attributes';
 import { experimentBackend } from './experiment-backends';
 import { experimentFinished } from './metrics';
 import { type ProgressTracker, trackProgress } from './progress-tracker';
-import { validatedInput } from './validated-input';
+import { INVALID_INPUT, validatedInput } from './validated-input';
 
 const db = proxyActivities<DbActivities>({
   taskQueue: Queue.db,
   startToCloseTimeout: '60s',
   retry: { maximumInterval: '30s', nonRetryableErrorTypes: [ExperimentFailure.specConflict, ExperimentFailure.illegalTransition] },
 });
+
+/**
+ * An experiment runs only under `experiment-<id>` (the Web UI takes any id): that id is what makes Temporal
+ * refuse a second run, and what recovery and `sciops experiment stop` address. Under another id, recovery
+ * would start `experiment-<id>` beside it, and the two would run one container twice and remove it under each
+ * other.
+ */
+function refuseForeignWorkflowId(id: string): void {
+  const expected = experimentWorkflowId(id);
+  const { workflowId } = workflowInfo();
+  if (workflowId === expected) return;
+  throw ApplicationFailure.create({
+    type: INVALID_INPUT,
+    nonRetryable: true,
+    message: `experiment ${id} must be started with the workflow id ${expected}, not ${workflowId}: nothing was run`,
+  });
+}
 
 /** Sent by an ending experiment to the ones of its type waiting for the slot it freed. */
 export const slotFreedSignal = defineSignal('slotFreed');
@@ -56,6 +73,7 @@ const POLICY_CHECK = 'experiment-policy-check';
  */
 export async function runExperiment(rawSpec: unknown): Promise<ExperimentResult> {
   const spec = validatedInput(experimentSpecSchema, rawSpec, 'experiment spec');
+  refuseForeignWorkflowId(spec.id);
   const progress = trackProgress(Object.values(Step));
   const show = (state: ExperimentState) =>
     upsertSearchAttributes([

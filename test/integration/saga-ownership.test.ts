@@ -1,0 +1,96 @@
+import type { Client } from '@temporalio/client';
+import type Dockerode from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDockerHost } from '../../common/config';
+import { EXPERIMENT_LABEL } from '../../common/experiment';
+import { Queue } from '../../common/queues';
+import type { DeployReport } from '../../common/stack';
+import { WorkflowType } from '../../common/workflow-types';
+import { dockerClient } from '../../workers/create-workers';
+import { type ScratchDatabase, scratchDatabase } from '../support/database';
+import { tempDir, uniqueId } from '../support/experiments';
+import { failureOf } from '../support/failures';
+import { loadTestbed } from '../support/testbed';
+import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+
+/**
+ * Two runs of one saga never undo each other, whatever workflow ids their callers chose (the Web UI takes
+ * any): an experiment runs only under `experiment-<id>`, and two deploys of one stack take turns.
+ */
+let client: Client;
+let closeClient: () => Promise<void>;
+let workers: RunningWorkers;
+let db: ScratchDatabase;
+let docker: Dockerode;
+const stack = `own${Date.now().toString(36)}`;
+
+beforeAll(async () => {
+  docker = dockerClient(parseDockerHost(loadTestbed().dockerHost));
+  db = await scratchDatabase('sciops_saga_ownership');
+  ({ client, close: closeClient } = await testClient());
+  workers = await startWorkers({
+    queues: ['sciops', 'docker', 'db'],
+    env: { DATABASE_URL: db.url, SCIOPS_EXPERIMENTS_DIR: tempDir('ownership'), SCIOPS_SECRETS_DIR: tempDir('ownership-secrets') },
+  });
+});
+
+afterAll(async () => {
+  await client?.workflow
+    .execute(WorkflowType.teardownStack, {
+      taskQueue: Queue.workflows,
+      workflowId: uniqueId('teardown'),
+      args: [{ stack, purge: true }],
+    })
+    .catch(() => undefined);
+  await workers?.stop();
+  await closeClient?.();
+  await db?.drop();
+});
+
+/** When an event of `type` happened in a workflow's history (ms), or undefined. */
+async function firstEventAt(workflowId: string, type: string): Promise<number | undefined> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const event = history.events?.find((e) => e[type as keyof typeof e] != null);
+  return event?.eventTime?.seconds == null ? undefined : Number(event.eventTime.seconds) * 1000 + (event.eventTime.nanos ?? 0) / 1e6;
+}
+
+describe('one saga per experiment and per stack', () => {
+  it('refuses an experiment started under another workflow id than experiment-<id>, before it records or runs anything', async () => {
+    const id = uniqueId('foreign');
+    const handle = await client.workflow.start(WorkflowType.runExperiment, {
+      taskQueue: Queue.workflows,
+      workflowId: `not-the-experiment-${id}`,
+      args: [{ id, type: 'correlation_analysis', image: 'local/busybox:1', command: ['true'] }],
+    });
+    const failure = await failureOf(handle.result());
+    expect(failure.type).toBe('InvalidInput');
+    expect(failure.message).toContain(`must be started with the workflow id experiment-${id}, not not-the-experiment-${id}`);
+    // The experiments table is made by the first registration: none may have happened for this id.
+    const { rows: tables } = await db.pool.query(`select to_regclass('experiments') as t`);
+    const recorded = tables[0].t === null ? [] : (await db.pool.query('select id from experiments where id = $1', [id])).rows;
+    expect(recorded).toEqual([]);
+    expect(await docker.listContainers({ all: true, filters: { label: [`${EXPERIMENT_LABEL}=${id}`] } })).toEqual([]);
+  });
+
+  it('runs two deploys of one stack under different ids one after the other: the second finds everything in place', async () => {
+    const spec = {
+      name: stack,
+      services: [{ name: 'app', image: 'local/busybox:1', command: ['sleep', '3600'], convergeSeconds: 60 }],
+    };
+    const start = (workflowId: string) =>
+      client.workflow.start(WorkflowType.deployStack, { taskQueue: Queue.workflows, workflowId, args: [spec] });
+    const first = await start(uniqueId('deploy-a'));
+    const second = await start(uniqueId('deploy-b'));
+    const [a, b] = (await Promise.all([first.result(), second.result()])) as [DeployReport, DeployReport];
+
+    expect(a.changes).toContainEqual(expect.objectContaining({ kind: 'service', name: 'app', change: 'create' }));
+    expect(b.unchanged).toBe(true);
+    // The second looked at the swarm only once the first had closed: it waited for the stack's lock.
+    const firstClosed = await firstEventAt(first.workflowId, 'workflowExecutionCompletedEventAttributes');
+    const secondObserved = await firstEventAt(second.workflowId, 'activityTaskScheduledEventAttributes');
+    expect(firstClosed).toBeDefined();
+    expect(secondObserved).toBeGreaterThan(firstClosed as number);
+    const services = await docker.listServices({ filters: { label: [`com.docker.stack.namespace=${stack}`] } });
+    expect(services.map((s) => s.Spec?.Name)).toEqual([`${stack}_app`]);
+  });
+});
