@@ -48,6 +48,11 @@ export const destinationSchema = z.discriminatedUnion('kind', [
       .string()
       .regex(/^([A-Za-z0-9_.-]+\/)*$/, 'empty, or path segments each ending in /')
       .default(''),
+    kmsKeyId: z
+      .string()
+      .regex(/^[A-Za-z0-9:/_+=.@-]{1,2048}$/, 'a KMS key id, ARN or alias (alias/NAME)')
+      .optional()
+      .describe("encrypt every object with this KMS key (SSE-KMS); without it, the bucket's default encryption applies"),
   }),
 ]);
 

@@ -103,11 +103,12 @@ function localStore(dir: string): BackupStore {
   return {
     async write(key, source, onBytes) {
       const target = full(key);
-      await mkdir(path.dirname(target), { recursive: true });
+      // A dump is the database: readable by the worker's user only, as pg_dump's output should be.
+      await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
       const partial = `${target}.partial-${randomBytes(4).toString('hex')}`;
       const counted = tap(onBytes);
       try {
-        await pipeline(source, counted.stream, createWriteStream(partial));
+        await pipeline(source, counted.stream, createWriteStream(partial, { mode: 0o600, flags: 'wx' }));
         const handle = await open(partial, 'r');
         await handle.sync();
         await handle.close();
@@ -133,7 +134,8 @@ function localStore(dir: string): BackupStore {
   };
 }
 
-function s3Store(s3: S3Client, bucket: string, prefix: string): BackupStore {
+function s3Store(s3: S3Client, bucket: string, prefix: string, kmsKeyId: string | undefined): BackupStore {
+  const encryption = kmsKeyId === undefined ? {} : { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: kmsKeyId };
   const full = (key: string) => `${prefix}${checkedKey(key)}`;
   async function keys(under: string): Promise<string[]> {
     const found: string[] = [];
@@ -152,7 +154,7 @@ function s3Store(s3: S3Client, bucket: string, prefix: string): BackupStore {
       // Parts of 8 MiB, two in flight: memory stays bounded whatever the size.
       const upload = new Upload({
         client: s3,
-        params: { Bucket: bucket, Key: full(key), Body: body },
+        params: { Bucket: bucket, Key: full(key), Body: body, ...encryption },
         partSize: 8 * 1024 * 1024,
         queueSize: 2,
       });
@@ -193,5 +195,7 @@ function s3Store(s3: S3Client, bucket: string, prefix: string): BackupStore {
 
 /** The store a destination names; S3 needs the aws clients' S3 client. */
 export function backupStore(destination: Destination, s3: () => S3Client): BackupStore {
-  return destination.kind === 'local' ? localStore(destination.dir) : s3Store(s3(), destination.bucket, destination.prefix);
+  return destination.kind === 'local'
+    ? localStore(destination.dir)
+    : s3Store(s3(), destination.bucket, destination.prefix, destination.kmsKeyId);
 }
