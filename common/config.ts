@@ -2,6 +2,7 @@ import { ConfigError } from './errors';
 import { type ExperimentLimits, readExperimentLimits } from './experiment-limits';
 import { type ExperimentPolicy, readExperimentPolicy } from './experiment-policy';
 import { QUEUE_KINDS, type QueueKind } from './queues';
+import { readStackSourcePolicy, type StackSourcePolicy } from './stack-sources';
 
 /**
  * Every setting sciops reads from the environment, with its default and meaning. The README's
@@ -39,6 +40,30 @@ export const SETTINGS = {
   SCIOPS_EXPERIMENT_CAPABILITIES: {
     default: '',
     meaning: "Linux capabilities an experiment's `capabilities` may add back (all are dropped); empty: none",
+  },
+  SCIOPS_SECRET_FILE_ROOTS: {
+    default: '',
+    meaning:
+      "directories (comma-separated) of the manager's worker under which a stack's `secrets[].file` may lie (symlinks resolved); empty: no secret files",
+  },
+  SCIOPS_CONFIG_FILE_ROOTS: {
+    default: '',
+    meaning:
+      "directories (comma-separated) of the manager's worker under which a stack's `configs[].file` may lie (symlinks resolved); empty: no config files",
+  },
+  SCIOPS_GITLAB_URLS: {
+    default: '',
+    meaning:
+      "GitLab origins (comma-separated, e.g. https://gitlab.example.org) a stack's `gitlab.url` may name; https, or http on loopback; empty: none",
+  },
+  SCIOPS_GITLAB_TOKEN: {
+    default: '',
+    meaning:
+      "the GitLab access token (create_runner scope) a stack's `gitlab.tokenEnv` names by default; other GitLabs: other SCIOPS_GITLAB_TOKEN* variables",
+  },
+  SCIOPS_GITLAB_CA_FILE: {
+    default: '',
+    meaning: "a PEM file of the CA that signs the GitLab's certificate (empty: the system's CAs)",
   },
   SCIOPS_SECRETS_DIR: {
     default: '.sciops/secrets',
@@ -203,6 +228,8 @@ export interface SciopsConfig {
   readonly experimentLimits: ExperimentLimits;
   /** What experiments may mount and which capabilities they may add: read by the docker worker. */
   readonly experimentPolicy: ExperimentPolicy;
+  /** What a stack may make the manager's worker read (secret and config sources) or call (GitLab). */
+  readonly stackSources: StackSourcePolicy;
   /** host:port of the worker's Prometheus endpoint. */
   readonly metricsAddress?: string;
   readonly logFormat: 'json' | 'text' | 'auto';
@@ -228,7 +255,8 @@ export function readConfig(env: Env): SciopsConfig {
   const docker = parseDockerHost(raw(env, 'DOCKER_HOST'));
   const secretsDir = raw(env, 'SCIOPS_SECRETS_DIR');
   // What no experiment may bind: the engine's socket, the generated secrets, the payload keys and codec tokens.
-  const protectedPaths = [docker.socketPath, secretsDir, raw(env, 'SCIOPS_CODEC_KEYS_FILE'), raw(env, 'SCIOPS_CODEC_TOKENS_FILE')];
+  const sciopsOwn = [secretsDir, raw(env, 'SCIOPS_CODEC_KEYS_FILE'), raw(env, 'SCIOPS_CODEC_TOKENS_FILE')];
+  const protectedPaths = [docker.socketPath, ...sciopsOwn];
   return {
     docker,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://user:password@host:5432/database'),
@@ -247,9 +275,21 @@ export function readConfig(env: Env): SciopsConfig {
       env,
       protectedPaths.filter((p): p is string => p !== undefined && p !== ''),
     ),
+    stackSources: readStackSourcePolicy(
+      env,
+      [...sciopsOwn, dockerConfigDir(env)].filter((p) => p !== ''),
+    ),
     metricsAddress: hostPort(env, 'SCIOPS_METRICS_ADDRESS'),
     logFormat: oneOf(env, 'SCIOPS_LOG_FORMAT', ['json', 'text', 'auto'] as const),
   };
+}
+
+/** Where the docker CLI keeps registry credentials (DOCKER_CONFIG, else ~/.docker): never a stack's file. */
+function dockerConfigDir(env: Env): string {
+  const dir = env.DOCKER_CONFIG?.trim();
+  if (dir !== undefined && dir !== '') return dir;
+  const home = env.HOME?.trim();
+  return home === undefined || home === '' ? '' : `${home.replace(/\/$/, '')}/.docker`;
 }
 
 /** A URL with its password replaced, for messages and reports. */

@@ -1,12 +1,27 @@
 import { z } from 'zod';
+import { normalPath } from './experiment-policy';
 import { NODE_NAME } from './queues';
 import { absolutePath, dockerObjectName, envName, inCidr, isCidr, isIPv4, labels, specName } from './spec-fields';
+import { CONFIG_FILE_ROOTS_SETTING, envSourceProblem, SECRET_FILE_ROOTS_SETTING, type SourceKind } from './stack-sources';
 
 /**
  * The stack's swarm objects other than services: volumes, networks, secrets and configs. Each is either
  * the stack's own (created as `<stack>_<name>`, or under `dockerName`) or `external`: looked up by its
  * name, never created, changed or removed.
  */
+
+/** A file the manager's worker reads, under the roots its configuration names (checked there, with symlinks resolved). */
+const sourceFile = (setting: string) =>
+  absolutePath('on the manager worker')
+    .refine((p) => normalPath(p) !== undefined, 'an absolute path without ".." segments')
+    .describe(`a file on the manager's worker, under a directory of its ${setting}`);
+
+/** A variable of the manager's worker, named with the prefix that worker gives stacks of this kind. */
+const sourceEnv = (kind: SourceKind) =>
+  envName('env').superRefine((name, ctx) => {
+    const problem = envSourceProblem(kind, name);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const external = z.boolean().default(false).describe('looked up by its name, never created, changed or removed by sciops');
 const dockerName = (what: string) =>
@@ -73,11 +88,8 @@ export const secretSchema = z
           .default('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'),
       })
       .optional(),
-    file: absolutePath('on the manager worker').optional(),
-    env: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable of the manager's worker")
-      .optional(),
+    file: sourceFile(SECRET_FILE_ROOTS_SETTING).optional(),
+    env: sourceEnv('secret').optional().describe("a SCIOPS_SECRET_* variable of the manager's worker holding the value"),
     version: z
       .number()
       .int()
@@ -101,9 +113,9 @@ export const configSchema = z
     name: specName('config'),
     dockerName: dockerName('config'),
     external,
-    file: absolutePath('on the manager worker').optional(),
+    file: sourceFile(CONFIG_FILE_ROOTS_SETTING).optional(),
     content: z.string().optional().describe('the config written inline'),
-    env: envName('env').optional().describe("a variable of the manager's worker holding the content"),
+    env: sourceEnv('config').optional().describe("a SCIOPS_CONFIG_* variable of the manager's worker holding the content"),
     keep: z.number().int().min(1).max(100).default(2).describe('versions kept after the content changed; older unused ones are removed'),
     templateDriver: z.string().min(1).optional(),
     labels,

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { NODE_NAME } from './queues';
-import { envName, isIPv4, labels, specName as name, stackName } from './spec-fields';
+import { isIPv4, labels, specName as name, stackName } from './spec-fields';
 import { configSchema, networkSchema, secretSchema, volumeSchema } from './stack-objects';
 import type { PlannedChange } from './stack-plan';
 import { serviceSchema } from './stack-service';
+import { GITLAB_TOKEN_PREFIX, GITLAB_URLS_SETTING, gitlabUrlProblem, tokenEnvProblem } from './stack-sources';
 
 const swarmSchema = z
   .strictObject({
@@ -119,16 +120,35 @@ export const stackSpecSchema = z
       .default({ urlEnv: 'DATABASE_URL' }),
     gitlab: z
       .strictObject({
-        url: z.string().regex(/^https?:\/\/\S+$/, 'the GitLab base URL, e.g. https://gitlab.example.org'),
-        tokenEnv: envName('tokenEnv')
-          .default('GITLAB_TOKEN')
-          .describe("the variable, on the manager's worker, holding an access token with the create_runner scope"),
+        url: z
+          .string()
+          .superRefine((url, ctx) => {
+            const problem = gitlabUrlProblem(url);
+            if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+          })
+          .describe(
+            `the GitLab base URL, e.g. https://gitlab.example.org; its origin must be in ${GITLAB_URLS_SETTING} on the manager's worker`,
+          ),
+        tokenEnv: z
+          .string()
+          .superRefine((name, ctx) => {
+            const problem = tokenEnvProblem(name);
+            if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+          })
+          .default(GITLAB_TOKEN_PREFIX)
+          .describe(
+            `the variable, on the manager's worker, holding an access token with the create_runner scope; its name starts with ${GITLAB_TOKEN_PREFIX}`,
+          ),
       })
       .optional(),
     runners: z.array(runnerSchema).default([]).describe('GitLab runners registered in a service container after it converged'),
     migrations: z.array(migrationSchema).default([]).describe('after the services converged, in order; each applied once'),
   })
   .superRefine((stack, ctx) => {
+    // An exec step or a runner needs a running task of its service: one scaled to 0 would be waited for forever.
+    const scaledToZero = (name: string) => stack.services.some((s) => s.name === name && s.mode === 'replicated' && s.replicas === 0);
+    const noTaskIn = (name: string, what: string) =>
+      `service "${name}" has replicas: 0, so there is no task ${what}: give it replicas: 1 or more`;
     for (const kind of ['volumes', 'networks', 'secrets', 'configs', 'services', 'runners'] as const) {
       const seen = new Set<string>();
       stack[kind].forEach((item, i) => {
