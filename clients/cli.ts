@@ -16,6 +16,7 @@ import { registerDev } from './commands/dev';
 import { registerDoctor } from './commands/doctor';
 import { registerExperiment } from './commands/experiment';
 import { registerRestore } from './commands/restore';
+import { registerSchema } from './commands/schema';
 import { registerStatus } from './commands/status';
 import { registerTeardown } from './commands/teardown';
 import { registerWorker } from './commands/worker';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerBackup(program);
   registerRestore(program);
   registerCodec(program);
+  registerSchema(program);
   registerCompletion(program);
   program.addHelpText(
     'after',

@@ -14,7 +14,22 @@ export const specName = (what: string) => z.string().regex(NAME, `a ${what} name
 export const dockerObjectName = (what: string) =>
   z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, `a ${what} name as Docker takes it: letters, digits, _ . and -`);
 
-/** Labels as Docker takes them: any key without `=` or white space. */
+/** The objects that may also be written as a bare string, and the key the string fills in. */
+const shortForms = new WeakMap<object, string>();
+
+/** The key a bare string fills in, when `schema` is a short form. */
+export const shortFormKey = (schema: object): string | undefined => shortForms.get(schema);
+
+/**
+ * An object that may be written as a bare string, which fills in `key` (compose's short syntax:
+ * `secrets: [db_password]`); known to `shortFormKey`, so the JSON Schema says so too.
+ */
+export function shortForm<T extends z.ZodObject>(key: string, object: T) {
+  const schema = z.preprocess((v) => (typeof v === 'string' ? { [key]: v } : v), object);
+  shortForms.set(schema, key);
+  return schema;
+}
+
 /**
  * A stack's name: like any sciops name, but without `_`, which joins a stack's name to its objects'
  * (`omics` + `db_data` and `omics_db` + `data` would both be `omics_db_data`).

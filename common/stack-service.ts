@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { absolutePath, byteSize, duration, labels, specName } from './spec-fields';
+import { absolutePath, byteSize, duration, labels, shortForm, specName } from './spec-fields';
 
 /**
  * One service of a stack, with what compose files give a swarm service. `command` means what it means in
@@ -10,8 +10,8 @@ const words = z.array(z.string());
 
 /** A secret or config as a service mounts it; a bare name mounts it at its default target. */
 const fileReference = (what: 'secret' | 'config') =>
-  z.preprocess(
-    (v) => (typeof v === 'string' ? { source: v } : v),
+  shortForm(
+    'source',
     z.strictObject({
       source: specName(what).describe(`a ${what} of the stack`),
       target: z
@@ -45,8 +45,8 @@ const mountSchema = z
       ctx.addIssue({ code: 'custom', path: ['source'], message: 'a tmpfs mount has no source' });
   });
 
-const networkAttachment = z.preprocess(
-  (v) => (typeof v === 'string' ? { name: v } : v),
+const networkAttachment = shortForm(
+  'name',
   z.strictObject({
     name: specName('network'),
     aliases: z.array(z.string().min(1)).default([]).describe('besides the service name, which is always an alias'),
