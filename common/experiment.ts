@@ -51,6 +51,8 @@ export const DEFAULT_TIME_LIMITS: Readonly<Record<string, number>> = {
   dataset_sync: 3600,
 };
 export const DEFAULT_TIME_LIMIT_SECONDS = 10800;
+/** How long a Batch job may wait in its queue (SUBMITTED to RUNNING) when batch.queueTimeoutSeconds is not given. */
+export const DEFAULT_QUEUE_TIMEOUT_SECONDS = 3600;
 
 export const EXPERIMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const EXPERIMENT_TYPE = /^[a-z][a-z0-9_]{0,62}$/;
@@ -136,6 +138,15 @@ export const experimentSpecSchema = z
       .strictObject({
         jobQueue: z.string().min(1, 'name the Batch job queue'),
         efsVolumes: z.array(efsVolumeSchema).default([]),
+        queueTimeoutSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(7 * 86400)
+          .optional()
+          .describe(
+            `how long the job may wait in its queue before it runs (default ${DEFAULT_QUEUE_TIMEOUT_SECONDS}); the soft limit counts from RUNNING`,
+          ),
       })
       .optional(),
   })

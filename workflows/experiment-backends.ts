@@ -1,6 +1,7 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { AwsActivities } from '../activities/aws';
 import type { DockerActivities } from '../activities/docker';
+import { queueTimeoutSeconds } from '../common/batch-jobs';
 import { ExperimentFailure, type ExperimentSpec, type RunOutcome } from '../common/experiment';
 import { Queue } from '../common/queues';
 
@@ -11,6 +12,11 @@ export interface ExperimentBackend {
    * reason naming the setting that would allow it; empty: nothing. The run itself checks again.
    */
   check(): Promise<string[]>;
+  /**
+   * Until the run has begun: Batch submits the job and waits, under batch.queueTimeoutSeconds, until it is
+   * RUNNING, so that the soft limit does not count the time in the queue. Docker and swarm begin in run().
+   */
+  start?(): Promise<void>;
   run(): Promise<RunOutcome>;
   /** SIGTERM, then SIGKILL after the grace period (TerminateJob on Batch); undefined when it never started. */
   stop(reason: string): Promise<RunOutcome | undefined>;
@@ -28,6 +34,9 @@ const checkSpec = proxyActivities<DockerActivities>({
 /** A worker that dies is noticed within this, and the retry re-attaches to the run. */
 const HEARTBEAT_TIMEOUT = '20s';
 
+/** Batch runs started before the wait for RUNNING existed replay without it (their timer counted the queue). */
+const BATCH_LIMIT_FROM_RUNNING = 'batch-limit-from-running';
+
 /**
  * The activities of the experiment's backend, with timeouts fitted to its time limit: a run may take the soft
  * limit, the grace period and an hour of queueing on top; a dead worker is detected by its missing heartbeat;
@@ -41,12 +50,18 @@ export function experimentBackend(spec: ExperimentSpec, timeLimitSeconds: number
   const stopTimeout = `${spec.stopGraceSeconds + 600}s`;
 
   if (spec.backend === 'batch') {
+    const start = proxyActivities<AwsActivities>(options(Queue.aws, `${queueTimeoutSeconds(spec) + 600}s`));
     const run = proxyActivities<AwsActivities>(options(Queue.aws, longest));
     const stop = proxyActivities<AwsActivities>(options(Queue.aws, stopTimeout));
+    let jobId: string | undefined;
+    const known = () => (jobId === undefined ? {} : { jobId });
     return {
       check: async () => [], // no host mounts on Batch (the schema refuses them); its EFS volumes are the job's own
-      run: () => run.runBatchJob({ spec, timeLimitSeconds }),
-      stop: (reason) => stop.terminateBatchJob({ spec, reason }),
+      start: async () => {
+        if (patched(BATCH_LIMIT_FROM_RUNNING)) ({ jobId } = await start.startBatchJob({ spec, timeLimitSeconds }));
+      },
+      run: () => run.runBatchJob({ spec, timeLimitSeconds, ...known() }),
+      stop: (reason) => stop.terminateBatchJob({ spec, reason, ...known() }),
       remove: async () => {}, // Batch keeps finished jobs for a while and then forgets them by itself.
     };
   }

@@ -151,6 +151,7 @@ async function run(
     show(State.inProcess);
     progress.finish(Step.slot, 'done');
     progress.start(Step.run, `${spec.backend}, soft time limit ${timeLimitSeconds}s`);
+    await backend.start?.(); // the soft limit counts from here: a Batch job's time in its queue is not run time
     const outcome = await within(timeLimitSeconds, () => backend.run());
     if (outcome === 'expired') {
       progress.finish(Step.run, 'failed', 'soft time limit exceeded: stopping');

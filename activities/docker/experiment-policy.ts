@@ -44,9 +44,10 @@ export interface Review {
 /**
  * The docker worker's side of the experiment policy: every spec an activity is given is parsed again (the
  * workflow input is untrusted: anyone who reaches Temporal can schedule an activity) and checked against
- * the policy with the paths resolved on this worker, before anything is created.
+ * the policy with the paths resolved on this worker, before anything is created. The aws worker uses it for
+ * the output directory of Batch jobs; `worker` names the one that refuses in its messages.
  */
-export function createExperimentGuard(experimentsDir: string, policy: ExperimentPolicy) {
+export function createExperimentGuard(experimentsDir: string, policy: ExperimentPolicy, worker = 'docker') {
   const base = {
     policy: { ...policy, protectedPaths: policy.protectedPaths.map((p) => path.resolve(p)) },
     experimentsDir: path.resolve(experimentsDir),
@@ -86,7 +87,7 @@ export function createExperimentGuard(experimentsDir: string, policy: Experiment
       const { spec, refusals, outputDir } = await review(raw);
       const id = (raw as { id?: unknown } | null)?.id;
       if (spec === undefined || outputDir === undefined || refusals.length > 0) {
-        throw rejected(`the docker worker refuses experiment ${typeof id === 'string' ? id : '(no id)'}: ${refusals.join('; ')}`);
+        throw rejected(`the ${worker} worker refuses experiment ${typeof id === 'string' ? id : '(no id)'}: ${refusals.join('; ')}`);
       }
       for (const m of spec.mounts) {
         const source = m.type === 'bind' ? normalPath(m.source) : undefined;
@@ -102,9 +103,9 @@ export function createExperimentGuard(experimentsDir: string, policy: Experiment
     /** Where a stopped run's output goes: the same rule, without the rest of the check (nothing is created). */
     async outputDir(raw: unknown): Promise<string> {
       const spec = parse(raw);
-      if (spec instanceof InputError) throw rejected(`the docker worker refuses the experiment: ${spec.issues.join('; ')}`);
+      if (spec instanceof InputError) throw rejected(`the ${worker} worker refuses the experiment: ${spec.issues.join('; ')}`);
       const output = experimentOutputDir(spec, await context(spec));
-      if ('refusal' in output) throw rejected(`the docker worker refuses experiment ${spec.id}: ${output.refusal}`);
+      if ('refusal' in output) throw rejected(`the ${worker} worker refuses experiment ${spec.id}: ${output.refusal}`);
       return output.dir;
     },
   };

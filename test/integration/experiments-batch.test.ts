@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BatchClient, DescribeJobDefinitionsCommand } from '@aws-sdk/client-batch';
+import { BatchClient, DescribeJobDefinitionsCommand, DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/client-batch';
 import { DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeLifecycleConfigurationCommand, DescribeMountTargetsCommand, EFSClient } from '@aws-sdk/client-efs';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EfsResult } from '../../common/efs';
+import { experimentJobName } from '../../common/experiment';
 import { Queue } from '../../common/queues';
 import { WorkflowType } from '../../common/workflow-types';
 import { createJobQueue } from '../support/aws-fixtures';
@@ -92,6 +93,60 @@ describe('runExperiment on the batch backend (jobs run as real containers by the
     await handle.cancel();
     const result = await handle.result();
     expect(result.state).toBe('STOPPED');
+  });
+});
+
+/** Makes every Batch job of the emulator take `seconds` per step from SUBMITTED to RUNNING (four steps). */
+async function slowQueue(seconds: number | undefined): Promise<void> {
+  const bed = loadTestbed();
+  const [route, body] =
+    seconds === undefined
+      ? ['unset-transition', { model_name: 'batch::job' }]
+      : ['set-transition', { model_name: 'batch::job', transition: { progression: 'time', seconds } }];
+  const res = await fetch(`${bed.awsEndpoint}/moto-api/state-manager/${route}`, { method: 'POST', body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${route} on the AWS emulator failed: HTTP ${res.status}`);
+}
+
+describe('time in the job queue is not run time', () => {
+  beforeAll(() => slowQueue(3)); // about 12 s from SUBMITTED to RUNNING
+  afterAll(() => slowQueue(undefined));
+
+  it('the soft limit counts from RUNNING: a job that queues longer than its limit, then runs briefly, COMPLETES', async () => {
+    const s = spec('queued', 'sleep 2; echo ran', { timeLimitSeconds: 6 });
+    const result = await runExperiment(client, s);
+    expect(result).toMatchObject({ state: 'COMPLETED', exitCode: 0 });
+    expect(read(s.id, 'stdout.txt')).toBe('ran\n');
+  });
+
+  it('a job still queued after batch.queueTimeoutSeconds is terminated: FINISHED_WITH_ERROR saying so', async () => {
+    const s = spec('never-runs', 'echo ran', { batch: { jobQueue: JOB_QUEUE, queueTimeoutSeconds: 4 } });
+    const result = await runExperiment(client, s);
+    expect(result.state).toBe('FINISHED_WITH_ERROR');
+    expect(result.message).toMatch(
+      /^Batch job \S+ of experiment never-runs-\S+ waited \d+s in job queue experiments without starting \(still (SUBMITTED|PENDING|RUNNABLE|STARTING)\); it was terminated\. Raise batch\.queueTimeoutSeconds \(4s\)/,
+    );
+    const { jobSummaryList = [] } = await batch.send(
+      new ListJobsCommand({ jobQueue: JOB_QUEUE, filters: [{ name: 'JOB_NAME', values: [experimentJobName(s.id)] }] }),
+    );
+    expect(jobSummaryList).toHaveLength(1);
+    const [job] = (await batch.send(new DescribeJobsCommand({ jobs: [jobSummaryList[0].jobId as string] }))).jobs ?? [];
+    expect(job?.statusReason).toMatch(/^waited \d+s in the queue without starting \(batch\.queueTimeoutSeconds 4\)$/);
+  });
+});
+
+describe('the output directory of a Batch experiment', () => {
+  it('an outputDir outside SCIOPS_EXPERIMENTS_DIR: FINISHED_WITH_ERROR naming it, and no job submitted', async () => {
+    const elsewhere = tempDir('batch-outside');
+    const s = spec('outside', 'echo escaped', { outputDir: elsewhere });
+    const result = await runExperiment(client, s);
+    expect(result.state).toBe('FINISHED_WITH_ERROR');
+    expect(result.message).toBe(
+      `the aws worker refuses experiment ${s.id}: outputDir: ${elsewhere} is not a directory under the experiments directory ${outputs} (SCIOPS_EXPERIMENTS_DIR); name one below it, or leave outputDir out`,
+    );
+    const { jobSummaryList = [] } = await batch.send(
+      new ListJobsCommand({ jobQueue: JOB_QUEUE, filters: [{ name: 'JOB_NAME', values: [experimentJobName(s.id)] }] }),
+    );
+    expect(jobSummaryList).toEqual([]);
   });
 });
 
