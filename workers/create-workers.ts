@@ -19,6 +19,7 @@ import { ConfigError } from '../common/errors';
 import type { ExperimentLimits } from '../common/experiment-limits';
 import { DEFAULT_EXPERIMENT_POLICY, type ExperimentPolicy } from '../common/experiment-policy';
 import { nodeQueue, Queue, type QueueKind } from '../common/queues';
+import type { StackSourcePolicy } from '../common/stack-sources';
 
 /** The external clients activities are built over; each is created only for the queues that need it. */
 export interface ActivityClients {
@@ -109,6 +110,8 @@ export interface WorkerSetup {
   readonly experimentLimits: ExperimentLimits;
   /** What experiments may mount on the docker queue (SCIOPS_EXPERIMENT_*); absent: only their own output directory. */
   readonly experimentPolicy?: ExperimentPolicy;
+  /** What stacks may read on the manager's worker and which GitLab it may call (SCIOPS_SECRET_*, SCIOPS_GITLAB_*); absent: nothing. */
+  readonly stackSources?: StackSourcePolicy;
   /** How the `sciops` queue's worker gets its workflow code: a path to bundle, or a prebuilt bundle. */
   readonly workflows: Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>;
   /** The compiled `common/failure-converter` (the bundle holds its own copy of it). */
@@ -151,8 +154,8 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
       // The manager's worker also talks to GitLab for the stacks' runners (the access token is in its environment).
       const policy = setup.experimentPolicy ?? DEFAULT_EXPERIMENT_POLICY;
       const activities = {
-        ...createDockerActivities(client, endpoint, dirs, setup.clients.s3),
-        ...createGitlabRunners(),
+        ...createDockerActivities(client, endpoint, dirs, setup.clients.s3, setup.stackSources),
+        ...createGitlabRunners(setup.stackSources),
         // The experiment activities again, under the configured policy (the ones above have the default).
         // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
         ...createExperimentContainers(client, dirs.experiments, policy),

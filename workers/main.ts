@@ -74,6 +74,7 @@ async function main(): Promise<void> {
       experimentsDir: config.experimentsDir,
       secretsDir: config.secretsDir,
       experimentLimits: config.experimentLimits,
+      stackSources: config.stackSources,
       experimentPolicy: config.experimentPolicy,
       workflows: { workflowBundle: { codePath: WORKFLOW_BUNDLE } },
       failureConverterPath: FAILURE_CONVERTER,

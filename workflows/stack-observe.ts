@@ -1,25 +1,45 @@
+import { patched } from '@temporalio/workflow';
 import { runnerDescription, type StackSpec } from '../common/stack';
 import { bindSources, externalNames, objectFiles } from '../common/stack-inputs';
 import { type ObjectStatus, type Observed, type PlacedSpec, planStack } from '../common/stack-plan';
+import type { SourceCheck } from '../common/stack-sources';
 import type { SwarmView } from '../common/stack-swarm';
 import { gitlab, manager, onNode } from './stack-activities';
+
+/** Deploys started before the worker checked the stack's sources replay without the check. */
+const SOURCES_CHECK = 'stack-sources-check';
+const UNCHECKED: SourceCheck = { problems: [], refused: { secrets: [], configs: [], gitlab: false } };
 
 export type DeployPlan = ReturnType<typeof planStack> & { self: string; swarm: SwarmView; placed: PlacedSpec };
 
 /**
- * Looks at the swarm (and each volume's node), asks the activities that can read secret and config values
+ * Asks the manager's worker what it refuses of the spec's secret and config sources and GitLab, looks at the
+ * swarm (and each volume's node), asks the activities that can read secret and config values
  * whether theirs changed, looks up the external objects and the paths the spec needs, and compares all of it
  * with the spec (planStack). Touches nothing. A volume without a node lives on the manager's engine (`self`).
  */
 export async function observeAndPlan(spec: StackSpec): Promise<DeployPlan> {
-  const { swarm, resources } = await manager.observeSwarm({ stack: spec.name });
+  // What the manager's worker refuses to read or call for this spec is a problem of the plan: those secrets,
+  // configs and GitLab are then neither read nor called, here or by the deploy (which stops at the problems).
+  const [{ swarm, resources }, sources] = await Promise.all([
+    manager.observeSwarm({ stack: spec.name }),
+    patched(SOURCES_CHECK)
+      ? manager.checkStackSources({ secrets: spec.secrets, configs: spec.configs, gitlab: spec.gitlab })
+      : Promise.resolve(UNCHECKED),
+  ]);
+  const allowed = (kind: 'secrets' | 'configs') => (o: { name: string }) => !sources.refused[kind].includes(o.name);
   // Volumes are looked for on the nodes already in the swarm; a node about to join has none of the stack's yet.
   const members = swarm.nodes.map((n) => n.name);
   const own = spec.volumes.filter((v) => !v.external);
   const named = [...new Set(own.flatMap((v) => (v.node === undefined ? [] : [v.node])))].filter((n) => members.includes(n));
-  const lab = spec.gitlab;
+  const lab = sources.refused.gitlab ? undefined : spec.gitlab;
   // The paths first: a secret or config whose file is missing is a problem of the plan, not a failure to read it.
-  const missingPaths = await manager.missingPaths({ paths: [...bindSources(spec), ...objectFiles(spec)].map((p) => p.path) });
+  const files = objectFiles({
+    ...spec,
+    secrets: spec.secrets.filter(allowed('secrets')),
+    configs: spec.configs.filter(allowed('configs')),
+  });
+  const missingPaths = await manager.missingPaths({ paths: [...bindSources(spec), ...files].map((p) => p.path) });
   const readable = <T extends { file?: string }>(o: T) => o.file === undefined || !missingPaths.includes(o.file);
   const [volumes, secrets, configs, externals, runners] = await Promise.all([
     Promise.all([
@@ -28,10 +48,10 @@ export async function observeAndPlan(spec: StackSpec): Promise<DeployPlan> {
     ]),
     // An engine in no swarm has no secrets or configs yet: all of them are to be created.
     swarm.active
-      ? statuses(spec.secrets.filter(readable), (secret) => manager.secretStatus({ stack: spec.name, secret }))
+      ? statuses(spec.secrets.filter(allowed('secrets')).filter(readable), (secret) => manager.secretStatus({ stack: spec.name, secret }))
       : Promise.resolve({}),
     swarm.active
-      ? statuses(spec.configs.filter(readable), (config) => manager.configStatus({ stack: spec.name, config }))
+      ? statuses(spec.configs.filter(allowed('configs')).filter(readable), (config) => manager.configStatus({ stack: spec.name, config }))
       : Promise.resolve({}),
     swarm.active ? manager.findExternals(externalNames(spec)) : Promise.resolve({ missing: [], secrets: {}, configs: {} }),
     lab === undefined
@@ -45,7 +65,8 @@ export async function observeAndPlan(spec: StackSpec): Promise<DeployPlan> {
   const known = runners.flatMap((r): Observed[] => (r === null ? [] : [{ kind: 'runner', name: r.description }]));
   const placed = { ...spec, volumes: spec.volumes.map((v) => ({ ...v, node: v.node ?? swarm.self })) };
   const observed = [...resources, ...volumes.flat(), ...known];
-  return { ...planStack(placed, { swarm, observed, secrets, configs, externals, missingPaths }), self: swarm.self, swarm, placed };
+  const plan = planStack(placed, { swarm, observed, secrets, configs, externals, missingPaths });
+  return { ...plan, problems: [...sources.problems, ...plan.problems], self: swarm.self, swarm, placed };
 }
 
 /** The status of each of the stack's own secrets (or configs), by name, asked of the activity that can read it. */

@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type Dockerode from 'dockerode';
+import { DEFAULT_STACK_SOURCE_POLICY, type StackSourcePolicy } from '../../common/stack-sources';
 import { createBackupRuns } from '../files/backup-runs';
 import { createSealedBoxes } from '../sealed-box';
 import { createEngineHealth } from './engine-health';
@@ -14,6 +15,7 @@ import { createStackGitlabRecord } from './stack-gitlab-record';
 import { createStackObserver } from './stack-observe';
 import { createStackSecrets } from './stack-secrets';
 import { createStackServices } from './stack-services';
+import { createSourceGuard, createStackSourceCheck } from './stack-sources';
 import { createVolumesAndNetworks } from './stack-volumes-networks';
 import { createSwarmMembership } from './swarm-membership';
 import { createVolumeBackup } from './volume-backup';
@@ -28,7 +30,10 @@ export function createDockerActivities(
   endpoint: string,
   dirs: { experiments: string; secrets: string },
   s3: () => S3Client,
+  sources: StackSourcePolicy = DEFAULT_STACK_SOURCE_POLICY,
 ) {
+  // What a stack's secrets and configs may read on this worker (default: no file, no variable).
+  const guard = createSourceGuard(sources);
   // Spreads of objects whose members are async functions (biome's nursery rule mistakes them for promises);
   // a spread keeps every activity's type, where Object.assign of more than four parts degrades to any.
   return {
@@ -40,9 +45,10 @@ export function createDockerActivities(
     ...createStackObserver(docker),
     ...createVolumesAndNetworks(docker),
     // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
-    ...createStackSecrets(docker, dirs.secrets),
+    ...createStackSecrets(docker, dirs.secrets, guard),
     // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
-    ...createStackConfigs(docker),
+    ...createStackConfigs(docker, guard),
+    ...createStackSourceCheck(guard),
     ...createStackExternals(docker),
     // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
     ...createStackServices(docker),

@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { type ConfigSpec, STACK_LABEL, swarmName } from '../../common/stack';
 import { CONFIG_REJECTED_TYPE as CONFIG_REJECTED } from '../../common/stack-failures';
 import { namespaced, type ObjectRef } from '../../common/stack-resources';
+import { DEFAULT_STACK_SOURCE_POLICY } from '../../common/stack-sources';
 import { ignoreStatus } from './errors';
 import {
   FINGERPRINT_LABEL,
@@ -18,6 +17,7 @@ import {
   versionName,
   versionsOf,
 } from './stack-secrets';
+import { createSourceGuard, type SourceGuard } from './stack-sources';
 
 const CONFIG_LABEL = 'sciops.config';
 const VERSION_LABEL = 'sciops.config-version';
@@ -32,9 +32,10 @@ export interface EnsuredConfig {
  * Swarm configs of a stack, in versions like secrets: the swarm cannot change a config either, so a changed
  * content becomes a new version, the services move to it, and old versions no service uses are pruned. The
  * content comes from a file or a variable of this worker, or inline; what decides is its fingerprint
- * against the latest version's label. External configs are not handled here (stack-externals).
+ * against the latest version's label. External configs are not handled here (stack-externals). A file or
+ * variable is read only where the worker's stack source policy allows (default: nowhere).
  */
-export function createStackConfigs(docker: Dockerode) {
+export function createStackConfigs(docker: Dockerode, guard: SourceGuard = createSourceGuard(DEFAULT_STACK_SOURCE_POLICY)) {
   async function versions(stack: string, name: string): Promise<Version[]> {
     const found = await docker.listConfigs({ filters: { label: [`${STACK_LABEL}=${stack}`, `${CONFIG_LABEL}=${name}`] } });
     return versionsOf(found, VERSION_LABEL);
@@ -43,7 +44,7 @@ export function createStackConfigs(docker: Dockerode) {
   /** What ensureConfig would do; also the content, read once. */
   async function decide(stack: string, config: ConfigSpec): Promise<{ base: string; decision: VersionDecision; content: string | Buffer }> {
     const base = swarmName(stack, config);
-    const [all, content] = await Promise.all([versions(stack, config.name), contentOf(config)]);
+    const [all, content] = await Promise.all([versions(stack, config.name), contentOf(guard, config)]);
     const decision = versionDecision(base, all, { fingerprint: fingerprintOf(content) });
     if (decision.change !== 'unchanged') {
       const name = versionName(base, decision.next);
@@ -97,26 +98,10 @@ export function createStackConfigs(docker: Dockerode) {
   };
 }
 
-/** A config's content: inline, or read from a file (its bytes) or a variable of this worker. */
-async function contentOf(config: ConfigSpec): Promise<string | Buffer> {
+/** A config's content: inline, or read from a file (its bytes) or a variable of this worker where its policy allows. */
+async function contentOf(guard: SourceGuard, config: ConfigSpec): Promise<string | Buffer> {
   if (config.content !== undefined) return config.content;
-  if (config.file !== undefined) {
-    return readFile(config.file).catch((err: NodeJS.ErrnoException) => {
-      throw ApplicationFailure.create({
-        type: CONFIG_REJECTED,
-        nonRetryable: true,
-        message: `configs.${config.name}.file: ${config.file} cannot be read on the manager's worker (${err.code})`,
-      });
-    });
-  }
-  const env = config.env as string;
-  const found = process.env[env];
-  if (found === undefined) {
-    throw ApplicationFailure.create({
-      type: CONFIG_REJECTED,
-      nonRetryable: true,
-      message: `configs.${config.name}.env: ${env} is not set in the environment of the manager's worker`,
-    });
-  }
-  return found;
+  const at = `configs.${config.name}`;
+  if (config.file !== undefined) return guard.readFile('config', `${at}.file`, config.file);
+  return guard.readEnv('config', `${at}.env`, config.env as string, true);
 }

@@ -1,12 +1,14 @@
 import { createHash, randomInt } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { type SecretSpec, STACK_LABEL, swarmName } from '../../common/stack';
 import { SECRET_REJECTED_TYPE as SECRET_REJECTED } from '../../common/stack-failures';
 import { namespaced, type ObjectRef } from '../../common/stack-resources';
+import { DEFAULT_STACK_SOURCE_POLICY } from '../../common/stack-sources';
 import { engineMessage, engineStatus, ignoreStatus } from './errors';
+import { createSourceGuard, type SourceGuard } from './stack-sources';
 
 const SECRET_LABEL = 'sciops.secret';
 /** The content's fingerprint and the version number, on secrets and configs alike. */
@@ -143,9 +145,14 @@ function generate(length: number, alphabet: string): string {
  * (when generated) written to a file only the operator can read, all inside one activity: the workflow, its
  * history, its result and the logs see the secret's name, id and fingerprint, never its value. Docker never
  * returns a secret's data and cannot change one, so a new value becomes a new version (`<name>_v2`).
- * External secrets are not handled here: they are only looked up (stack-externals).
+ * External secrets are not handled here: they are only looked up (stack-externals). A `file` or `env` is read
+ * only where the worker's stack source policy allows (default: nowhere).
  */
-export function createStackSecrets(docker: Dockerode, secretsDir: string) {
+export function createStackSecrets(
+  docker: Dockerode,
+  secretsDir: string,
+  guard: SourceGuard = createSourceGuard(DEFAULT_STACK_SOURCE_POLICY),
+) {
   async function versions(stack: string, name: string): Promise<Version[]> {
     const found = await docker.listSecrets({ filters: { label: [`${STACK_LABEL}=${stack}`, `${SECRET_LABEL}=${name}`] } });
     return versionsOf(found as unknown as Parameters<typeof versionsOf>[0], VERSION_LABEL);
@@ -155,7 +162,7 @@ export function createStackSecrets(docker: Dockerode, secretsDir: string) {
   async function decide(stack: string, secret: SecretSpec): Promise<{ base: string; decision: VersionDecision; value?: string | Buffer }> {
     const base = swarmName(stack, secret);
     const all = await versions(stack, secret.name);
-    const value = secret.generate === undefined ? await readValue(secret) : undefined;
+    const value = secret.generate === undefined ? await readValue(guard, secret) : undefined;
     const decision = versionDecision(base, all, value === undefined ? { version: secret.version } : { fingerprint: fingerprintOf(value) });
     if (decision.change !== 'unchanged') {
       const name = versionName(base, decision.next);
@@ -227,25 +234,9 @@ export function createStackSecrets(docker: Dockerode, secretsDir: string) {
   };
 }
 
-/** The value of a `file` (its bytes) or `env` secret, read on this worker. */
-async function readValue(secret: SecretSpec): Promise<string | Buffer> {
-  if (secret.file !== undefined) {
-    return readFile(secret.file).catch((err: NodeJS.ErrnoException) => {
-      throw ApplicationFailure.create({
-        type: SECRET_REJECTED,
-        nonRetryable: true,
-        message: `secrets.${secret.name}.file: ${secret.file} cannot be read on the manager's worker (${err.code})`,
-      });
-    });
-  }
-  const env = secret.env as string;
-  const found = process.env[env];
-  if (found === undefined || found === '') {
-    throw ApplicationFailure.create({
-      type: SECRET_REJECTED,
-      nonRetryable: true,
-      message: `secrets.${secret.name}.env: ${env} is not set in the environment of the manager's worker`,
-    });
-  }
-  return found;
+/** The value of a `file` (its bytes) or `env` secret, read on this worker where its policy allows. */
+async function readValue(guard: SourceGuard, secret: SecretSpec): Promise<string | Buffer> {
+  const at = `secrets.${secret.name}`;
+  if (secret.file !== undefined) return guard.readFile('secret', `${at}.file`, secret.file);
+  return guard.readEnv('secret', `${at}.env`, secret.env as string, false);
 }

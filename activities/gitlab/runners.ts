@@ -1,9 +1,12 @@
+import { readFile } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import { runnerCreateRequest } from '../../common/gitlab-runners';
 import type { GitlabSpec, RunnerSpec } from '../../common/stack';
 import { RUNNER_FAILED_TYPE } from '../../common/stack-failures';
+import { DEFAULT_STACK_SOURCE_POLICY, GITLAB_CA_FILE_SETTING, gitlabRefusal, type StackSourcePolicy } from '../../common/stack-sources';
 import { heartbeating, pause } from '../heartbeating';
 import { seal } from '../sealed-box';
+import { gitlabRequest } from './gitlab-http';
 
 export interface GitlabRunner {
   readonly id: number;
@@ -13,35 +16,82 @@ export interface GitlabRunner {
 
 const failed = (message: string) => ApplicationFailure.create({ type: RUNNER_FAILED_TYPE, nonRetryable: true, message });
 
+/** TLS errors no retry can fix: the GitLab's certificate is not one this worker trusts. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /**
  * GitLab's runner API (REST v4), with an access token read from this worker's environment by name: the token
  * and the runner tokens GitLab hands out stay inside these activities (a runner token leaves only sealed for
- * the box of the node that registers it).
+ * the box of the node that registers it). Before any request, the URL and the token's variable are checked
+ * against this worker's policy (SCIOPS_GITLAB_URLS, SCIOPS_GITLAB_TOKEN*): a spec cannot send the token
+ * elsewhere, not even through the plan. GitLab's answers to failed requests stay out of the messages (a
+ * listed origin could still be made to fetch an internal page): the status and what to do, nothing more.
  */
-export function createGitlabRunners() {
+export function createGitlabRunners(policy: StackSourcePolicy = DEFAULT_STACK_SOURCE_POLICY) {
+  let ca: Promise<Buffer | undefined> | undefined;
+  const caOf = () => {
+    const file = policy.gitlabCaFile;
+    ca ??=
+      file === undefined
+        ? Promise.resolve(undefined)
+        : readFile(file).catch((err: NodeJS.ErrnoException) => {
+            ca = undefined;
+            throw failed(`${GITLAB_CA_FILE_SETTING}: ${file} cannot be read on the manager's worker (${err.code ?? err.message})`);
+          });
+    return ca;
+  };
+
   async function call<T>(gitlab: GitlabSpec, method: string, path: string, body?: unknown): Promise<{ data: T; next: string }> {
+    const refusal = gitlabRefusal(gitlab, policy);
+    if (refusal !== undefined) throw failed(`the manager's worker refuses to call GitLab: ${refusal}`);
     const token = process.env[gitlab.tokenEnv];
     if (token === undefined || token === '') {
       throw failed(`${gitlab.tokenEnv} is not set on the manager's worker: set it to a GitLab access token with the create_runner scope`);
     }
-    const res = await fetch(`${gitlab.url.replace(/\/$/, '')}/api/v4${path}`, {
+    const url = new URL(`${gitlab.url.replace(/\/$/, '')}/api/v4${path}`);
+    const res = await gitlabRequest(url, {
       method,
       headers: { 'PRIVATE-TOKEN': token, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(30_000),
+      ca: await caOf(),
+      timeoutMs: 30_000,
+    }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== undefined && UNTRUSTED_CERTIFICATE.has(err.code)) {
+        throw failed(
+          `the certificate of ${url.origin} is not trusted on the manager's worker (${err.code}): set ${GITLAB_CA_FILE_SETTING} to the PEM file of its CA`,
+        );
+      }
+      // Network errors are retried by Temporal.
+      throw new Error(`GitLab at ${url.origin} cannot be reached (${err.code ?? err.name}) on ${method} ${path}`);
     });
-    const text = await res.text();
     if (res.status === 401 || res.status === 403) {
       throw failed(
         `GitLab refused the token in ${gitlab.tokenEnv} (HTTP ${res.status} on ${method} ${path}): it needs the create_runner scope (and admin rights for instance runners)`,
       );
     }
+    if (res.status >= 300 && res.status < 400) {
+      throw failed(
+        `GitLab answered ${method} ${path} with a redirect (HTTP ${res.status}): set gitlab.url to the address GitLab itself uses`,
+      );
+    }
     if (res.status >= 400 && res.status < 500 && res.status !== 404) {
-      throw failed(`GitLab refused ${method} ${path} (HTTP ${res.status}): ${text.slice(0, 300)}`);
+      throw failed(`GitLab refused ${method} ${path} (HTTP ${res.status}): see GitLab's log for the reason (production_json.log)`);
     }
     // 5xx and network errors are retried by Temporal; 404 is the caller's to read.
     if (res.status >= 500) throw new Error(`GitLab answered HTTP ${res.status} on ${method} ${path}`);
-    return { data: (res.status === 404 || text === '' ? undefined : JSON.parse(text)) as T, next: res.headers.get('x-next-page') ?? '' };
+    if (res.status === 404 || res.text === '') return { data: undefined as T, next: res.nextPage };
+    try {
+      return { data: JSON.parse(res.text) as T, next: res.nextPage };
+    } catch {
+      throw failed(`GitLab answered ${method} ${path} (HTTP ${res.status}) with something other than JSON: is ${url.origin} a GitLab?`);
+    }
   }
 
   /** Every runner of a type visible to the token (instance runners through the admin listing). */

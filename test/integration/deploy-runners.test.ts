@@ -11,7 +11,7 @@ import { dockerClient } from '../../workers/create-workers';
 import { demuxedText } from '../support/docker-streams';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
-import { type GitlabStub, startGitlabStub } from '../support/gitlab-stub';
+import { type GitlabStub, selfSignedCertificate, startGitlabStub } from '../support/gitlab-stub';
 import { historyText } from '../support/history';
 import { loadTestbed } from '../support/testbed';
 import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
@@ -28,7 +28,7 @@ let docker: Dockerode;
 let node2: Dockerode;
 let gitlab: GitlabStub;
 
-function stackSpec(name = stack, tokenEnv = 'SCIOPS_TEST_GITLAB_TOKEN') {
+function stackSpec(name = stack, tokenEnv = 'SCIOPS_GITLAB_TOKEN_TEST') {
   return {
     name,
     gitlab: { url: gitlab.url, tokenEnv },
@@ -62,17 +62,18 @@ beforeAll(async () => {
   docker = dockerClient(parseDockerHost(bed.dockerHost));
   node2 = dockerClient(parseDockerHost(bed.node2DockerHost));
   const info = await docker.info();
-  // Containers on both nodes reach the host on the manager's swarm address.
-  gitlab = await startGitlabStub({ accessToken: ACCESS_TOKEN, advertise: info.Swarm.NodeAddr });
+  // Containers on both nodes reach the host on the manager's swarm address, over https (GitLab's URL must be).
+  const tls = selfSignedCertificate(tempDir('gitlab-tls'), info.Swarm.NodeAddr);
+  gitlab = await startGitlabStub({ accessToken: ACCESS_TOKEN, advertise: info.Swarm.NodeAddr, tls });
   ({ client, close: closeClient } = await testClient());
   // The manager's worker reads the access token from its environment (here: this process's).
-  process.env.SCIOPS_TEST_GITLAB_TOKEN = ACCESS_TOKEN;
-  process.env.SCIOPS_TEST_BAD_TOKEN = 'glpat-wrong';
+  process.env.SCIOPS_GITLAB_TOKEN_TEST = ACCESS_TOKEN;
+  process.env.SCIOPS_GITLAB_TOKEN_BAD = 'glpat-wrong';
   workers = await Promise.all([
     startWorkers({
       queues: ['sciops', 'docker'],
       node: info.Name,
-      env: { SCIOPS_SECRETS_DIR: tempDir('secrets') },
+      env: { SCIOPS_SECRETS_DIR: tempDir('secrets'), SCIOPS_GITLAB_URLS: gitlab.url, SCIOPS_GITLAB_CA_FILE: tls.caFile },
     }),
     startWorkers({ queues: [], node: NODE2, env: { DOCKER_HOST: bed.node2DockerHost, SCIOPS_SECRETS_DIR: tempDir('node2-secrets') } }),
   ]);
@@ -162,9 +163,9 @@ describe('GitLab runners of a stack', () => {
 
   it('a token GitLab refuses fails the deploy before anything is made, naming the variable', async () => {
     const name = `${stack}b`;
-    const failure = await failureOf(run(WorkflowType.deployStack, stackSpec(name, 'SCIOPS_TEST_BAD_TOKEN')));
+    const failure = await failureOf(run(WorkflowType.deployStack, stackSpec(name, 'SCIOPS_GITLAB_TOKEN_BAD')));
     expect(failure.type).toBe('RunnerFailed');
-    expect(failure.message).toContain('GitLab refused the token in SCIOPS_TEST_BAD_TOKEN (HTTP 401');
+    expect(failure.message).toContain('GitLab refused the token in SCIOPS_GITLAB_TOKEN_BAD (HTTP 401');
     expect(await docker.listServices({ filters: { label: [`sciops.stack=${name}`] } })).toEqual([]);
   });
 

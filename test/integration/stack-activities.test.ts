@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { Logger } from '@temporalio/common';
@@ -10,11 +10,13 @@ import type { Task } from '../../activities/docker/stack-convergence';
 import { createStackExternals } from '../../activities/docker/stack-externals';
 import { createStackSecrets } from '../../activities/docker/stack-secrets';
 import { createStackServices } from '../../activities/docker/stack-services';
+import { createSourceGuard } from '../../activities/docker/stack-sources';
 import { type DockerEndpoint, parseDockerHost } from '../../common/config';
 import { NAMESPACE_LABEL, STACK_LABEL } from '../../common/stack';
 import { configSchema, secretSchema } from '../../common/stack-objects';
 import { serviceRequest } from '../../common/stack-resources';
 import { serviceSchema } from '../../common/stack-service';
+import { readStackSourcePolicy } from '../../common/stack-sources';
 import { dockerClient } from '../../workers/create-workers';
 import { tempDir } from '../support/experiments';
 import { loadTestbed } from '../support/testbed';
@@ -84,8 +86,12 @@ beforeAll(async () => {
   const node2 = dockerClient(parseDockerHost(bed.node2DockerHost));
   node2Id = (await node2.info()).Swarm.NodeID;
   await setNodeLabels(node2Id, (labels) => ({ ...labels, [NODE_LABEL]: 'yes' }));
-  secrets = createStackSecrets(docker, path.join(files, 'shown'));
-  configs = createStackConfigs(docker);
+  // The worker lends stacks the files under `files` (its shown secrets excepted) and SCIOPS_SECRET_*/SCIOPS_CONFIG_* variables.
+  const guard = createSourceGuard(
+    readStackSourcePolicy({ SCIOPS_SECRET_FILE_ROOTS: files, SCIOPS_CONFIG_FILE_ROOTS: files }, [path.join(files, 'shown')]),
+  );
+  secrets = createStackSecrets(docker, path.join(files, 'shown'), guard);
+  configs = createStackConfigs(docker, guard);
   externals = createStackExternals(docker);
   services = createStackServices(docker);
 });
@@ -159,13 +165,13 @@ describe('secrets in versions', () => {
   });
 
   it('an unset variable or a name sciops did not make fails, non-retryable, naming the field', async () => {
-    const unset = await failure(secrets.secretStatus({ stack, secret: secret({ name: 'fromenv', env: `SCIOPS_TEST_UNSET_${stack}` }) }));
+    const unset = await failure(secrets.secretStatus({ stack, secret: secret({ name: 'fromenv', env: `SCIOPS_SECRET_UNSET_${stack}` }) }));
     expect(unset).toMatchObject({ type: 'SecretRejected', nonRetryable: true });
-    expect(unset.message).toBe(`secrets.fromenv.env: SCIOPS_TEST_UNSET_${stack} is not set in the environment of the manager's worker`);
+    expect(unset.message).toBe(`secrets.fromenv.env: SCIOPS_SECRET_UNSET_${stack} is not set in the environment of the manager's worker`);
 
     await docker.createSecret({ Name: `${stack}_taken`, Data: Buffer.from('x').toString('base64') });
-    process.env[`SCIOPS_TEST_${stack}`] = 'from-the-environment';
-    const taken = await failure(secrets.ensureSecret({ stack, secret: secret({ name: 'taken', env: `SCIOPS_TEST_${stack}` }) }));
+    process.env[`SCIOPS_SECRET_${stack}`] = 'from-the-environment';
+    const taken = await failure(secrets.ensureSecret({ stack, secret: secret({ name: 'taken', env: `SCIOPS_SECRET_${stack}` }) }));
     expect(taken).toMatchObject({ type: 'SecretRejected', nonRetryable: true });
     expect(taken.message).toMatch(new RegExp(`^secrets\\.taken: a secret named ${stack}_taken already exists on the swarm`));
   });
@@ -223,8 +229,8 @@ describe('configs in versions', () => {
   it('from a file or a variable of this worker; unreadable or unset fails naming configs.<name>.<field>', async () => {
     const fromFile = await configs.ensureConfig({ stack, config: config({ name: 'nginx', file: file('nginx.conf', 'server {}\n') }) });
     expect(fromFile.change).toBe('create');
-    process.env[`SCIOPS_TEST_CONF_${stack}`] = 'key=value';
-    const fromEnv = await configs.ensureConfig({ stack, config: config({ name: 'envconf', env: `SCIOPS_TEST_CONF_${stack}` }) });
+    process.env[`SCIOPS_CONFIG_TEST_${stack}`] = 'key=value';
+    const fromEnv = await configs.ensureConfig({ stack, config: config({ name: 'envconf', env: `SCIOPS_CONFIG_TEST_${stack}` }) });
     const data = ((await docker.getConfig(fromEnv.ref.id).inspect()) as { Spec: { Data: string } }).Spec.Data;
     expect(Buffer.from(data, 'base64').toString()).toBe('key=value');
 
@@ -232,8 +238,68 @@ describe('configs in versions', () => {
     const unreadable = await failure(configs.configStatus({ stack, config: config({ name: 'gone', file: missing }) }));
     expect(unreadable).toMatchObject({ type: 'ConfigRejected', nonRetryable: true });
     expect(unreadable.message).toBe(`configs.gone.file: ${missing} cannot be read on the manager's worker (ENOENT)`);
-    const unset = await failure(configs.ensureConfig({ stack, config: config({ name: 'noenv', env: `SCIOPS_TEST_UNSET_${stack}` }) }));
-    expect(unset.message).toBe(`configs.noenv.env: SCIOPS_TEST_UNSET_${stack} is not set in the environment of the manager's worker`);
+    const unset = await failure(configs.ensureConfig({ stack, config: config({ name: 'noenv', env: `SCIOPS_CONFIG_UNSET_${stack}` }) }));
+    expect(unset.message).toBe(`configs.noenv.env: SCIOPS_CONFIG_UNSET_${stack} is not set in the environment of the manager's worker`);
+  });
+});
+
+describe("what a stack may read on the manager's worker", () => {
+  // Activity inputs are not checked by the schema (anything that reaches Temporal can schedule an activity):
+  // the activities check the source themselves, before reading it or touching the swarm.
+  const created = async () => (await docker.listSecrets()).filter((x) => x.Spec?.Name?.startsWith(`${stack}_leak`)).length;
+  const raw = (input: Record<string, unknown>) => ({ ...secret({ name: 'leak', generate: {} }), generate: undefined, ...input });
+
+  it('a file outside the roots (the codec keys under /run/secrets) is refused, read nowhere', async () => {
+    const err = await failure(secrets.ensureSecret({ stack, secret: raw({ file: '/run/secrets/codec_keys' }) }));
+    expect(err).toMatchObject({ type: 'SecretRejected', nonRetryable: true });
+    expect(err.message).toBe(
+      `secrets.leak.file: /run/secrets/codec_keys is not under SCIOPS_SECRET_FILE_ROOTS (${files}) on the manager's worker: put the file there, or add its directory to SCIOPS_SECRET_FILE_ROOTS`,
+    );
+    const cfg = await failure(
+      configs.configStatus({ stack, config: { ...config({ name: 'leak', content: 'x' }), content: undefined, file: '/etc/passwd' } }),
+    );
+    expect(cfg).toMatchObject({ type: 'ConfigRejected', nonRetryable: true });
+    expect(cfg.message).toMatch(/^configs\.leak\.file: \/etc\/passwd is not under SCIOPS_CONFIG_FILE_ROOTS/);
+    expect(await created()).toBe(0);
+  });
+
+  it('a symlink under the root that leads out of it is refused, and so is one into sciops’ own secrets', async () => {
+    const outside = tempDir('outside');
+    writeFileSync(path.join(outside, 'private'), 'not-for-stacks-5d2c');
+    symlinkSync(path.join(outside, 'private'), path.join(files, 'escape'));
+    symlinkSync(outside, path.join(files, 'escape-dir'));
+    mkdirSync(path.join(files, 'shown'), { recursive: true });
+    writeFileSync(path.join(files, 'shown', 'omics_pw'), 'generated-3b9e');
+    symlinkSync(path.join(files, 'shown', 'omics_pw'), path.join(files, 'to-shown'));
+    const escaped = await failure(secrets.ensureSecret({ stack, secret: raw({ file: path.join(files, 'escape') }) }));
+    expect(escaped.message).toBe(
+      `secrets.leak.file: ${path.join(files, 'escape')} (it resolves to ${path.join(outside, 'private')}) is not under SCIOPS_SECRET_FILE_ROOTS (${files}) on the manager's worker: put the file there, or add its directory to SCIOPS_SECRET_FILE_ROOTS`,
+    );
+    const viaDir = await failure(secrets.secretStatus({ stack, secret: raw({ file: path.join(files, 'escape-dir', 'private') }) }));
+    expect(viaDir.message).toContain(`(it resolves to ${path.join(outside, 'private')}) is not under SCIOPS_SECRET_FILE_ROOTS`);
+    const shown = await failure(secrets.ensureSecret({ stack, secret: raw({ file: path.join(files, 'to-shown') }) }));
+    expect(shown.message).toMatch(/is never read for a stack: it reaches .*shown, which sciops keeps to itself$/);
+    expect(await created()).toBe(0);
+    rmSync(outside, { recursive: true, force: true });
+  });
+
+  it('a variable without the prefix (an AWS key, a GitLab token) is refused even when set', async () => {
+    process.env[`AWS_SECRET_ACCESS_KEY_${stack}`] = 'aws-secret-8e1f';
+    const err = await failure(secrets.ensureSecret({ stack, secret: raw({ env: `AWS_SECRET_ACCESS_KEY_${stack}` }) }));
+    expect(err).toMatchObject({ type: 'SecretRejected', nonRetryable: true });
+    expect(err.message).toMatch(new RegExp(`^secrets\\.leak\\.env: AWS_SECRET_ACCESS_KEY_${stack} is not a variable stacks may read`));
+    // A secret's variable is no config's: the config prefix is its own.
+    process.env[`SCIOPS_SECRET_X_${stack}`] = 'secret-value-0a4d';
+    const asConfig = await failure(
+      configs.ensureConfig({
+        stack,
+        config: { ...config({ name: 'leak', content: 'x' }), content: undefined, env: `SCIOPS_SECRET_X_${stack}` },
+      }),
+    );
+    expect(asConfig.message).toMatch(/gives a config only variables named SCIOPS_CONFIG_\*/);
+    expect(JSON.stringify([err, asConfig])).not.toMatch(/aws-secret-8e1f|secret-value-0a4d/);
+    expect(await created()).toBe(0);
+    expect((await docker.listConfigs()).filter((c) => c.Spec?.Name === `${stack}_leak`)).toEqual([]);
   });
 });
 

@@ -1,6 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 
 /**
  * A stand-in for GitLab, for tests only (GitLab cannot run on these machines). It answers the REST API v4
@@ -71,8 +75,47 @@ const summary = (r: StubRunner) => ({
   status: status(r),
 });
 
-/** Starts the stub on `host` (all interfaces by default, so containers reach it) and a free port. */
-export async function startGitlabStub(options: { accessToken: string; host?: string; advertise: string }): Promise<GitlabStub> {
+/**
+ * A self-signed certificate for `address` (an IP), in `dir`: `caFile` is what a client trusts. RSA, served with
+ * TLS 1.2 at most and OpenSSL's older ciphers too: busybox's wget (in the runner stand-in) has nothing newer.
+ */
+export function selfSignedCertificate(dir: string, address: string): { key: Buffer; cert: Buffer; caFile: string } {
+  const keyFile = path.join(dir, 'gitlab-stub.key');
+  const caFile = path.join(dir, 'gitlab-stub.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=gitlab-stub',
+      '-addext',
+      `subjectAltName=IP:${address}`,
+      '-keyout',
+      keyFile,
+      '-out',
+      caFile,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  return { key: readFileSync(keyFile), cert: readFileSync(caFile), caFile };
+}
+
+/**
+ * Starts the stub on `host` (all interfaces by default, so containers reach it) and a free port; over https
+ * when `tls` is given (GitLab's URL must be https unless it is on loopback).
+ */
+export async function startGitlabStub(options: {
+  accessToken: string;
+  host?: string;
+  advertise: string;
+  tls?: { key: Buffer; cert: Buffer };
+}): Promise<GitlabStub> {
   const runners = new Map<number, StubRunner>();
   const requests: string[] = [];
   let nextId = 41;
@@ -154,13 +197,17 @@ export async function startGitlabStub(options: { accessToken: string; host?: str
     return send(res, 404, { error: '404 Not Found' });
   }
 
-  const server: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: unknown) => send(res, 500, { message: String(err) }));
-  });
+  };
+  const server: Server =
+    options.tls === undefined
+      ? createServer(handler)
+      : createTlsServer({ ...options.tls, maxVersion: 'TLSv1.2', ciphers: 'DEFAULT:@SECLEVEL=0' }, handler);
   await new Promise<void>((resolve) => server.listen(0, options.host ?? '0.0.0.0', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://${options.advertise}:${port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://${options.advertise}:${port}`,
     runners,
     requests,
     close: () =>

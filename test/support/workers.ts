@@ -90,6 +90,7 @@ export async function startWorkers(options: {
     experimentsDir: config.experimentsDir,
     secretsDir: config.secretsDir,
     experimentLimits: config.experimentLimits,
+    stackSources: config.stackSources,
     workflows: { workflowBundle: await workflowBundle() },
     failureConverterPath: failureConverterPath(),
     codec: loadPayloadCodec(env),

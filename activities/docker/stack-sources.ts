@@ -1,0 +1,114 @@
+import { constants } from 'node:fs';
+import { open, readlink, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { isWithin, normalPath } from '../../common/experiment-policy';
+import { CONFIG_REJECTED_TYPE, SECRET_REJECTED_TYPE } from '../../common/stack-failures';
+import {
+  checkSources,
+  envSourceProblem,
+  fileSourceRefusal,
+  type SourceCheck,
+  type SourceKind,
+  type SourcesSpec,
+  type StackSourcePolicy,
+  sourcePathsToResolve,
+} from '../../common/stack-sources';
+
+const REJECTED: Readonly<Record<SourceKind, string>> = { secret: SECRET_REJECTED_TYPE, config: CONFIG_REJECTED_TYPE };
+
+function rejected(kind: SourceKind, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: REJECTED[kind], nonRetryable: true, message });
+}
+
+/** The real path of `p`: its deepest existing ancestor with symlinks resolved, the rest appended. */
+async function realPathOf(p: string): Promise<string> {
+  const rest: string[] = [];
+  for (let head = p; ; head = path.dirname(head)) {
+    try {
+      return path.join(await realpath(head), ...rest);
+    } catch {
+      if (head === path.dirname(head)) return p;
+      rest.unshift(path.basename(head));
+    }
+  }
+}
+
+/**
+ * The manager worker's side of the stack source policy (common/stack-sources.ts): what a spec's secrets and
+ * configs may read and where its GitLab may be, checked with the paths resolved on this worker. Every read
+ * goes through it: the plan asks `check` first, and the activities that read a value check it again
+ * (an activity can be scheduled by anything that reaches Temporal).
+ */
+export function createSourceGuard(configured: StackSourcePolicy) {
+  const policy: StackSourcePolicy = { ...configured, protectedPaths: configured.protectedPaths.map((p) => path.resolve(p)) };
+
+  async function realPaths(spec: SourcesSpec): Promise<(p: string) => string> {
+    const paths = sourcePathsToResolve(spec, policy);
+    const found = new Map(await Promise.all(paths.map(async (p) => [p, await realPathOf(p)] as const)));
+    return (p) => found.get(p) ?? p;
+  }
+
+  return {
+    policy,
+
+    /** Every reason to refuse the spec's sources, each naming the field and the setting, and what they refuse. */
+    async check(spec: SourcesSpec): Promise<SourceCheck> {
+      return checkSources(spec, policy, await realPaths(spec));
+    },
+
+    /**
+     * The bytes of a `file` source, when the policy allows it. The file opened is the real path checked, without
+     * following a last symlink, and the descriptor's own path is checked again: a symlink swapped in after the
+     * check cannot lead the read elsewhere.
+     */
+    async readFile(kind: SourceKind, field: string, file: string): Promise<Buffer> {
+      const spec: SourcesSpec = { secrets: [], configs: [], [`${kind}s`]: [{ name: field, file }] };
+      const real = await realPaths(spec);
+      const refusal = fileSourceRefusal(kind, field, file, policy, real);
+      if (refusal !== undefined) throw rejected(kind, refusal);
+      const cannot = (err: NodeJS.ErrnoException): never => {
+        throw rejected(kind, `${field}: ${file} cannot be read on the manager's worker (${err.code ?? err.message})`);
+      };
+      const checked = real(normalPath(file) as string);
+      const handle = await open(checked, constants.O_RDONLY | constants.O_NOFOLLOW).catch(cannot);
+      try {
+        if (!(await handle.stat()).isFile()) throw rejected(kind, `${field}: ${file} is not a regular file`);
+        // Linux names the file a descriptor is open on; elsewhere the check above is all there is.
+        const opened = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => checked);
+        const inRoot = policy.fileRoots[kind].some((root) => isWithin(opened, real(root)));
+        const guarded = policy.protectedPaths.some((p) => isWithin(opened, real(p)) || isWithin(real(p), opened));
+        if (!inRoot || guarded) throw rejected(kind, `${field}: ${file} moved while it was opened (to ${opened}); nothing was read`);
+        return await handle.readFile();
+      } finally {
+        await handle.close();
+      }
+    },
+
+    /** The value of an `env` source, when the policy allows that variable. */
+    readEnv(kind: SourceKind, field: string, name: string, allowEmpty: boolean): string {
+      const problem = envSourceProblem(kind, name);
+      if (problem !== undefined) throw rejected(kind, `${field}: ${problem}`);
+      const found = process.env[name];
+      if (found === undefined || (!allowEmpty && found === '')) {
+        throw rejected(kind, `${field}: ${name} is not set in the environment of the manager's worker`);
+      }
+      return found;
+    },
+  };
+}
+
+export type SourceGuard = ReturnType<typeof createSourceGuard>;
+
+/** The activity the plan asks before it reads any value or calls GitLab. */
+export function createStackSourceCheck(guard: SourceGuard) {
+  return {
+    /**
+     * What the manager's worker refuses of the spec's secret and config sources and of its GitLab, checked
+     * without reading a value or calling GitLab; no problems: everything is allowed.
+     */
+    async checkStackSources(input: SourcesSpec): Promise<SourceCheck> {
+      return guard.check(input);
+    },
+  };
+}
