@@ -27,3 +27,32 @@ export interface EfsResult {
   /** What this run created (the rest existed already). */
   readonly created: readonly string[];
 }
+
+/** Failure types of the EFS activities; both are non-retryable: waiting longer or again would not help. */
+export const EfsFailure = {
+  /** A file system or mount target did not become `available` in time, or went to `error` or `deleting`. */
+  notAvailable: 'EfsNotAvailable',
+  /** The access point found by its client token serves another directory or user than asked. */
+  accessPointMismatch: 'EfsAccessPointMismatch',
+} as const;
+
+/** What an access point gives a job: its root directory and the POSIX user every request runs as. */
+export interface AccessPointView {
+  readonly RootDirectory?: { readonly Path?: string };
+  readonly PosixUser?: { readonly Uid?: number; readonly Gid?: number; readonly SecondaryGids?: readonly number[] };
+}
+
+/**
+ * Why an existing access point is not the one asked for (undefined: it is): another root directory, another
+ * uid or gid, or extra groups would give experiments other files than they name. Pure.
+ */
+export function accessPointMismatch(point: AccessPointView, want: { path: string; uid: number; gid: number }): string | undefined {
+  const path = point.RootDirectory?.Path;
+  const user = point.PosixUser;
+  if (path !== want.path) return `its root directory is ${path ?? 'not set'}, not ${want.path}`;
+  if (user?.Uid !== want.uid || user?.Gid !== want.gid) {
+    return `it runs as uid ${user?.Uid ?? 'none'} gid ${user?.Gid ?? 'none'}, not uid ${want.uid} gid ${want.gid}`;
+  }
+  if ((user.SecondaryGids ?? []).length > 0) return `it adds the groups ${user.SecondaryGids?.join(', ')}`;
+  return undefined;
+}
