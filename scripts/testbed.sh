@@ -15,6 +15,7 @@ node3=$(bash "$here/spare-node.sh")
 database_url=$(bash "$here/postgres.sh")
 aws_endpoint=$(bash "$here/aws-emulator.sh")
 mongo_url=$(bash "$here/ferretdb.sh")
+mongo_tools=$(bash "$here/mongo-tools.sh")
 chromium=$(bash "$here/browser.sh")
 compose=$(bash "$here/compose.sh")
 bash "$here/workers-image.sh" >/dev/null
@@ -28,6 +29,7 @@ env_set "$TESTBED_ENV" SCIOPS_TEST_NODE3_DOCKER_HOST "$node3"
 env_set "$TESTBED_ENV" DATABASE_URL "$database_url"
 env_set "$TESTBED_ENV" AWS_ENDPOINT_URL "$aws_endpoint"
 env_set "$TESTBED_ENV" SCIOPS_TEST_MONGO_URL "$mongo_url"
+env_set "$TESTBED_ENV" SCIOPS_TEST_MONGO_TOOLS "$mongo_tools"
 env_set "$TESTBED_ENV" SCIOPS_TEST_CHROMIUM "$chromium"
 env_set "$TESTBED_ENV" SCIOPS_TEST_COMPOSE "$compose"
 env_set "$TESTBED_ENV" AWS_REGION "${AWS_REGION:-us-east-1}"

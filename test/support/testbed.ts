@@ -26,6 +26,8 @@ export interface Testbed {
   readonly awsRegion: string;
   /** A MongoDB-wire server (FerretDB). */
   readonly mongoUrl: string;
+  /** The directory holding mongodump, mongorestore and bsondump 100.11.0 (scripts/mongo-tools.sh). */
+  readonly mongoTools: string;
   /** Debian's chromium, which playwright-core drives headless for the Web UI test. */
   readonly chromium: string;
   /** Docker Compose v2, to validate docker-compose.yml. */
@@ -41,6 +43,7 @@ const VARS = {
   awsEndpoint: 'AWS_ENDPOINT_URL',
   awsRegion: 'AWS_REGION',
   mongoUrl: 'SCIOPS_TEST_MONGO_URL',
+  mongoTools: 'SCIOPS_TEST_MONGO_TOOLS',
   chromium: 'SCIOPS_TEST_CHROMIUM',
   compose: 'SCIOPS_TEST_COMPOSE',
 } as const satisfies Record<keyof Testbed, string>;
@@ -111,6 +114,8 @@ export async function checkTestbed(bed: Testbed): Promise<void> {
       await manager.getImage(WORKERS_IMAGE).inspect();
     }),
     fileProbe('Docker Compose', bed.compose),
+    fileProbe('mongodump', path.join(bed.mongoTools, 'mongodump')),
+    fileProbe('mongorestore', path.join(bed.mongoTools, 'mongorestore')),
     probe('MongoDB-wire server', bed.mongoUrl, async () => {
       const client = new MongoClient(bed.mongoUrl, { serverSelectionTimeoutMS: 3000 });
       try {

@@ -12,6 +12,7 @@ describe('the test harness', () => {
       awsEndpoint: 'http://127.0.0.1:1',
       awsRegion: 'us-east-1',
       mongoUrl: 'mongodb://127.0.0.1:1/',
+      mongoTools: '/nonexistent/mongo-tools',
       chromium: '/nonexistent/chromium',
       compose: '/nonexistent/docker-compose',
     }).catch((e: unknown) => e as Error);
@@ -29,6 +30,8 @@ describe('the test harness', () => {
       'headless browser',
       'workers image',
       'Docker Compose',
+      'mongodump',
+      'mongorestore',
     ]) {
       expect(lines.some((l) => l.startsWith(`  - ${service} (`))).toBe(true);
     }
