@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Pool } from 'pg';
 import type { ExperimentLimits } from '../../common/experiment-limits';
+import { classifyFailures } from '../classify-failures';
 import { createExperimentState } from './experiment-state';
 import { createMongoBackup } from './mongo-backup';
 import { createPgBackup } from './pg-backup';
@@ -10,9 +11,10 @@ import { createStackMigrations } from './stack-migrations';
 /**
  * Activities of the `db` queue, over one injected connection pool.
  * `url` is DATABASE_URL with its password redacted, used in messages; `s3` serves backups kept in a bucket.
+ * Errors no retry can fix end an activity at once (see classify-failures).
  */
 export function createDbActivities(pool: Pool, url: string, limits: ExperimentLimits, s3: () => S3Client) {
-  return {
+  return classifyFailures({
     ...createServerHealth(pool, url),
     ...createExperimentState(pool, limits),
     ...createStackMigrations(),
@@ -20,7 +22,7 @@ export function createDbActivities(pool: Pool, url: string, limits: ExperimentLi
     ...createPgBackup(s3),
     // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
     ...createMongoBackup(s3),
-  };
+  });
 }
 
 export type DbActivities = ReturnType<typeof createDbActivities>;
