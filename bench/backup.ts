@@ -10,8 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { libpqEnv } from '../activities/db/pg-backup';
 import type { BackupReport, RestoreReport } from '../common/backup';
+import { libpqEnv } from '../common/pg-url';
 import { Queue } from '../common/queues';
 import { WorkflowType } from '../common/workflow-types';
 import { scratchDatabase } from '../test/support/database';
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   // The data lives in a database of its own: the workers' (DATABASE_URL) holds sciops' tables.
   const data = await scratchDatabase('sciops_bench_data');
   const dir = mkdtempSync(path.join(tmpdir(), 'sciops-bench-backup-'));
-  const pg = { ...process.env, ...libpqEnv(data.url) };
+  const pg = { ...process.env, ...libpqEnv(data.url, 'the bench database URL') };
   const sh = (script: string) => run('bash', ['-c', `set -euo pipefail; ${script}`], { env: pg, maxBuffer: 1 << 20 });
   try {
     bench.worker(['--queues', 'sciops,docker'], {});

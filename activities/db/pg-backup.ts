@@ -10,39 +10,28 @@ import { type Destination, type DumpRecord, fileOf, type PostgresTarget } from '
 import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
 import { type DatabaseBefore, recreateStatements } from '../../common/backup-pg-database';
 import { restrictedTransaction } from '../../common/backup-sql-dump';
+import { libpqEnv, onDatabase as onDatabaseUrl, parsePgUrl } from '../../common/pg-url';
 import { type Expected, gunzipped, readChecked } from '../files/backup-checks';
 import { backupStore, endWhen } from '../files/backup-store';
 import { heartbeating } from '../heartbeating';
-import { urlFromEnv } from './url-from-env';
+import { type PgConnection, pgUrlFromEnv } from './url-from-env';
 
 const failed = (message: string) => ApplicationFailure.create({ type: BACKUP_FAILED_TYPE, nonRetryable: true, message });
 
-/** libpq's variables for a URL: the password reaches pg_dump and psql through the environment, not argv. */
-export function libpqEnv(url: string): Record<string, string> {
-  const u = new URL(url);
-  const env: Record<string, string> = {
-    PGHOST: decodeURIComponent(u.hostname) || 'localhost',
-    PGPORT: u.port || '5432',
-    PGUSER: decodeURIComponent(u.username),
-    PGPASSWORD: decodeURIComponent(u.password),
-    PGDATABASE: databaseOf(url),
-  };
-  const sslmode = u.searchParams.get('sslmode');
-  if (sslmode !== null) env.PGSSLMODE = sslmode;
-  return env;
-}
+/** The environment pg_dump and psql run with: the worker's, plus libpq's variables for the connection's URL. */
+const libpq = (pg: PgConnection) => ({ ...process.env, ...libpqEnv(pg.url, pg.setting) });
 
-/** Runs `work` on a connection of its own to `url`, closed afterwards whatever happens. */
-async function withPg<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
+/** Runs `work` on a connection of its own to `pg`, closed afterwards whatever happens. */
+async function withPg<T>(pg: PgConnection, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: pg.url });
   await client.connect();
   return work(client).finally(() => client.end());
 }
 
 /** The database a URL names; the URL of another database of the same server, e.g. its maintenance database. */
-const databaseOf = (url: string) => decodeURIComponent(new URL(url).pathname.slice(1));
-const onDatabase = (url: string, name: string) => Object.assign(new URL(url), { pathname: `/${encodeURIComponent(name)}` }).toString();
-const maintenanceUrl = (url: string) => onDatabase(url, 'postgres');
+const databaseOf = (pg: PgConnection) => parsePgUrl(pg.url, pg.setting).database;
+const onDatabase = (pg: PgConnection, name: string): PgConnection => ({ ...pg, url: onDatabaseUrl(pg.url, name, pg.setting) });
+const maintenance = (pg: PgConnection) => onDatabase(pg, 'postgres');
 
 /** Where a dump to restore is, and what it must be (its manifest's size and SHA-256). */
 type StoredDump = { destination: Destination; key: string; expected: Expected };
@@ -107,9 +96,9 @@ export function createPgBackup(s3: () => S3Client) {
       key: string;
       keepOwners?: boolean;
     }): Promise<DumpRecord> {
-      const url = urlFromEnv(input.target.urlEnv);
+      const pg = pgUrlFromEnv(input.target.urlEnv);
       const store = backupStore(input.destination, s3);
-      return withPg(url, async (client) => {
+      return withPg(pg, async (client) => {
         await client.query('begin isolation level repeatable read, read only');
         const snapshot = (await client.query<{ id: string }>('select pg_export_snapshot() as id')).rows[0]?.id as string;
         const tables = await countRows(client);
@@ -118,7 +107,7 @@ export function createPgBackup(s3: () => S3Client) {
         const written = await heartbeating(progress, async (signal) => {
           const args = ['--snapshot', snapshot, ...(input.keepOwners ? [] : ['--no-owner', '--no-privileges'])];
           if (input.target.mode === 'data-only') args.push('--data-only');
-          const child = spawn('pg_dump', args, { env: { ...process.env, ...libpqEnv(url) }, stdio: ['ignore', 'pipe', 'pipe'] });
+          const child = spawn('pg_dump', args, { env: libpq(pg), stdio: ['ignore', 'pipe', 'pipe'] });
           signal.addEventListener('abort', () => child.kill('SIGTERM'));
           const gzip = createGzip();
           // The gzip stream ends only once pg_dump exited 0: a failed dump errors the write instead of completing it.
@@ -143,7 +132,7 @@ export function createPgBackup(s3: () => S3Client) {
 
     /** The tables of the target database that hold at least one row (restore refuses those unless forced). */
     async postgresTablesWithRows(input: { urlEnv: string }): Promise<string[]> {
-      return withPg(urlFromEnv(input.urlEnv), async (client) => {
+      return withPg(pgUrlFromEnv(input.urlEnv), async (client) => {
         const found: string[] = [];
         for (const table of await userTables(client)) {
           // One row is enough to know: no count(*) over a large table.
@@ -161,7 +150,7 @@ export function createPgBackup(s3: () => S3Client) {
      * were read and match the manifest: an altered, truncated or broken stream changes nothing. Returns rows per table.
      */
     async restorePostgres(input: StoredDump & { urlEnv: string; mode: PostgresTarget['mode'] }): Promise<Record<string, number>> {
-      const url = urlFromEnv(input.urlEnv);
+      const pg = pgUrlFromEnv(input.urlEnv);
       const progress = { restoring: input.key, bytes: 0, total: 0 };
       // Opened first: a file that is gone, or another version than the one checked, fails before any change.
       const source = await readChecked(backupStore(input.destination, s3), input.key, input.expected, (bytes, total) => {
@@ -169,13 +158,13 @@ export function createPgBackup(s3: () => S3Client) {
         progress.total = total;
       });
       const archive = gunzipped(source.stream);
-      const emptied = input.mode === 'full' ? recreateDatabase(url).then(() => '') : truncation(url);
+      const emptied = input.mode === 'full' ? recreateDatabase(pg).then(() => '') : truncation(pg);
       const preamble = await emptied.catch((err: unknown) => {
         archive.destroy();
         throw err;
       });
-      await heartbeating(progress, (signal) => psql(url, [Buffer.from(preamble), archive], signal, input.key, source.check));
-      return rowsOf(url);
+      await heartbeating(progress, (signal) => psql(pg, [Buffer.from(preamble), archive], signal, input.key, source.check));
+      return rowsOf(pg);
     },
 
     /**
@@ -185,21 +174,21 @@ export function createPgBackup(s3: () => S3Client) {
      * name, created anew and marked, and dropped only while it carries this run's mark.
      */
     async verifyPostgresDump(input: StoredDump & { target: PostgresTarget }): Promise<Record<string, number>> {
-      const url = urlFromEnv(input.target.urlEnv);
+      const pg = pgUrlFromEnv(input.target.urlEnv);
       const store = backupStore(input.destination, s3);
-      const scratch = await createScratchDatabase(url);
+      const scratch = await createScratchDatabase(pg);
       try {
         return await heartbeating({ verifying: input.key }, async (signal) => {
           if (input.target.mode === 'data-only') {
             const schema = spawn('pg_dump', ['--schema-only', '--no-owner', '--no-privileges'], {
-              env: { ...process.env, ...libpqEnv(url) },
+              env: libpq(pg),
               stdio: ['ignore', 'pipe', 'pipe'],
             });
-            await Promise.all([psql(scratch.url, [schema.stdout], signal, 'the schema'), exited(schema, 'pg_dump --schema-only')]);
+            await Promise.all([psql(scratch.pg, [schema.stdout], signal, 'the schema'), exited(schema, 'pg_dump --schema-only')]);
           }
           const source = await readChecked(store, input.key, input.expected);
-          await psql(scratch.url, [gunzipped(source.stream)], signal, input.key, source.check);
-          return rowsOf(scratch.url);
+          await psql(scratch.pg, [gunzipped(source.stream)], signal, input.key, source.check);
+          return rowsOf(scratch.pg);
         });
       } finally {
         await dropScratchDatabase(scratch);
@@ -208,29 +197,29 @@ export function createPgBackup(s3: () => S3Client) {
   };
 }
 
-const rowsOf = (url: string) => withPg(url, countRows);
+const rowsOf = (pg: PgConnection) => withPg(pg, countRows);
 
 /** TRUNCATE of every user table (none when there are none), for a data-only restore's transaction. */
-const truncation = (url: string) =>
-  withPg(url, async (client) => {
+const truncation = (pg: PgConnection) =>
+  withPg(pg, async (client) => {
     const tables = (await userTables(client)).map((t) => quoted(client, t));
     return tables.length > 0 ? `truncate ${tables.join(', ')} cascade;\n` : '';
   });
 
 /**
- * Feeds SQL to psql on `url` as restrictedTransaction frames it: restricted under a key of this run's, in one
+ * Feeds SQL to psql on `pg` as restrictedTransaction frames it: restricted under a key of this run's, in one
  * transaction committed only after every part was read and `ready` passed. A source that breaks, a line
  * pg_dump never writes or a failed `ready` kills psql before COMMIT: nothing is applied.
  */
 async function psql(
-  url: string,
+  pg: PgConnection,
   parts: Array<Buffer | AsyncIterable<Buffer>>,
   signal: AbortSignal,
   what: string,
   ready: () => void = () => undefined,
 ): Promise<void> {
   const child = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'], {
-    env: { ...process.env, ...libpqEnv(url) },
+    env: libpq(pg),
     stdio: ['pipe', 'ignore', 'pipe'],
   });
   signal.addEventListener('abort', () => child.kill('SIGTERM'));
@@ -253,20 +242,20 @@ async function psql(
     .finally(() => feed.destroy());
 }
 
-/** A fresh scratch database on the server of `url`, marked by a comment only this run knows. */
-async function createScratchDatabase(url: string): Promise<{ url: string; name: string; mark: string }> {
+/** A fresh scratch database on the server of `pg`, marked by a comment only this run knows. */
+async function createScratchDatabase(pg: PgConnection): Promise<{ pg: PgConnection; name: string; mark: string }> {
   const name = `sciops_verify_${randomBytes(8).toString('hex')}`;
   const mark = `sciops scratch database ${randomBytes(8).toString('hex')}; drop it when no verification runs`;
-  await withPg(maintenanceUrl(url), async (client) => {
+  await withPg(maintenance(pg), async (client) => {
     await client.query(`create database ${client.escapeIdentifier(name)}`);
     await client.query(`comment on database ${client.escapeIdentifier(name)} is ${client.escapeLiteral(mark)}`);
   });
-  return { url: onDatabase(url, name), name, mark };
+  return { pg: onDatabase(pg, name), name, mark };
 }
 
 /** Drops a scratch database, only if it still carries its mark: never one this run did not create. */
-async function dropScratchDatabase(scratch: { url: string; name: string; mark: string }): Promise<void> {
-  await withPg(maintenanceUrl(scratch.url), async (client) => {
+async function dropScratchDatabase(scratch: { pg: PgConnection; name: string; mark: string }): Promise<void> {
+  await withPg(maintenance(scratch.pg), async (client) => {
     const { rows } = await client.query<{ mark: string | null }>(
       "select shobj_description(oid, 'pg_database') as mark from pg_database where datname = $1",
       [scratch.name],
@@ -279,17 +268,17 @@ async function dropScratchDatabase(scratch: { url: string; name: string; mark: s
  * DROP DATABASE ... WITH (FORCE) and CREATE DATABASE, from the server's maintenance database, keeping the
  * owner, encoding, locale and settings it had (see recreateStatements).
  */
-async function recreateDatabase(url: string): Promise<void> {
-  await withPg(maintenanceUrl(url), async (client) => {
+async function recreateDatabase(pg: PgConnection): Promise<void> {
+  await withPg(maintenance(pg), async (client) => {
     const { rows } = await client.query<DatabaseBefore>(
       `select pg_get_userbyid(d.datdba) as owner, pg_has_role(d.datdba, 'member') as "mayOwn",
          pg_encoding_to_char(d.encoding) as encoding, d.datcollate as collate, d.datctype as ctype,
          coalesce((select s.setconfig from pg_db_role_setting s where s.setdatabase = d.oid and s.setrole = 0), '{}') as settings
        from pg_database d where d.datname = $1`,
-      [databaseOf(url)],
+      [databaseOf(pg)],
     );
     const statements = recreateStatements(
-      databaseOf(url),
+      databaseOf(pg),
       rows[0],
       (s) => client.escapeIdentifier(s),
       (s) => client.escapeLiteral(s),
