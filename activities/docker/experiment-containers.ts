@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { EXPERIMENT_LABEL, ExperimentFailure, type ExperimentSpec, type RunOutcome } from '../../common/experiment';
 import { DEFAULT_EXPERIMENT_POLICY, type ExperimentPolicy } from '../../common/experiment-policy';
+import { classifyFailures } from '../classify-failures';
 import { saveRunOutput } from '../files/run-output';
 import { heartbeating } from '../heartbeating';
 import { engineMessage, engineStatus, ignoreStatus } from './errors';
@@ -45,6 +46,14 @@ export function createExperimentContainers(
           message: `image ${spec.image} is not on this engine: ${engineMessage(err)}. Build or load it there (docker load / docker build)`,
         });
       }
+      // The engine refused the spec itself (a bad mount, a limit out of range): the same request fails again.
+      if (engineStatus(err) === 400) {
+        throw ApplicationFailure.create({
+          type: ExperimentFailure.runRejected,
+          nonRetryable: true,
+          message: `Docker refused experiment ${spec.id}'s container: ${engineMessage(err)}`,
+        });
+      }
       throw err;
     }
     try {
@@ -60,57 +69,73 @@ export function createExperimentContainers(
     return container;
   }
 
-  /** Waits for the container to exit (heartbeating), then saves its logs and exit code. */
+  /**
+   * Waits for the container to exit, then saves its logs and exit code; heartbeating all along, the bytes
+   * copied so far in the details (gigabytes of log take far longer to copy than the heartbeat timeout).
+   */
   async function finish(container: Dockerode.Container, outputDir: string): Promise<RunOutcome> {
     const { StatusCode } = await heartbeating({ container: container.id }, (abortSignal) =>
       container.wait({ condition: 'not-running', abortSignal }),
     );
-    return saveRunOutput(outputDir, StatusCode, async (stdout, stderr) => {
-      const stream = (await container.logs({ follow: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
-      await new Promise<void>((resolve, reject) => {
-        container.modem.demuxStream(stream, stdout, stderr);
-        stream.on('end', resolve);
-        stream.on('error', reject);
-      });
-    });
+    const progress = { container: container.id, bytes: 0 };
+    return heartbeating(progress, (abortSignal) =>
+      saveRunOutput(
+        outputDir,
+        StatusCode,
+        async (stdout, stderr) => {
+          const stream = (await container.logs({ follow: true, stdout: true, stderr: true, abortSignal })) as NodeJS.ReadableStream;
+          await new Promise<void>((resolve, reject) => {
+            container.modem.demuxStream(stream, stdout, stderr);
+            stream.on('end', resolve);
+            stream.on('error', reject);
+          });
+        },
+        'stderr',
+        progress,
+      ),
+    );
   }
 
-  return {
-    /**
-     * What the worker's experiment policy says of a spec, for any backend of the docker queue: every refusal,
-     * each naming the field and the setting that would allow it (empty: it may run). Creates nothing.
-     */
-    async checkExperimentSpec({ spec }: { spec: unknown }): Promise<{ refusals: string[] }> {
-      return { refusals: [...(await guard.review(spec)).refusals] };
-    },
+  // Anything the engine refuses for good ends the run as rejected (FINISHED_WITH_ERROR), not after endless retries.
+  return classifyFailures(
+    {
+      /**
+       * What the worker's experiment policy says of a spec, for any backend of the docker queue: every refusal,
+       * each naming the field and the setting that would allow it (empty: it may run). Creates nothing.
+       */
+      async checkExperimentSpec({ spec }: { spec: unknown }): Promise<{ refusals: string[] }> {
+        return { refusals: [...(await guard.review(spec)).refusals] };
+      },
 
-    /**
-     * Runs the experiment's container to its end and saves stdout.txt, stderr.txt and exit_code.txt in its
-     * output directory. A retry (after a worker died) re-attaches to the same container, running or exited.
-     */
-    async runExperimentContainer(input: { spec: ExperimentSpec }): Promise<RunOutcome> {
-      const { spec, outputDir } = await guard.admit(input.spec);
-      return finish(await startOrFind(spec), outputDir);
-    },
+      /**
+       * Runs the experiment's container to its end and saves stdout.txt, stderr.txt and exit_code.txt in its
+       * output directory. A retry (after a worker died) re-attaches to the same container, running or exited.
+       */
+      async runExperimentContainer(input: { spec: ExperimentSpec }): Promise<RunOutcome> {
+        const { spec, outputDir } = await guard.admit(input.spec);
+        return finish(await startOrFind(spec), outputDir);
+      },
 
-    /**
-     * Stops the experiment's container: SIGTERM, then SIGKILL after its stopGraceSeconds; saves what it printed.
-     * Returns undefined when it never started.
-     */
-    async stopExperimentContainer({ spec }: { spec: ExperimentSpec }): Promise<RunOutcome | undefined> {
-      const found = await find(spec.id);
-      if (found === undefined) return undefined;
-      const container = docker.getContainer(found.Id);
-      if (found.State === 'running' || found.State === 'restarting' || found.State === 'paused') {
-        await container.stop({ t: spec.stopGraceSeconds }).catch(ignoreStatus(304));
-      }
-      return finish(container, await guard.outputDir(spec));
-    },
+      /**
+       * Stops the experiment's container: SIGTERM, then SIGKILL after its stopGraceSeconds; saves what it printed.
+       * Returns undefined when it never started.
+       */
+      async stopExperimentContainer({ spec }: { spec: ExperimentSpec }): Promise<RunOutcome | undefined> {
+        const found = await find(spec.id);
+        if (found === undefined) return undefined;
+        const container = docker.getContainer(found.Id);
+        if (found.State === 'running' || found.State === 'restarting' || found.State === 'paused') {
+          await container.stop({ t: spec.stopGraceSeconds }).catch(ignoreStatus(304));
+        }
+        return finish(container, await guard.outputDir(spec));
+      },
 
-    /** Removes the experiment's container once its result is recorded. Nothing there: nothing to do. */
-    async removeExperimentContainer({ spec }: { spec: ExperimentSpec }): Promise<void> {
-      const found = await find(spec.id);
-      if (found !== undefined) await docker.getContainer(found.Id).remove({ force: true }).catch(ignoreStatus(404));
+      /** Removes the experiment's container once its result is recorded. Nothing there: nothing to do. */
+      async removeExperimentContainer({ spec }: { spec: ExperimentSpec }): Promise<void> {
+        const found = await find(spec.id);
+        if (found !== undefined) await docker.getContainer(found.Id).remove({ force: true }).catch(ignoreStatus(404));
+      },
     },
-  };
+    ExperimentFailure.runRejected,
+  );
 }

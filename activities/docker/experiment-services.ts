@@ -1,11 +1,11 @@
-import { PassThrough } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { EXPERIMENT_LABEL, ExperimentFailure, type ExperimentSpec, type RunOutcome } from '../../common/experiment';
 import { DEFAULT_EXPERIMENT_POLICY, type ExperimentPolicy } from '../../common/experiment-policy';
+import { classifyFailures } from '../classify-failures';
 import { saveRunOutput } from '../files/run-output';
 import { heartbeating } from '../heartbeating';
-import { engineStatus, ignoreStatus } from './errors';
+import { engineMessage, engineStatus, ignoreStatus } from './errors';
 import { createExperimentGuard } from './experiment-policy';
 import { serviceSpec } from './experiment-specs';
 
@@ -23,6 +23,26 @@ const ENDED = new Set(['complete', 'failed', 'shutdown', 'rejected', 'orphaned',
 const POLL_MS = 500;
 /** A placement no node satisfies: how a stopped experiment's service keeps its task from being replaced. */
 const STOPPED_CONSTRAINT = 'node.labels.sciops-experiment-stopped==true';
+
+/**
+ * A finished service's logs as a stream (dockerode's `service.logs` without `follow` buffers all of them in
+ * memory; with `follow` it would wait for tasks that never come): the same request, read as it arrives.
+ */
+function serviceLogs(docker: Dockerode, id: string, abortSignal: AbortSignal): Promise<NodeJS.ReadableStream> {
+  return new Promise((resolve, reject) => {
+    docker.modem.dial(
+      {
+        path: `/services/${id}/logs?`,
+        method: 'GET',
+        isStream: true,
+        abortSignal,
+        statusCodes: { 200: true, 404: 'no such service', 500: 'server error', 503: 'node is not part of a swarm' },
+        options: { stdout: true, stderr: true, follow: false },
+      },
+      (err: unknown, stream: unknown) => (err ? reject(err) : resolve(stream as NodeJS.ReadableStream)),
+    );
+  });
+}
 
 /** Whether a task got as far as a container (a rejected one has a ContainerStatus without a container id). */
 function ran(t: Task): boolean {
@@ -72,67 +92,87 @@ export function createExperimentServices(docker: Dockerode, experimentsDir: stri
         message: `the swarm could not run experiment ${id}: task ${ended.Status.State}: ${ended.Status.Err ?? ended.Status.Message ?? 'no reason given'}`,
       });
     }
-    return saveRunOutput(outputDir, exitCode, async (stdout, stderr) => {
-      // A finished service's logs come back as one buffer (`follow` would wait for tasks that never come).
-      const logs = (await service.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-      const source = new PassThrough();
-      const done = new Promise<void>((resolve) => source.on('end', resolve));
-      docker.modem.demuxStream(source, stdout, stderr);
-      source.end(logs);
-      await done;
-    });
+    const progress = { service: service.id, bytes: 0 };
+    return heartbeating(progress, (signal) =>
+      saveRunOutput(
+        outputDir,
+        exitCode,
+        async (stdout, stderr) => {
+          const stream = await serviceLogs(docker, service.id, signal);
+          await new Promise<void>((resolve, reject) => {
+            docker.modem.demuxStream(stream, stdout, stderr);
+            stream.on('end', resolve);
+            stream.on('error', reject);
+          });
+        },
+        'stderr',
+        progress,
+      ),
+    );
   }
 
-  return {
-    /** Creates the experiment's service unless it exists, and waits for its task to end. Re-attaches on retry. */
-    async runExperimentService(input: { spec: ExperimentSpec }): Promise<RunOutcome> {
-      const { spec, outputDir } = await guard.admit(input.spec);
-      let service = await find(spec.id);
-      if (service === undefined) {
-        try {
-          const created = (await docker.createService(serviceSpec(spec))) as unknown as { id?: string; ID?: string };
-          service = docker.getService(created.id ?? (created.ID as string));
-        } catch (err) {
-          if (engineStatus(err) === 409) service = await find(spec.id);
-          else throw err;
+  // Anything the engine refuses for good ends the run as rejected (FINISHED_WITH_ERROR), not after endless retries.
+  return classifyFailures(
+    {
+      /** Creates the experiment's service unless it exists, and waits for its task to end. Re-attaches on retry. */
+      async runExperimentService(input: { spec: ExperimentSpec }): Promise<RunOutcome> {
+        const { spec, outputDir } = await guard.admit(input.spec);
+        let service = await find(spec.id);
+        if (service === undefined) {
+          try {
+            const created = (await docker.createService(serviceSpec(spec))) as unknown as { id?: string; ID?: string };
+            service = docker.getService(created.id ?? (created.ID as string));
+          } catch (err) {
+            if (engineStatus(err) === 400) {
+              // The swarm refused the spec itself (a bad mount, a limit out of range): the same request fails again.
+              throw ApplicationFailure.create({
+                type: ExperimentFailure.runRejected,
+                nonRetryable: true,
+                message: `the swarm refused experiment ${spec.id}'s service: ${engineMessage(err)}`,
+              });
+            }
+            if (engineStatus(err) === 409) service = await find(spec.id);
+            else throw err;
+          }
         }
-      }
-      if (service === undefined) throw new Error(`service of experiment ${spec.id} vanished while it was created`);
-      return finish(service, spec.id, outputDir) as Promise<RunOutcome>;
-    },
+        if (service === undefined) throw new Error(`service of experiment ${spec.id} vanished while it was created`);
+        return finish(service, spec.id, outputDir) as Promise<RunOutcome>;
+      },
 
-    /**
-     * Stops the experiment's task with SIGTERM and, after the service's stop grace period, SIGKILL; then saves
-     * what it printed. Scaling to 0 would do that too, but the swarm then deletes the task, its exit code and
-     * its logs; so the service is instead updated to a placement no node satisfies: the running task is shut
-     * down and kept in the service's history, and its replacement never starts. Undefined when nothing ran.
-     */
-    async stopExperimentService({ spec }: { spec: ExperimentSpec }): Promise<RunOutcome | undefined> {
-      const service = await find(spec.id);
-      if (service === undefined) return undefined;
-      const info = await service.inspect();
-      const constraints: string[] = info.Spec.TaskTemplate?.Placement?.Constraints ?? [];
-      if (!constraints.includes(STOPPED_CONSTRAINT)) {
-        const template = info.Spec.TaskTemplate ?? {};
-        await service.update({
-          ...info.Spec,
-          TaskTemplate: {
-            ...template,
-            Placement: { ...template.Placement, Constraints: [...constraints, STOPPED_CONSTRAINT] },
-            ForceUpdate: (template.ForceUpdate ?? 0) + 1,
-          },
-          version: info.Version.Index,
+      /**
+       * Stops the experiment's task with SIGTERM and, after the service's stop grace period, SIGKILL; then saves
+       * what it printed. Scaling to 0 would do that too, but the swarm then deletes the task, its exit code and
+       * its logs; so the service is instead updated to a placement no node satisfies: the running task is shut
+       * down and kept in the service's history, and its replacement never starts. Undefined when nothing ran.
+       */
+      async stopExperimentService({ spec }: { spec: ExperimentSpec }): Promise<RunOutcome | undefined> {
+        const service = await find(spec.id);
+        if (service === undefined) return undefined;
+        const info = await service.inspect();
+        const constraints: string[] = info.Spec.TaskTemplate?.Placement?.Constraints ?? [];
+        if (!constraints.includes(STOPPED_CONSTRAINT)) {
+          const template = info.Spec.TaskTemplate ?? {};
+          await service.update({
+            ...info.Spec,
+            TaskTemplate: {
+              ...template,
+              Placement: { ...template.Placement, Constraints: [...constraints, STOPPED_CONSTRAINT] },
+              ForceUpdate: (template.ForceUpdate ?? 0) + 1,
+            },
+            version: info.Version.Index,
+          });
+        }
+        return finish(service, spec.id, await guard.outputDir(spec), true).catch((err: unknown) => {
+          if (err instanceof ApplicationFailure && err.type === ExperimentFailure.runRejected) return undefined;
+          throw err;
         });
-      }
-      return finish(service, spec.id, await guard.outputDir(spec), true).catch((err: unknown) => {
-        if (err instanceof ApplicationFailure && err.type === ExperimentFailure.runRejected) return undefined;
-        throw err;
-      });
-    },
+      },
 
-    async removeExperimentService({ spec }: { spec: ExperimentSpec }): Promise<void> {
-      const service = await find(spec.id);
-      await service?.remove().catch(ignoreStatus(404));
+      async removeExperimentService({ spec }: { spec: ExperimentSpec }): Promise<void> {
+        const service = await find(spec.id);
+        await service?.remove().catch(ignoreStatus(404));
+      },
     },
-  };
+    ExperimentFailure.runRejected,
+  );
 }

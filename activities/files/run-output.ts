@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Writable } from 'node:stream';
+import { PassThrough, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { type ExperimentSpec, lastLines, type RunOutcome } from '../../common/experiment';
 
@@ -14,27 +14,36 @@ const TAIL_BYTES = 4096;
  * `exit_code.txt` in `dir`. `fill` streams the logs into the two files (constant memory, whatever their
  * size). Each file is written under a temporary name and renamed when complete; exit_code.txt comes last,
  * so its presence means the other two are whole. `tailOf` names the file whose last lines go in the outcome
- * (Batch writes one combined log to stdout.txt).
+ * (Batch writes one combined log to stdout.txt). `progress.bytes` counts what reached the two files, for the
+ * caller's heartbeat: a copy of gigabytes takes longer than any heartbeat timeout, so call this inside one.
  */
 export async function saveRunOutput(
   dir: string,
   exitCode: number,
   fill: (stdout: Writable, stderr: Writable) => Promise<void>,
   tailOf: 'stdout' | 'stderr' = 'stderr',
+  progress: { bytes: number } = { bytes: 0 },
 ): Promise<RunOutcome> {
   await mkdir(dir, { recursive: true });
   const names = { stdout: path.join(dir, 'stdout.txt'), stderr: path.join(dir, 'stderr.txt'), exitCode: path.join(dir, 'exit_code.txt') };
   // Temporary names of this writer's own: a stop racing a run's last save must not rename the other's file.
   const partial = `.partial-${randomBytes(4).toString('hex')}`;
-  const stdout = createWriteStream(`${names.stdout}${partial}`);
-  const stderr = createWriteStream(`${names.stderr}${partial}`);
+  const files = [createWriteStream(`${names.stdout}${partial}`), createWriteStream(`${names.stderr}${partial}`)];
+  const [stdout, stderr] = files.map((file) => {
+    const counted = new PassThrough();
+    counted.on('data', (chunk: Buffer) => {
+      progress.bytes += chunk.length;
+    });
+    counted.pipe(file);
+    return counted;
+  }) as [PassThrough, PassThrough];
   try {
     await fill(stdout, stderr);
   } finally {
     stdout.end();
     stderr.end();
   }
-  await Promise.all([finished(stdout), finished(stderr)]);
+  await Promise.all(files.map((file) => finished(file)));
   await rename(`${names.stdout}${partial}`, names.stdout);
   await rename(`${names.stderr}${partial}`, names.stderr);
   await writeFile(`${names.exitCode}${partial}`, `${exitCode}\n`);
