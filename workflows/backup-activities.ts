@@ -2,13 +2,23 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { DbActivities } from '../activities/db';
 import type { DockerActivities } from '../activities/docker';
 import { BACKUP_CORRUPT_TYPE, BACKUP_FAILED_TYPE, TARGET_NOT_EMPTY_TYPE } from '../common/backup-failures';
+import { PERMANENT_FAILURE_TYPES } from '../common/failures';
 import { nodeQueue, Queue } from '../common/queues';
 
-/** Dumps and restores stream for as long as the data takes; a dead worker is noticed by its silent heartbeat. */
+/**
+ * Dumps and restores stream for as long as the data takes; a dead worker is noticed by its silent heartbeat.
+ * Bounded: the failures listed end it at once (what no retry fixes: a tool's error, a bad URL, the engine's
+ * 4xx), anything else is retried 5 times (a dead worker, a lost connection), so that services paused around
+ * it are never held at 0 by a retry loop: the run fails and resumes them.
+ */
 const long = {
   startToCloseTimeout: '24h',
   heartbeatTimeout: '30s',
-  retry: { maximumInterval: '30s', nonRetryableErrorTypes: [BACKUP_FAILED_TYPE, BACKUP_CORRUPT_TYPE, TARGET_NOT_EMPTY_TYPE] },
+  retry: {
+    maximumInterval: '30s',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: [BACKUP_FAILED_TYPE, BACKUP_CORRUPT_TYPE, TARGET_NOT_EMPTY_TYPE, ...PERMANENT_FAILURE_TYPES],
+  },
 };
 
 /** Dumps and restores of PostgreSQL and MongoDB, on the db queue (next to pg_dump and psql). */

@@ -3,6 +3,7 @@ import {
   CancellationScope,
   isCancellation,
   log,
+  patched,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
@@ -51,6 +52,9 @@ export function dumpTarget(
 /** A fresh run id: now, to the millisecond, and 8 hex digits of the workflow's (deterministic) random. */
 export const newRunId = () => runId(new Date(), uuid4().replace(/-/g, '').slice(0, 8));
 
+/** Runs started before stopServices was checked up front replay without the check. */
+const PAUSABLE_FIRST = 'stop-services-checked-first';
+
 /**
  * Runs `body` with the services scaled to 0, and scales them back to their replicas afterwards whatever
  * happens: on failure, on cancellation, and when a worker dies mid-way (the workflow resumes elsewhere and
@@ -59,6 +63,8 @@ export const newRunId = () => runId(new Date(), uuid4().replace(/-/g, '').slice(
  */
 export async function withServicesPaused<T>(services: readonly string[], body: () => Promise<T>): Promise<T> {
   const holder = workflowInfo().workflowId;
+  // Every service checked before the first is paused: one that is missing or global stops the run with all running.
+  if (services.length > 0 && patched(PAUSABLE_FIRST)) await manager.checkServicesPausable({ names: services });
   const paused: string[] = [];
   try {
     for (const name of services) {

@@ -10,7 +10,7 @@ import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
 import { type Expected, gunzipped, readChecked } from '../files/backup-checks';
 import { backupStore, endWhen } from '../files/backup-store';
 import { heartbeating } from '../heartbeating';
-import { engineStatus, ignoreStatus } from './errors';
+import { engineMessage, engineStatus, ignoreStatus } from './errors';
 
 const MOUNT = '/volume';
 const HELPER_LABEL = 'sciops.volume-helper';
@@ -36,13 +36,18 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
       .catch((err: unknown) => {
         throw engineStatus(err) === 404 ? failed(`volume ${target.volume} does not exist on this node's engine`) : err;
       });
-    const container = await docker.createContainer({
+    const request: Dockerode.ContainerCreateOptions = {
       Image: target.image,
       Cmd: ['sh', '-c', command],
       OpenStdin: options.input !== undefined,
       StdinOnce: options.input !== undefined,
       Labels: { [HELPER_LABEL]: target.volume },
       HostConfig: { Mounts: [{ Type: 'volume', Source: target.volume, Target: MOUNT, ReadOnly: options.readOnly }] },
+    };
+    const container = await docker.createContainer(request).catch(async (err: unknown) => {
+      if (engineStatus(err) !== 404) throw err;
+      await pullHelperImage(target.image);
+      return docker.createContainer(request);
     });
     try {
       const stream = await container.attach({ stream: true, stdin: options.input !== undefined, stdout: true, stderr: true, hijack: true });
@@ -74,6 +79,24 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
     } finally {
       await container.remove({ force: true }).catch(ignoreStatus(404));
     }
+  }
+
+  /**
+   * Pulls a helper image this engine does not have (heartbeating while it downloads). One that cannot be
+   * pulled fails without retry, naming the image and the fix, before the volume is touched: the workflow
+   * then resumes the services it paused instead of holding them at 0 through retries.
+   */
+  async function pullHelperImage(image: string): Promise<void> {
+    await heartbeating({ pulling: image }, async () => {
+      const progress = await docker.pull(image);
+      await new Promise<void>((resolve, reject) =>
+        docker.modem.followProgress(progress, (err: Error | null) => (err ? reject(err) : resolve())),
+      );
+    }).catch((err: unknown) => {
+      throw failed(
+        `the helper image ${image} is not on this node's engine and could not be pulled (${engineMessage(err)}): load it there (docker load) or give the target another image`,
+      );
+    });
   }
 
   const countFiles = async (target: VolumeTarget) => {
