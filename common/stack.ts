@@ -164,6 +164,9 @@ export const stackSpecSchema = z
       if (m.exec !== undefined && !stack.services.some((s) => s.name === m.exec?.service)) {
         ctx.addIssue({ code: 'custom', path: ['migrations', i, 'exec', 'service'], message: `no service "${m.exec.service}" in services` });
       }
+      if (m.exec !== undefined && scaledToZero(m.exec.service)) {
+        ctx.addIssue({ code: 'custom', path: ['migrations', i, 'exec', 'service'], message: noTaskIn(m.exec.service, 'the step runs in') });
+      }
     });
     if (stack.detach && (stack.runners.length > 0 || stack.migrations.length > 0)) {
       ctx.addIssue({ code: 'custom', path: ['detach'], message: 'runners and migrations need converged services: deploy without detach' });
@@ -174,6 +177,9 @@ export const stackSpecSchema = z
     stack.runners.forEach((r, i) => {
       if (!stack.services.some((s) => s.name === r.service))
         ctx.addIssue({ code: 'custom', path: ['runners', i, 'service'], message: `no service "${r.service}" in services` });
+      if (scaledToZero(r.service)) {
+        ctx.addIssue({ code: 'custom', path: ['runners', i, 'service'], message: noTaskIn(r.service, 'the runner registers in') });
+      }
     });
     const defined = (kind: 'volumes' | 'networks' | 'secrets' | 'configs') => new Set(stack[kind].map((x) => x.name));
     const volumes = defined('volumes');

@@ -2,6 +2,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { DbActivities } from '../activities/db';
 import type { DockerActivities } from '../activities/docker';
 import type { GitlabActivities } from '../activities/gitlab/runners';
+import { PERMANENT_FAILURE_TYPES } from '../common/failures';
 import { nodeQueue, Queue } from '../common/queues';
 import { SEALED_BOX_UNREADABLE_TYPE } from '../common/sealed-box-failures';
 import {
@@ -15,8 +16,16 @@ import {
   SWARM_CONFLICT_TYPE,
 } from '../common/stack-failures';
 
+/**
+ * Every stack activity's retries are bounded: the failures listed here end it at once (the activities throw
+ * them for what no retry fixes, including the engine's 4xx, see activities/classify-failures), and anything
+ * else, a lost connection or an engine restarting, is retried MAX_ATTEMPTS times (about a minute and a half
+ * of backoff) before the deploy fails and its undo runs. Waiting for a worker to take the task is no attempt.
+ */
+const MAX_ATTEMPTS = 10;
 const retry = {
   maximumInterval: '10s',
+  maximumAttempts: MAX_ATTEMPTS,
   nonRetryableErrorTypes: [
     NOT_CONVERGED_TYPE,
     SECRET_REJECTED_TYPE,
@@ -27,23 +36,25 @@ const retry = {
     SWARM_CONFLICT_TYPE,
     RUNNER_FAILED_TYPE,
     SEALED_BOX_UNREADABLE_TYPE,
+    ...PERMANENT_FAILURE_TYPES,
   ],
 };
 
-/** The manager's docker activities (swarm objects), with the timeouts deploys need. */
+/** The manager's docker activities (swarm objects), with the timeouts deploys need. Bounded: `retry`. */
 export const manager = proxyActivities<DockerActivities>({ taskQueue: Queue.docker, startToCloseTimeout: '1m', retry });
 
-/** Waiting for convergence: long, heartbeating. */
+/** Waiting for convergence: long, heartbeating. Bounded: a handful of attempts (each one a dead worker, or a lost engine). */
 export const converging = proxyActivities<DockerActivities>({
   taskQueue: Queue.docker,
   startToCloseTimeout: '2h',
   heartbeatTimeout: '20s',
-  retry,
+  retry: { ...retry, maximumAttempts: 5 },
 });
 
 /**
  * One node's own docker activities (its volumes), on queue docker@<node>; undefined: the manager's engine,
  * on the docker queue. A node whose worker is not running fails after a minute instead of waiting forever.
+ * Bounded: 3 attempts.
  */
 export function onNode(node: string | undefined, waitForWorker = '1m') {
   if (node === undefined) return manager;
@@ -55,15 +66,23 @@ export function onNode(node: string | undefined, waitForWorker = '1m') {
   });
 }
 
-/**
- * GitLab's runner API, through the manager's worker (it holds the access token). Waiting for a runner to come
- * online is long and heartbeats.
- */
-export const gitlab = proxyActivities<GitlabActivities>({
+/** GitLab's API calls (list, find, issue, delete): they do not heartbeat, so none is asked of them. Bounded: `retry`. */
+const gitlabCalls = proxyActivities<GitlabActivities>({ taskQueue: Queue.docker, startToCloseTimeout: '5m', retry });
+
+/** Waiting for a runner to come online: long, heartbeating. Bounded: a handful of attempts. */
+const gitlabWaits = proxyActivities<GitlabActivities>({
   taskQueue: Queue.docker,
   startToCloseTimeout: '2h',
   heartbeatTimeout: '20s',
-  retry,
+  retry: { ...retry, maximumAttempts: 5 },
+});
+
+/**
+ * GitLab's runner API, through the manager's worker (it holds the access token): each call with the options
+ * of its kind of work, the wait for a runner to come online long and heartbeating, the others short.
+ */
+export const gitlab: typeof gitlabCalls = new Proxy(gitlabCalls, {
+  get: (calls, name) => (name === 'waitRunnerOnline' ? gitlabWaits.waitRunnerOnline : Reflect.get(calls, name)),
 });
 
 /** The engine running a service's task: the manager's (`self`) through the docker queue, any other node through its own. */
@@ -71,5 +90,9 @@ export function taskEngine(task: { node: string }, self: string) {
   return onNode(task.node === self ? undefined : task.node);
 }
 
-/** The platform database's migrations, on the db queue. */
-export const database = proxyActivities<DbActivities>({ taskQueue: Queue.db, startToCloseTimeout: '10m', retry });
+/** The platform database's migrations, on the db queue. Bounded: a handful of attempts (each may take minutes). */
+export const database = proxyActivities<DbActivities>({
+  taskQueue: Queue.db,
+  startToCloseTimeout: '10m',
+  retry: { ...retry, maximumAttempts: 5 },
+});

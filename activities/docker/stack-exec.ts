@@ -30,8 +30,19 @@ export async function execIn(
 /** One-off commands in a running task of a stack's service (e.g. create the admin user), guarded by `unless`. */
 export function createStackExec(docker: Dockerode) {
   return {
-    /** The node and container of one running task of the service (ask the manager). */
+    /**
+     * The node and container of one running task of the service (ask the manager). None running yet: a plain
+     * error, retried (a task restarting); a service scaled to 0, which will never have one: no retry.
+     */
     async findServiceTask(input: { service: string }): Promise<{ node: string; containerId: string }> {
+      const { Spec } = await docker.getService(input.service).inspect();
+      if (Spec?.Mode?.Replicated?.Replicas === 0) {
+        throw ApplicationFailure.create({
+          type: MIGRATION_FAILED,
+          nonRetryable: true,
+          message: `service ${input.service} is scaled to 0 replicas: there is no task to exec in; scale it up (replicas: 1 or more) and deploy again`,
+        });
+      }
       const tasks = (await docker.listTasks({ filters: { service: [input.service], 'desired-state': ['running'] } })) as Array<{
         NodeID: string;
         Status: { State: string; ContainerStatus?: { ContainerID?: string } };
