@@ -97,7 +97,8 @@ export const experimentSpecSchema = z
     resources: z
       .strictObject({
         cpus: z.number().positive().max(512).optional(),
-        memoryMb: z.number().int().min(6).optional(),
+        // 2^40 MB: Docker takes bytes as an int64, and refuses more (HTTP 500) on every try.
+        memoryMb: z.number().int().min(6).max(1_099_511_627_776).optional(),
         gpus: z.number().int().min(0).max(64).optional(),
       })
       .default({}),

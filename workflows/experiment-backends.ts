@@ -24,11 +24,11 @@ export interface ExperimentBackend {
   remove(): Promise<void>;
 }
 
-/** The docker worker's policy check: quick, and retried until a docker worker answers. */
+/** The docker worker's policy check: quick, and waits for a docker worker to answer (waiting is no attempt). Bounded: 10 attempts. */
 const checkSpec = proxyActivities<DockerActivities>({
   taskQueue: Queue.docker,
   startToCloseTimeout: '60s',
-  retry: { maximumInterval: '30s' },
+  retry: { maximumInterval: '30s', maximumAttempts: 10 },
 });
 
 /** A worker that dies is noticed within this, and the retry re-attaches to the run. */
@@ -40,11 +40,17 @@ const BATCH_LIMIT_FROM_RUNNING = 'batch-limit-from-running';
 /**
  * The activities of the experiment's backend, with timeouts fitted to its time limit: a run may take the soft
  * limit, the grace period and an hour of queueing on top; a dead worker is detected by its missing heartbeat;
- * retries (re-attachments) are unlimited except for a run its backend rejected.
+ * retries are re-attachments after a worker died, bounded to 20 (what the engine refuses for good is a run
+ * rejected, and ends it at once).
  */
 export function experimentBackend(spec: ExperimentSpec, timeLimitSeconds: number): ExperimentBackend {
   const longest = `${timeLimitSeconds + spec.stopGraceSeconds + 3600}s`;
-  const retry = { initialInterval: '1s', maximumInterval: '10s', nonRetryableErrorTypes: [ExperimentFailure.runRejected] };
+  const retry = {
+    initialInterval: '1s',
+    maximumInterval: '10s',
+    maximumAttempts: 20,
+    nonRetryableErrorTypes: [ExperimentFailure.runRejected],
+  };
   const options = (taskQueue: string, startToCloseTimeout: string) =>
     ({ taskQueue, startToCloseTimeout, heartbeatTimeout: HEARTBEAT_TIMEOUT, retry }) as const;
   const stopTimeout = `${spec.stopGraceSeconds + 600}s`;

@@ -10,7 +10,12 @@ import { trackProgress } from './progress-tracker';
 import type { runExperiment } from './run-experiment';
 import { validatedInput } from './validated-input';
 
-const db = proxyActivities<DbActivities>({ taskQueue: Queue.db, startToCloseTimeout: '60s', retry: { maximumInterval: '30s' } });
+/** Listing a page of rows. Bounded: 10 attempts; the next scheduled recovery tries again. */
+const db = proxyActivities<DbActivities>({
+  taskQueue: Queue.db,
+  startToCloseTimeout: '60s',
+  retry: { maximumInterval: '30s', maximumAttempts: 10 },
+});
 
 /** Pages per run before continuing as new, so the history stays small however long the backlog. */
 const PAGES_PER_RUN = 5;

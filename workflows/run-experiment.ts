@@ -33,9 +33,15 @@ import { experimentFinished } from './metrics';
 import { type ProgressTracker, trackProgress } from './progress-tracker';
 import { INVALID_INPUT, validatedInput } from './validated-input';
 
+/**
+ * The experiment's row. Bounded by time rather than attempts: a database that is down for a while (a restart,
+ * maintenance) is waited for, up to a day, so that a finished run's result is still recorded; what no retry
+ * fixes (a conflict, a forbidden transition, a refused statement) ends it at once.
+ */
 const db = proxyActivities<DbActivities>({
   taskQueue: Queue.db,
   startToCloseTimeout: '60s',
+  scheduleToCloseTimeout: '24h',
   retry: { maximumInterval: '30s', nonRetryableErrorTypes: [ExperimentFailure.specConflict, ExperimentFailure.illegalTransition] },
 });
 
