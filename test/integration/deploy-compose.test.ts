@@ -40,9 +40,12 @@ const externals: Array<() => Promise<unknown>> = [];
 const run = <T>(type: string, input: unknown) =>
   client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
 
+/** Where the copies live: the manager's worker reads secret and config files under it only (its file roots). */
+const projects = tempDir('compose-projects');
+
 /** A copy of a fixture folder to deploy from (never the shared corpus itself). */
 function copyOf(folder: string): string {
-  const dir = tempDir(`compose-${path.basename(folder)}`);
+  const dir = path.join(projects, `${path.basename(folder)}-${uniqueId('copy')}`);
   cpSync(folder, dir, { recursive: true });
   return dir;
 }
@@ -70,7 +73,12 @@ beforeAll(async () => {
   const managerNode = (await docker.info()).Name;
   ({ client, close: closeClient } = await testClient());
   workers = await Promise.all([
-    startWorkers({ queues: ['sciops', 'docker'], node: managerNode, env: { SCIOPS_SECRETS_DIR: tempDir('secrets') } }),
+    // The copies' secret and config files are read where the compose loader resolved them: under `projects`.
+    startWorkers({
+      queues: ['sciops', 'docker'],
+      node: managerNode,
+      env: { SCIOPS_SECRETS_DIR: tempDir('secrets'), SCIOPS_SECRET_FILE_ROOTS: projects, SCIOPS_CONFIG_FILE_ROOTS: projects },
+    }),
     startWorkers({ queues: [], node: NODE2, env: { DOCKER_HOST: bed.node2DockerHost } }),
   ]);
 });

@@ -26,6 +26,8 @@ let docker: Dockerode;
 let node2: Dockerode;
 let managerNode: string;
 const secretsDir = tempDir('secrets');
+/** Where the manager's worker may read secret files from (its SCIOPS_SECRET_FILE_ROOTS). */
+const stackFiles = tempDir('stack-files');
 const stack = `t${Date.now().toString(36)}`;
 
 function stackSpec(extra: Record<string, unknown> = {}) {
@@ -78,7 +80,11 @@ beforeAll(async () => {
   managerNode = (await docker.info()).Name;
   ({ client, close: closeClient } = await testClient());
   workers = await Promise.all([
-    startWorkers({ queues: ['sciops', 'docker'], node: managerNode, env: { SCIOPS_SECRETS_DIR: secretsDir } }),
+    startWorkers({
+      queues: ['sciops', 'docker'],
+      node: managerNode,
+      env: { SCIOPS_SECRETS_DIR: secretsDir, SCIOPS_SECRET_FILE_ROOTS: stackFiles },
+    }),
     startWorkers({ queues: [], node: NODE2, env: { DOCKER_HOST: bed.node2DockerHost } }),
   ]);
 });
@@ -247,7 +253,7 @@ describe('deployStack on the two-node swarm', () => {
 describe('secret rotation', () => {
   it('a new value becomes a new version, the services move to it, and versions beyond keep are pruned', async () => {
     const name = `${stack}r`;
-    const file = path.join(secretsDir, 'api_key.txt');
+    const file = path.join(stackFiles, 'api_key.txt');
     const spec = (tokenVersion: number) => ({
       name,
       secrets: [
@@ -412,7 +418,13 @@ describe('a docker worker killed with SIGKILL mid-deploy', () => {
       await first.stop('SIGKILL', 5000);
       await second?.stop('SIGTERM', 30_000);
       await Promise.all(workers.map((w) => w.stop()));
-      workers = [await startWorkers({ queues: ['sciops', 'docker'], node: managerNode, env: { SCIOPS_SECRETS_DIR: secretsDir } })];
+      workers = [
+        await startWorkers({
+          queues: ['sciops', 'docker'],
+          node: managerNode,
+          env: { SCIOPS_SECRETS_DIR: secretsDir, SCIOPS_SECRET_FILE_ROOTS: stackFiles },
+        }),
+      ];
     }
   });
 });

@@ -46,6 +46,20 @@ describe('the production docker-compose.yml', () => {
     expect(workers.filter(([, s]) => s.environment?.DATABASE_URL !== undefined).map(([name]) => name)).toEqual(['sciops-db']);
   });
 
+  it("lends stacks only the docker worker's stack files and SCIOPS_GITLAB_TOKEN, mounted read-only at the path it checks", () => {
+    const docker = services['sciops-docker'];
+    /** `${NAME:-fallback}`, as compose interpolates it from .env. */
+    const fromEnv = (name: string, fallback = '') => `\${${name}:-${fallback}}`;
+    const files = fromEnv('SCIOPS_STACK_FILES', '/srv/sciops-stacks');
+    expect(docker?.environment).toMatchObject({
+      SCIOPS_GITLAB_TOKEN: fromEnv('SCIOPS_GITLAB_TOKEN'),
+      SCIOPS_SECRET_FILE_ROOTS: files,
+      SCIOPS_CONFIG_FILE_ROOTS: files,
+    });
+    expect(docker?.volumes).toContain(`${files}:${files}:ro`);
+    for (const [name, s] of workers) expect(Object.keys(s.environment ?? {}), name).not.toContain('GITLAB_TOKEN');
+  });
+
   it('sets only settings sciops reads (every SCIOPS_ variable is documented)', () => {
     for (const [name, s] of Object.entries(services)) {
       for (const key of Object.keys(s.environment ?? {}).filter((k) => k.startsWith('SCIOPS_'))) {
