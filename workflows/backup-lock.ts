@@ -24,6 +24,9 @@ export async function backupTargetLock(): Promise<void> {
   await condition(() => released);
 }
 
+/** The patch that gave deploys and teardowns their stack's lock: runs started before it replay without. */
+export const STACK_LOCK = 'stack-lock';
+
 /** Starts the lock workflow of `key`, waiting (with backoff) while another workflow holds it. */
 async function acquire(key: string, waiting: (key: string) => void): Promise<ChildWorkflowHandle<typeof backupTargetLock>> {
   for (let delay = 2_000; ; delay = Math.min(delay * 2, 30_000)) {

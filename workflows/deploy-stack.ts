@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, log, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, log, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { serviceLockKey, stackLockKey } from '../common/backup';
 import { SearchAttribute } from '../common/search-attributes';
 import { type DeployReport, resourceName, type StackSpec, stackSpecSchema } from '../common/stack';
@@ -6,7 +6,7 @@ import { STACK_REJECTED_TYPE } from '../common/stack-failures';
 import type { PlannedChange, StackPlan } from '../common/stack-plan';
 import { networkRequest, type ObjectRef, serviceRequest, volumeRequest } from '../common/stack-resources';
 import { type SwarmView, swarmActions } from '../common/stack-swarm';
-import { withTargetLocks } from './backup-lock';
+import { STACK_LOCK, withTargetLocks } from './backup-lock';
 import { deployFinished } from './metrics';
 import { type ProgressTracker, trackProgress } from './progress-tracker';
 import { converging, database, manager, onNode, taskEngine } from './stack-activities';
@@ -66,8 +66,10 @@ export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
   const spec = validatedInput(stackSpecSchema, rawSpec, 'stack spec');
   upsertSearchAttributes([{ key: SearchAttribute.stack, value: spec.name }]);
   const progress = trackProgress(STEPS);
+  // Deploys started before stacks had locks replay without one.
+  if (!patched(STACK_LOCK)) return deployLocked(spec, progress);
   progress.start('lock');
-  const waiting = (key: string) => progress.start('lock', `waiting: another deploy, backup or restore holds ${key}`);
+  const waiting = (key: string) => progress.start('lock', `waiting: another deploy, teardown, backup or restore holds ${key}`);
   return withTargetLocks(deployLockKeys(spec), waiting, () => {
     progress.finish('lock', 'done');
     return deployLocked(spec, progress);

@@ -1,8 +1,10 @@
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { serviceLockKey, stackLockKey } from '../common/backup';
 import { SearchAttribute } from '../common/search-attributes';
 import { type TeardownReport, teardownInputSchema } from '../common/stack';
 import type { Observed, ResourceKind } from '../common/stack-plan';
-import { trackProgress } from './progress-tracker';
+import { STACK_LOCK, withTargetLocks } from './backup-lock';
+import { type ProgressTracker, trackProgress } from './progress-tracker';
 import { manager, onNode } from './stack-activities';
 import { removeStackRunners } from './stack-runners';
 import { validatedInput } from './validated-input';
@@ -15,7 +17,21 @@ import { validatedInput } from './validated-input';
 export async function teardownStack(rawInput: unknown): Promise<TeardownReport> {
   const { stack, purge } = validatedInput(teardownInputSchema, rawInput, 'teardown input');
   upsertSearchAttributes([{ key: SearchAttribute.stack, value: stack }]);
-  const progress = trackProgress(['runners', 'services', 'networks', 'configs', 'secrets', 'volumes']);
+  const progress = trackProgress(['lock', 'runners', 'services', 'networks', 'configs', 'secrets', 'volumes']);
+  if (!patched(STACK_LOCK)) return teardownLocked(stack, purge, progress);
+  // The stack's services are known from the swarm only: look, lock the stack and them (in the one order every
+  // lock is taken in, so a deploy and a teardown never wait for each other), then look again inside.
+  const { resources: before } = await manager.observeSwarm({ stack });
+  const keys = [stackLockKey(stack), ...before.filter((r: Observed) => r.kind === 'service').map((r: Observed) => serviceLockKey(r.name))];
+  progress.start('lock');
+  const waiting = (key: string) => progress.start('lock', `waiting: another deploy, teardown, backup or restore holds ${key}`);
+  return withTargetLocks(keys, waiting, () => {
+    progress.finish('lock', 'done');
+    return teardownLocked(stack, purge, progress);
+  });
+}
+
+async function teardownLocked(stack: string, purge: boolean, progress: ProgressTracker): Promise<TeardownReport> {
   const removed: string[] = [];
   const kept: string[] = [];
   const { swarm, resources } = await manager.observeSwarm({ stack });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDockerHost } from '../../common/config';
 import { EXPERIMENT_LABEL } from '../../common/experiment';
 import { Queue } from '../../common/queues';
-import type { DeployReport } from '../../common/stack';
+import type { DeployReport, TeardownReport } from '../../common/stack';
 import { WorkflowType } from '../../common/workflow-types';
 import { dockerClient } from '../../workers/create-workers';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
@@ -92,5 +92,24 @@ describe('one saga per experiment and per stack', () => {
     expect(secondObserved).toBeGreaterThan(firstClosed as number);
     const services = await docker.listServices({ filters: { label: [`com.docker.stack.namespace=${stack}`] } });
     expect(services.map((s) => s.Spec?.Name)).toEqual([`${stack}_app`]);
+  });
+
+  it('lets a teardown started during a deploy wait for it, then remove what it made', async () => {
+    const other = `${stack}-td`;
+    const spec = { name: other, services: [{ name: 'app', image: 'local/busybox:1', command: ['sleep', '3600'], convergeSeconds: 60 }] };
+    const deploy = await client.workflow.start(WorkflowType.deployStack, {
+      taskQueue: Queue.workflows,
+      workflowId: uniqueId('deploy'),
+      args: [spec],
+    });
+    const teardown = await client.workflow.start(WorkflowType.teardownStack, {
+      taskQueue: Queue.workflows,
+      workflowId: uniqueId('teardown'),
+      args: [{ stack: other, purge: true }],
+    });
+    const [deployed, removed] = (await Promise.all([deploy.result(), teardown.result()])) as [DeployReport, TeardownReport];
+    expect(deployed.changes).toContainEqual(expect.objectContaining({ kind: 'service', name: 'app', change: 'create' }));
+    expect(removed.removed).toContain(`service ${other}_app`);
+    expect(await docker.listServices({ filters: { label: [`com.docker.stack.namespace=${other}`] } })).toEqual([]);
   });
 });
