@@ -214,8 +214,12 @@ export const ExperimentFailure = {
 /** What a finished run reports, whatever the backend. */
 export interface RunOutcome {
   readonly exitCode: number;
-  /** The last lines of stderr (for Batch: of the combined log), for failure messages. */
-  readonly stderrTail: string;
+  /**
+   * The file in outputDir that holds the run's stderr (`stderr.txt`; Batch's combined log: `stdout.txt`).
+   * Failure messages name it and never quote it: what an experiment prints may be its data, and a message
+   * ends up in workflow history. Absent in results recorded before it existed.
+   */
+  readonly errorLog?: string;
   readonly outputDir: string;
 }
 

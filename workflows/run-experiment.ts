@@ -169,8 +169,10 @@ async function run(
     }
     progress.finish(Step.run, outcome.exitCode === 0 ? 'done' : 'failed', `exit code ${outcome.exitCode}`);
     if (outcome.exitCode === 0) return { state: State.completed, outcome };
-    const tail = outcome.stderrTail === '' ? '' : `; last lines of stderr:\n${outcome.stderrTail}`;
-    return { state: State.finishedWithError, outcome, message: `exited with code ${outcome.exitCode}${tail}` };
+    // Where its stderr is, never what it says: an experiment's output may be its data (see RunOutcome.errorLog).
+    const log = `${outcome.outputDir.replace(/\/$/, '')}/${outcome.errorLog ?? 'stderr.txt'}`;
+    const message = `exited with code ${outcome.exitCode}; its stderr is in ${log} on the worker that ran it (sciops experiment logs ${spec.id})`;
+    return { state: State.finishedWithError, outcome, message };
   } catch (err) {
     if (isCancellation(err)) {
       progress.finish(Step.run, 'failed', 'stopped by request');

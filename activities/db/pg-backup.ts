@@ -10,6 +10,7 @@ import { type Destination, type DumpRecord, fileOf, type PostgresTarget } from '
 import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
 import { type DatabaseBefore, recreateStatements } from '../../common/backup-pg-database';
 import { restrictedTransaction } from '../../common/backup-sql-dump';
+import { pgErrorLines } from '../../common/failure-output';
 import { libpqEnv, onDatabase as onDatabaseUrl, parsePgUrl } from '../../common/pg-url';
 import { type Expected, gunzipped, readChecked } from '../files/backup-checks';
 import { backupStore, endWhen } from '../files/backup-store';
@@ -61,11 +62,15 @@ export async function countRows(client: Client): Promise<Record<string, number>>
   return counts;
 }
 
-/** Waits for a child to exit; rejects with its last stderr lines when it fails. */
+/**
+ * Waits for a child to exit; rejects, when it fails, with its stderr's ERROR and FATAL lines (values masked):
+ * never the CONTEXT or DETAIL lines, which hold the rows and keys of the dump (see pgErrorLines).
+ */
 function exited(child: ChildProcess, what: string): Promise<void> {
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-2000);
+    // Enough for the ERROR line before a long CONTEXT; only what pgErrorLines keeps of it is ever shown.
+    stderr = (stderr + chunk.toString()).slice(-16_384);
   });
   return new Promise((resolve, reject) => {
     child.on('error', (err) =>
@@ -73,9 +78,7 @@ function exited(child: ChildProcess, what: string): Promise<void> {
     );
     const old = () => (/invalid command \\restrict/.test(stderr) ? ' (restores need psql 15.14, 16.10, 17.6 or later)' : '');
     child.on('close', (code, signal) =>
-      code === 0
-        ? resolve()
-        : reject(failed(`${what} failed (${signal ?? `exit code ${code}`}): ${stderr.trim().split('\n').slice(-3).join(' / ')}${old()}`)),
+      code === 0 ? resolve() : reject(failed(`${what} failed (${signal ?? `exit code ${code}`}): ${pgErrorLines(stderr)}${old()}`)),
     );
   });
 }

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
-import { lastLines } from '../../common/experiment';
+import { maskedTail } from '../../common/failure-output';
 import { MIGRATION_FAILED_TYPE as MIGRATION_FAILED } from '../../common/stack-failures';
 
 /** Runs a command in a container (`docker exec`), with extra environment variables; returns its exit code and output. */
@@ -53,7 +53,11 @@ export function createStackExec(docker: Dockerode) {
       return { node: node.Description?.Hostname ?? '', containerId: running.Status.ContainerStatus?.ContainerID as string };
     },
 
-    /** Runs `unless`; when it exits 0 the step is done already. Otherwise runs `command`, which must exit 0. */
+    /**
+     * Runs `unless`; when it exits 0 the step is done already. Otherwise runs `command`, which must exit 0.
+     * Its output is kept nowhere else, so a failure quotes its last lines, masked (maskedTail): never a
+     * PostgreSQL CONTEXT or DETAIL line, a password, hash, e-mail address or quoted value.
+     */
     async execInContainer(input: { step: string; containerId: string; command: string[]; unless: string[] }): Promise<{ ran: boolean }> {
       if ((await execIn(docker, input.containerId, input.unless)).exitCode === 0) return { ran: false };
       const { exitCode, output } = await execIn(docker, input.containerId, input.command);
@@ -61,7 +65,7 @@ export function createStackExec(docker: Dockerode) {
         throw ApplicationFailure.create({
           type: MIGRATION_FAILED,
           nonRetryable: true,
-          message: `step ${input.step} exited with code ${exitCode}: ${lastLines(output, 5)}`,
+          message: `step ${input.step} exited with code ${exitCode} (its last lines, masked; run the command with docker exec in container ${input.containerId.slice(0, 12)} for all of it): ${maskedTail(output)}`,
         });
       }
       return { ran: true };

@@ -69,12 +69,14 @@ describe('runExperiment on the docker backend', () => {
     expect(await containersCreated(docker, s.id, since)).toBe(1);
   });
 
-  it('FINISHED_WITH_ERROR: a non-zero exit, with the end of stderr in the message', async () => {
-    const s = spec('fails', 'echo step one; echo "matrix is singular" >&2; exit 3');
+  it('FINISHED_WITH_ERROR: a non-zero exit; the message names the stderr file and never quotes it', async () => {
+    const s = spec('fails', 'echo step one; echo "row alice@example.org is singular" >&2; exit 3');
     const result = await runExperiment(client, s);
     expect(result).toMatchObject({ state: 'FINISHED_WITH_ERROR', exitCode: 3 });
     expect(result.message).toContain('exited with code 3');
-    expect(result.message).toContain('matrix is singular');
+    expect(result.message).toContain(`its stderr is in ${path.join(outputs, s.id, 'stderr.txt')}`);
+    expect(result.message).not.toContain('alice@example.org');
+    expect(read(s.id, 'stderr.txt')).toBe('row alice@example.org is singular\n');
     expect(read(s.id, 'exit_code.txt')).toBe('3\n');
   });
 
