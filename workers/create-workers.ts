@@ -107,6 +107,8 @@ export interface WorkerSetup {
   readonly cachedWorkflows: number;
   readonly experimentsDir: string;
   readonly secretsDir: string;
+  /** SCIOPS_BACKUP_DIR of the db and docker workers, which `sciops doctor` checks they share. */
+  readonly backupDir?: string;
   readonly experimentLimits: ExperimentLimits;
   /** What experiments may mount on the docker queue (SCIOPS_EXPERIMENT_*); absent: only their own output directory. */
   readonly experimentPolicy?: ExperimentPolicy;
@@ -133,10 +135,20 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     shutdownGraceTime: `${setup.shutdownGraceSeconds}s`,
     dataConverter: { payloadCodecs: setup.codec ? [setup.codec] : [], failureConverterPath: setup.failureConverterPath },
   } as const;
+  // An activity learns that it was cancelled (a stop, an expired limit) from the answer to a heartbeat, and
+  // the SDK sends those at most every 80% of the heartbeat timeout: 16 s. A stop waits for the run activity
+  // to let go before it stops the run, so heartbeats go out every 2 s (HEARTBEAT_INTERVAL_MS) instead.
   const activityWorker = (taskQueue: string, kind: QueueKind, activities: object) =>
-    Worker.create({ ...common, taskQueue, activities, maxConcurrentActivityTaskExecutions: setup.concurrency[kind] });
+    Worker.create({
+      ...common,
+      taskQueue,
+      activities,
+      maxConcurrentActivityTaskExecutions: setup.concurrency[kind],
+      maxHeartbeatThrottleInterval: '2s',
+      defaultHeartbeatThrottleInterval: '2s',
+    });
 
-  const dirs = { experiments: setup.experimentsDir, secrets: setup.secretsDir };
+  const dirs = { experiments: setup.experimentsDir, secrets: setup.secretsDir, backup: setup.backupDir };
   const workers: Array<Promise<Worker>> = [];
   for (const kind of setup.queues) {
     if (kind === 'sciops') {
@@ -165,7 +177,9 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
       workers.push(activityWorker(Queue.docker, kind, activities));
     } else if (kind === 'db') {
       const { pool, url } = required(setup.clients.db, kind);
-      workers.push(activityWorker(Queue.db, kind, createDbActivities(pool, url, setup.experimentLimits, setup.clients.s3)));
+      workers.push(
+        activityWorker(Queue.db, kind, createDbActivities(pool, url, setup.experimentLimits, setup.clients.s3, setup.backupDir)),
+      );
     } else {
       const aws = required(setup.clients.aws, kind);
       workers.push(activityWorker(Queue.aws, kind, createAwsActivities(aws, aws, setup.experimentsDir)));

@@ -1,4 +1,4 @@
-import { patched, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, patched, proxyActivities } from '@temporalio/workflow';
 import type { AwsActivities } from '../activities/aws';
 import type { DockerActivities } from '../activities/docker';
 import { queueTimeoutSeconds } from '../common/batch-jobs';
@@ -37,6 +37,9 @@ const HEARTBEAT_TIMEOUT = '20s';
 /** Batch runs started before the wait for RUNNING existed replay without it (their timer counted the queue). */
 const BATCH_LIMIT_FROM_RUNNING = 'batch-limit-from-running';
 
+/** Runs started before a stop or an expired limit waited for the run activity to let go replay as they ran. */
+export const RUN_LETS_GO = 'experiment-run-lets-go';
+
 /**
  * The activities of the experiment's backend, with timeouts fitted to its time limit: a run may take the soft
  * limit, the grace period and an hour of queueing on top; a dead worker is detected by its missing heartbeat;
@@ -53,11 +56,16 @@ export function experimentBackend(spec: ExperimentSpec, timeLimitSeconds: number
   };
   const options = (taskQueue: string, startToCloseTimeout: string) =>
     ({ taskQueue, startToCloseTimeout, heartbeatTimeout: HEARTBEAT_TIMEOUT, retry }) as const;
+  // A stop (or the soft limit) cancels the activity that starts the run, then stops what it started. Until
+  // that activity has let go it may still create the container, service or job: stopping before then finds
+  // nothing, and what it creates afterwards runs unsupervised. So the cancel waits for it to end.
+  const letsGo = patched(RUN_LETS_GO) ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : {};
+  const starting = (taskQueue: string, startToCloseTimeout: string) => ({ ...options(taskQueue, startToCloseTimeout), ...letsGo });
   const stopTimeout = `${spec.stopGraceSeconds + 600}s`;
 
   if (spec.backend === 'batch') {
-    const start = proxyActivities<AwsActivities>(options(Queue.aws, `${queueTimeoutSeconds(spec) + 600}s`));
-    const run = proxyActivities<AwsActivities>(options(Queue.aws, longest));
+    const start = proxyActivities<AwsActivities>(starting(Queue.aws, `${queueTimeoutSeconds(spec) + 600}s`));
+    const run = proxyActivities<AwsActivities>(starting(Queue.aws, longest));
     const stop = proxyActivities<AwsActivities>(options(Queue.aws, stopTimeout));
     let jobId: string | undefined;
     const known = () => (jobId === undefined ? {} : { jobId });
@@ -71,7 +79,7 @@ export function experimentBackend(spec: ExperimentSpec, timeLimitSeconds: number
       remove: async () => {}, // Batch keeps finished jobs for a while and then forgets them by itself.
     };
   }
-  const run = proxyActivities<DockerActivities>(options(Queue.docker, longest));
+  const run = proxyActivities<DockerActivities>(starting(Queue.docker, longest));
   const stop = proxyActivities<DockerActivities>(options(Queue.docker, stopTimeout));
   const check = async () => (await checkSpec.checkExperimentSpec({ spec })).refusals;
   if (spec.backend === 'swarm') {

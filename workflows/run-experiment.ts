@@ -28,7 +28,7 @@ import {
 } from '../common/experiment';
 import { Queue } from '../common/queues';
 import { SearchAttribute } from '../common/search-attributes';
-import { experimentBackend } from './experiment-backends';
+import { experimentBackend, RUN_LETS_GO } from './experiment-backends';
 import { experimentFinished } from './metrics';
 import { type ProgressTracker, trackProgress } from './progress-tracker';
 import { INVALID_INPUT, validatedInput } from './validated-input';
@@ -92,7 +92,11 @@ export async function runExperiment(rawSpec: unknown): Promise<ExperimentResult>
     ]);
 
   progress.start(Step.register);
-  const { row, timeLimitSeconds, waitingFor } = await db.registerExperiment({ spec, runId: workflowInfo().runId });
+  // Registration is not cancelled halfway: a stop that arrives meanwhile is taken after it, and recorded
+  // (STOPPED), instead of leaving a PENDING row that recovery would start.
+  const register = () => db.registerExperiment({ spec, runId: workflowInfo().runId });
+  const races = patched(RUN_LETS_GO);
+  const { row, timeLimitSeconds, waitingFor, runningSeconds } = races ? await CancellationScope.nonCancellable(register) : await register();
   show(row.state);
   if (isTerminal(row.state)) {
     progress.finish(Step.register, 'done', `already ${row.state}: not run again`);
@@ -105,7 +109,9 @@ export async function runExperiment(rawSpec: unknown): Promise<ExperimentResult>
   if (row.attempts > spec.maxAttempts) {
     end = { state: State.finishedWithError, message: `gave up after ${spec.maxAttempts} attempts (maxAttempts); nothing was started` };
   } else {
-    end = await run(spec, timeLimitSeconds, row.state === State.inProcess ? undefined : waitingFor, progress, show);
+    // A re-run after a crash has the rest of its soft limit, not all of it again.
+    const left = races && runningSeconds !== undefined ? Math.max(1, timeLimitSeconds - runningSeconds) : timeLimitSeconds;
+    end = await run(spec, { timeLimitSeconds, left }, row.state === State.inProcess ? undefined : waitingFor, progress, show);
   }
 
   progress.start(Step.record, end.state);
@@ -139,7 +145,8 @@ export async function runExperiment(rawSpec: unknown): Promise<ExperimentResult>
 /** Takes a slot and runs the experiment to one of the four ends. Never throws for an experiment's own failure. */
 async function run(
   spec: ExperimentSpec,
-  timeLimitSeconds: number,
+  /** The soft limit, and what is left of it (all of it, but for a re-run). */
+  { timeLimitSeconds, left }: { timeLimitSeconds: number; left: number },
   /** undefined: registration already took the slot. */
   waitingFor: string | undefined,
   progress: ProgressTracker,
@@ -161,7 +168,7 @@ async function run(
     progress.finish(Step.slot, 'done');
     progress.start(Step.run, `${spec.backend}, soft time limit ${timeLimitSeconds}s`);
     await backend.start?.(); // the soft limit counts from here: a Batch job's time in its queue is not run time
-    const outcome = await within(timeLimitSeconds, () => backend.run());
+    const outcome = await within(left, () => backend.run());
     if (outcome === 'expired') {
       progress.finish(Step.run, 'failed', 'soft time limit exceeded: stopping');
       const stopped = await CancellationScope.nonCancellable(() => backend.stop(`soft time limit of ${timeLimitSeconds}s exceeded`));
@@ -198,9 +205,14 @@ async function within<T>(seconds: number, work: () => Promise<T>): Promise<T | '
     const first = await Promise.race([result, timer]);
     if (first === 'expired') {
       workScope.cancel();
-      result.catch(() => undefined);
+      // Until the work has let go (see RUN_LETS_GO), what it started cannot be stopped for sure.
+      await result.catch(() => undefined);
     }
     return first;
+  } catch (err) {
+    // Cancelled (a stop): so is the work; the caller stops what it started once it has let go.
+    await result.catch(() => undefined);
+    throw err;
   } finally {
     timerScope.cancel();
     timer.catch(() => undefined);

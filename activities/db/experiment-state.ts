@@ -24,6 +24,8 @@ export interface Registration {
   readonly timeLimitSeconds: number;
   /** Set when the row stayed PENDING for want of a slot under the type's cap: what it waits for. */
   readonly waitingFor?: string;
+  /** Set for a re-run of an experiment already IN_PROCESS: seconds since it took its slot. */
+  readonly runningSeconds?: number;
 }
 
 const ROW_COLUMNS = `id, type, state, attempts, exit_code, message, output_dir,
@@ -67,6 +69,16 @@ export function createExperimentState(pool: Pool, limits: ExperimentLimits) {
   async function current(db: Pool | PoolClient, id: string): Promise<ExperimentResult | undefined> {
     const { rows } = await db.query<DbRow>(`select ${ROW_COLUMNS} from experiments where id = $1`, [id]);
     return rows[0] && toRow(rows[0]);
+  }
+
+  /** Seconds since an IN_PROCESS experiment took its slot, by the database's clock. */
+  async function runningFor(id: string): Promise<number | undefined> {
+    const { rows } = await pool.query<{ s: number | null }>(
+      'select extract(epoch from (now() - started_at))::float8 as s from experiments where id = $1',
+      [id],
+    );
+    const seconds = rows[0]?.s;
+    return seconds === null || seconds === undefined ? undefined : Math.max(0, seconds);
   }
 
   /**
@@ -138,10 +150,13 @@ export function createExperimentState(pool: Pool, limits: ExperimentLimits) {
       let row = await current(pool, spec.id);
       if (row === undefined) throw new Error(`experiment ${spec.id} vanished while it was registered`);
       let waitingFor: string | undefined;
+      // Already IN_PROCESS: a re-run after a crash, whose soft limit has been running since it started.
+      const before = row.state === State.inProcess ? await runningFor(spec.id) : undefined;
       if (row.state === State.pending && row.attempts <= spec.maxAttempts) {
         ({ row, waitingFor } = await claim(spec.id, spec.type));
       }
-      return { row, timeLimitSeconds: spec.timeLimitSeconds ?? limits.timeLimitSeconds(spec.type), waitingFor };
+      const timeLimitSeconds = spec.timeLimitSeconds ?? limits.timeLimitSeconds(spec.type);
+      return { row, timeLimitSeconds, waitingFor, ...(before === undefined ? {} : { runningSeconds: before }) };
     },
 
     /** Asks again for a slot, for an experiment left PENDING by registerExperiment. */
