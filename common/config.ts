@@ -69,6 +69,11 @@ export const SETTINGS = {
     default: '.sciops/secrets',
     meaning: "where the manager's worker writes each generated secret once, mode 0600, for the operator to read",
   },
+  SCIOPS_BACKUP_DIR: {
+    default: '',
+    meaning:
+      'the directory (absolute) the db and docker workers both keep local backups in, the same directory at the same path on both; `sciops doctor` checks it; empty: not checked',
+  },
   SCIOPS_RECOVERY_MINUTES: {
     default: '5',
     meaning: 'how often the recoverExperiments schedule runs (and it runs once when a workflow worker starts); 0: never',
@@ -141,6 +146,15 @@ type Env = Record<string, string | undefined>;
 function raw(env: Env, name: SettingName): string {
   const value = env[name];
   return value === undefined || value.trim() === '' ? SETTINGS[name].default : value.trim();
+}
+
+/** An absolute directory, without a trailing slash; undefined when unset. */
+function absoluteDir(env: Env, name: SettingName): string | undefined {
+  const text = raw(env, name);
+  if (text === '') return undefined;
+  if (!text.startsWith('/'))
+    throw new ConfigError(name, `"${text}" is not an absolute directory; give one such as /var/lib/sciops/backups`);
+  return text.length > 1 ? text.replace(/\/+$/, '') : text;
 }
 
 function positiveInt(env: Env, name: SettingName, max: number): number {
@@ -223,6 +237,8 @@ export interface SciopsConfig {
   readonly temporalCliPath?: string;
   readonly experimentsDir: string;
   readonly secretsDir: string;
+  /** SCIOPS_BACKUP_DIR: where this worker expects local backups (a local backup spec's `destination.dir`); undefined: not set. */
+  readonly backupDir?: string;
   /** 0: no recovery schedule, and no recovery run at worker start. */
   readonly recoveryMinutes: number;
   readonly experimentLimits: ExperimentLimits;
@@ -269,6 +285,7 @@ export function readConfig(env: Env): SciopsConfig {
     temporalCliPath: raw(env, 'TEMPORAL_CLI_PATH') || undefined,
     experimentsDir: raw(env, 'SCIOPS_EXPERIMENTS_DIR'),
     secretsDir,
+    backupDir: absoluteDir(env, 'SCIOPS_BACKUP_DIR'),
     recoveryMinutes: raw(env, 'SCIOPS_RECOVERY_MINUTES') === '0' ? 0 : positiveInt(env, 'SCIOPS_RECOVERY_MINUTES', 1440),
     experimentLimits: readExperimentLimits(env),
     experimentPolicy: readExperimentPolicy(

@@ -6,7 +6,10 @@ export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 /** One system's answer to the doctor: what was found, and for a warn/fail what to do about it. */
 export interface CheckResult {
-  /** What was checked, named after the task queue it ran on: `docker`, `docker@node-2`, `db`, `aws`. */
+  /**
+   * What was checked: a system, named after the task queue it ran on (`docker`, `docker@node-2`, `db`, `aws`),
+   * or BACKUP_DIR_CHECK, the one check that takes two queues.
+   */
   readonly check: string;
   readonly status: CheckStatus;
   /** One line: what works, or what is wrong. */
@@ -16,6 +19,13 @@ export interface CheckResult {
   /** Facts found, in display order: engine version, swarm state, server version, region... */
   readonly facts: ReadonlyArray<readonly [string, string]>;
 }
+
+/**
+ * The check that the db and docker workers keep local backups in the same directory (their SCIOPS_BACKUP_DIR):
+ * a probe the db worker writes there must be read and removed by the docker worker. Not in the report when
+ * the db worker has no SCIOPS_BACKUP_DIR.
+ */
+export const BACKUP_DIR_CHECK = 'local backups';
 
 export interface DoctorReport {
   readonly status: CheckStatus;

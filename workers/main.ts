@@ -73,6 +73,7 @@ async function main(): Promise<void> {
       cachedWorkflows: config.cachedWorkflows,
       experimentsDir: config.experimentsDir,
       secretsDir: config.secretsDir,
+      backupDir: config.backupDir,
       experimentLimits: config.experimentLimits,
       stackSources: config.stackSources,
       experimentPolicy: config.experimentPolicy,

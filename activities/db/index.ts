@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Pool } from 'pg';
 import type { ExperimentLimits } from '../../common/experiment-limits';
 import { classifyFailures } from '../classify-failures';
+import { createBackupDirProbe } from '../files/backup-dir-probe';
 import { createExperimentState } from './experiment-state';
 import { createMongoBackup } from './mongo-backup';
 import { createPgBackup } from './pg-backup';
@@ -10,10 +11,11 @@ import { createStackMigrations } from './stack-migrations';
 
 /**
  * Activities of the `db` queue, over one injected connection pool.
- * `url` is DATABASE_URL with its password redacted, used in messages; `s3` serves backups kept in a bucket.
+ * `url` is DATABASE_URL with its password redacted, used in messages; `s3` serves backups kept in a bucket;
+ * `backupDir` is the local backup directory the doctor probes (SCIOPS_BACKUP_DIR).
  * Errors no retry can fix end an activity at once (see classify-failures).
  */
-export function createDbActivities(pool: Pool, url: string, limits: ExperimentLimits, s3: () => S3Client) {
+export function createDbActivities(pool: Pool, url: string, limits: ExperimentLimits, s3: () => S3Client, backupDir?: string) {
   return classifyFailures({
     ...createServerHealth(pool, url),
     ...createExperimentState(pool, limits),
@@ -22,6 +24,7 @@ export function createDbActivities(pool: Pool, url: string, limits: ExperimentLi
     ...createPgBackup(s3),
     // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
     ...createMongoBackup(s3),
+    ...createBackupDirProbe(backupDir),
   });
 }
 

@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type Dockerode from 'dockerode';
 import { DEFAULT_STACK_SOURCE_POLICY, type StackSourcePolicy } from '../../common/stack-sources';
 import { classifyFailures } from '../classify-failures';
+import { createBackupDirProbe } from '../files/backup-dir-probe';
 import { createBackupRuns } from '../files/backup-runs';
 import { createSealedBoxes } from '../sealed-box';
 import { createEngineHealth } from './engine-health';
@@ -24,13 +25,14 @@ import { createVolumeBackup } from './volume-backup';
 /**
  * Activities of the `docker` and `docker@<node>` queues, over one injected engine client.
  * `endpoint` is the DOCKER_HOST text, used in messages; `dirs` are where experiment output and generated
- * secrets (to be read once by the operator) go; `s3` serves backups kept in a bucket. Errors no retry can
+ * secrets (to be read once by the operator) go, and the local backup directory the doctor probes
+ * (SCIOPS_BACKUP_DIR); `s3` serves backups kept in a bucket. Errors no retry can
  * fix (the engine's 400, 404, 409, 501; a TypeError) end an activity at once (see classify-failures).
  */
 export function createDockerActivities(
   docker: Dockerode,
   endpoint: string,
-  dirs: { experiments: string; secrets: string },
+  dirs: { experiments: string; secrets: string; backup?: string },
   s3: () => S3Client,
   sources: StackSourcePolicy = DEFAULT_STACK_SOURCE_POLICY,
 ) {
@@ -39,6 +41,7 @@ export function createDockerActivities(
   // Spreads of objects whose members are async functions (biome's nursery rule mistakes them for promises);
   // a spread keeps every activity's type, where Object.assign of more than four parts degrades to any.
   return classifyFailures({
+    // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
     ...createEngineHealth(docker, endpoint),
     // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
     ...createExperimentContainers(docker, dirs.experiments),
@@ -63,6 +66,7 @@ export function createDockerActivities(
     ...createVolumeBackup(docker, s3),
     ...createServicePause(docker),
     ...createBackupRuns(s3),
+    ...createBackupDirProbe(dirs.backup),
   });
 }
 

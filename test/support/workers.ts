@@ -89,6 +89,7 @@ export async function startWorkers(options: {
     cachedWorkflows: config.cachedWorkflows,
     experimentsDir: config.experimentsDir,
     secretsDir: config.secretsDir,
+    backupDir: config.backupDir,
     experimentLimits: config.experimentLimits,
     stackSources: config.stackSources,
     workflows: { workflowBundle: await workflowBundle() },
