@@ -20,7 +20,9 @@ export function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('check every system sciops touches, through a worker on each task queue (docker, db, aws)')
+    .description(
+      'check every system sciops touches, through a worker on each task queue (docker, db, aws): one host per docker queue, and the backup directory the db and docker workers share',
+    )
     .option(
       '--node <name>',
       'also check the node-local worker of this swarm node (repeatable)',
