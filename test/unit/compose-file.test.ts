@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { SETTINGS } from '../../common/config';
 import { QUEUE_KINDS } from '../../common/queues';
 import { cliTypeName, SEARCH_ATTRIBUTES } from '../../common/search-attributes';
+import { SETTINGS } from '../../common/settings';
 
 interface Service {
   image?: string;

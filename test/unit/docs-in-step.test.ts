@@ -3,12 +3,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSpecFile } from '../../clients/spec-file';
 import { backupSpecSchema } from '../../common/backup';
-import { SETTINGS } from '../../common/config';
 import { doctorInputSchema } from '../../common/doctor';
 import { efsInputSchema } from '../../common/efs';
 import { experimentSpecSchema } from '../../common/experiment';
 import { recoverInputSchema } from '../../common/recovery';
 import { SEARCH_ATTRIBUTES } from '../../common/search-attributes';
+import { SETTINGS } from '../../common/settings';
 import { parseInput } from '../../common/validate';
 
 const root = path.resolve(__dirname, '../..');
