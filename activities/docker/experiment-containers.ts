@@ -6,6 +6,7 @@ import { DEFAULT_EXPERIMENT_POLICY, type ExperimentPolicy } from '../../common/e
 import { classifyFailures } from '../classify-failures';
 import { saveRunOutput } from '../files/run-output';
 import { heartbeating } from '../heartbeating';
+import { demuxToEnd } from './demux';
 import { engineMessage, engineStatus, ignoreStatus } from './errors';
 import { createExperimentGuard } from './experiment-policy';
 import { containerOptions } from './experiment-specs';
@@ -84,11 +85,7 @@ export function createExperimentContainers(
         StatusCode,
         async (stdout, stderr) => {
           const stream = (await container.logs({ follow: true, stdout: true, stderr: true, abortSignal })) as NodeJS.ReadableStream;
-          await new Promise<void>((resolve, reject) => {
-            container.modem.demuxStream(stream, stdout, stderr);
-            stream.on('end', resolve);
-            stream.on('error', reject);
-          });
+          await demuxToEnd(container.modem, stream, stdout, stderr);
         },
         'stderr',
         progress,

@@ -5,6 +5,7 @@ import { DEFAULT_EXPERIMENT_POLICY, type ExperimentPolicy } from '../../common/e
 import { classifyFailures } from '../classify-failures';
 import { saveRunOutput } from '../files/run-output';
 import { heartbeating } from '../heartbeating';
+import { demuxToEnd } from './demux';
 import { engineMessage, engineStatus, ignoreStatus } from './errors';
 import { createExperimentGuard } from './experiment-policy';
 import { serviceSpec } from './experiment-specs';
@@ -99,11 +100,7 @@ export function createExperimentServices(docker: Dockerode, experimentsDir: stri
         exitCode,
         async (stdout, stderr) => {
           const stream = await serviceLogs(docker, service.id, signal);
-          await new Promise<void>((resolve, reject) => {
-            docker.modem.demuxStream(stream, stdout, stderr);
-            stream.on('end', resolve);
-            stream.on('error', reject);
-          });
+          await demuxToEnd(docker.modem, stream, stdout, stderr);
         },
         'stderr',
         progress,

@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { maskedTail } from '../../common/failure-output';
 import { MIGRATION_FAILED_TYPE as MIGRATION_FAILED } from '../../common/stack-failures';
+import { demuxToEnd } from './demux';
 
 /** Runs a command in a container (`docker exec`), with extra environment variables; returns its exit code and output. */
 export async function execIn(
@@ -18,11 +19,7 @@ export async function execIn(
   sink.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
-  await new Promise<void>((resolve, reject) => {
-    docker.modem.demuxStream(stream, sink, sink);
-    stream.on('end', resolve);
-    stream.on('error', reject);
-  });
+  await demuxToEnd(docker.modem, stream, sink, sink);
   const { ExitCode } = await exec.inspect();
   return { exitCode: ExitCode ?? -1, output };
 }
