@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { NODE_NAME } from './queues';
 
+/** A MongoDB database name: none of / \ . space " $ * < > : | ?, at most 63 characters. */
+const MONGO_DATABASE = /^[^/\\. "$*<>:|?]{1,63}$/;
+/** MongoDB's own databases, which a restore never writes to. */
+export const RESERVED_MONGO_DATABASES = ['admin', 'local', 'config'];
+/** `<database>.*`, a whole database as mongorestore's --nsFrom/--nsTo name it. */
+const databasePattern = (example: string) =>
+  z.string().refine((p) => p.endsWith('.*') && MONGO_DATABASE.test(p.slice(0, -2)), { message: `a database pattern such as ${example}` });
+
 /** Backup, target and schedule names. */
 export const NAME = /^[a-z0-9][a-z0-9_-]{0,47}$/;
 export const NAME_RULE = 'lower-case letters, digits, _ and -, at most 48';
@@ -29,7 +37,7 @@ const mongoTarget = z.strictObject({
   kind: z.literal('mongo'),
   name: name('target'),
   urlEnv: envName.default('MONGO_URL').describe('the variable, on the db worker, holding the MongoDB URL (never the URL itself)'),
-  database: z.string().regex(/^[^/\\. "$*<>:|?]{1,63}$/, 'a MongoDB database name'),
+  database: z.string().regex(MONGO_DATABASE, 'a MongoDB database name'),
 });
 
 export const backupTargetSchema = z.discriminatedUnion('kind', [postgresTarget, mongoTarget, volumeTarget]);
@@ -238,14 +246,11 @@ export const restoreInputSchema = z
       .describe("the backup's spec: restore only into its targets, refusing a manifest that names others (default: trust the manifest's)"),
     force: z.boolean().default(false).describe('restore over a target that holds data'),
     approve: z.boolean().default(false).describe('wait for `sciops restore approve ID` before the first destructive step'),
-    nsFrom: z
-      .string()
-      .regex(/^[^.*]+\.\*$/, 'a database pattern such as omics.*')
-      .optional()
-      .describe('MongoDB: restore the documents of this database ...'),
-    nsTo: z
-      .string()
-      .regex(/^[^.*]+\.\*$/, 'a database pattern such as omics_copy.*')
+    nsFrom: databasePattern('omics.*').optional().describe('MongoDB: restore the documents of this database ...'),
+    nsTo: databasePattern('omics_copy.*')
+      .refine((p) => !RESERVED_MONGO_DATABASES.includes(p.slice(0, -2).toLowerCase()), {
+        message: `not into ${RESERVED_MONGO_DATABASES.join(', ')}: MongoDB's own databases`,
+      })
       .optional()
       .describe('... into this one instead'),
   })

@@ -172,6 +172,21 @@ describe('comparing a restore with its manifest', () => {
     expect(differences(volume, { files: 1 })).toEqual(['media: 1 files, the manifest says 2']);
   });
 
+  it('restores into a database MongoDB allows, never into admin, local or config (review M4)', () => {
+    const base = { destination: { kind: 'local', dir: '/b' }, backup: 'nightly', run: '20261122T030000Z', nsFrom: 'omics.*' };
+    for (const nsTo of ['admin.*', 'Config.*', 'local.*']) {
+      expect(() => parseInput(restoreInputSchema, { ...base, nsTo }, 'restore input')).toThrow(
+        "nsTo: not into admin, local, config: MongoDB's own databases",
+      );
+    }
+    for (const nsTo of ['a b/$x.*', 'omics.copy.*', 'x*.*', '.*']) {
+      expect(() => parseInput(restoreInputSchema, { ...base, nsTo }, 'restore input')).toThrow(
+        'nsTo: a database pattern such as omics_copy.*',
+      );
+    }
+    expect(parseInput(restoreInputSchema, { ...base, nsTo: 'omics_copy.*' }, 'restore input').nsTo).toBe('omics_copy.*');
+  });
+
   it('takes nsFrom and nsTo together only', () => {
     const base = { destination: { kind: 'local', dir: '/b' }, backup: 'nightly', run: '20261122T030000Z' };
     expect(() => parseInput(restoreInputSchema, { ...base, nsFrom: 'omics.*' }, 'restore input')).toThrow(
