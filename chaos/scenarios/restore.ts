@@ -47,7 +47,7 @@ export const restoreScenario: Scenario = {
 /** What is wrong with a broken copy of the baseline run. */
 const INJECTIONS = {
   /** Bytes flipped inside the file: its checksum is not the manifest's, refused before anything changes. */
-  corrupted: (gz: Buffer) => {
+  'flipped byte': (gz: Buffer) => {
     const bad = Buffer.from(gz);
     const at = Math.floor(bad.length / 2);
     bad[at] = (bad[at] as number) ^ 0xff;
