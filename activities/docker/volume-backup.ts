@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { type Destination, type DumpRecord, fileOf, type VolumeTarget } from '../../common/backup';
 import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
+import { TarFileCounter } from '../../common/tar-files';
 import { type Expected, gunzipped, readChecked } from '../files/backup-checks';
 import { backupStore, endWhen } from '../files/backup-store';
 import { heartbeating } from '../heartbeating';
@@ -153,6 +154,9 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
     async dumpVolume(input: { target: VolumeTarget; destination: Destination; key: string }): Promise<DumpRecord> {
       const store = backupStore(input.destination, s3);
       const progress = { target: input.target.name, bytes: 0 };
+      // The files the archive holds, counted from its headers as it passes: what was written, even when the
+      // volume changes during the backup (a later `find` would count another state of it).
+      const counter = new TarFileCounter();
       const written = await heartbeating(progress, () => {
         const gzip = createGzip();
         const write = store.write(input.key, gzip, (bytes) => {
@@ -164,6 +168,7 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
           consume: (stdout) =>
             new Promise((resolve) => {
               stdout.on('end', resolve);
+              stdout.on('data', (chunk: Buffer) => counter.push(chunk));
               stdout.pipe(gzip, { end: false });
             }),
         });
@@ -176,7 +181,7 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
         file: fileOf(input.key),
         ...written,
         tool: `tar in ${input.target.image}`,
-        files: await countFiles(input.target),
+        files: counter.files,
       };
     },
 
