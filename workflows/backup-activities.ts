@@ -21,17 +21,18 @@ const long = {
   },
 };
 
-/** Dumps and restores of PostgreSQL and MongoDB, on the db queue (next to pg_dump and psql). */
-export const postgres = proxyActivities<DbActivities>({ taskQueue: Queue.db, ...long });
+/** The db queue's worker (next to pg_dump, psql and the MongoDB driver): dumps and restores of PostgreSQL and MongoDB. */
+export const db = proxyActivities<DbActivities>({ taskQueue: Queue.db, ...long });
 
 /** The manager's docker worker: backup files (manifests, checksums, pruning) and pausing services. */
 export const manager = proxyActivities<DockerActivities>({ taskQueue: Queue.docker, ...long });
 
 /**
- * The engine that holds a volume: its node's queue, or the manager's. A node whose worker does not take the
- * task within 5 minutes fails the run (naming the queue) instead of holding it, and its paused services, forever.
+ * The docker worker of the node that holds a volume (its `docker@<node>` queue), or the manager's when no node
+ * is named. A node whose worker does not take the task within 5 minutes fails the run (naming the queue)
+ * instead of holding it, and its paused services, forever.
  */
-export function volumeEngine(node: string | undefined) {
+export function dockerOn(node: string | undefined) {
   return node === undefined
     ? manager
     : proxyActivities<DockerActivities>({ taskQueue: nodeQueue(node), scheduleToStartTimeout: '5m', ...long });

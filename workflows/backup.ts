@@ -1,26 +1,13 @@
-import {
-  ApplicationFailure,
-  CancellationScope,
-  isCancellation,
-  log,
-  patched,
-  upsertSearchAttributes,
-  uuid4,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, log, upsertSearchAttributes } from '@temporalio/workflow';
 import {
   BACKUP_MAX_HOURS,
   type BackupReport,
   type BackupSpec,
-  type BackupTarget,
   backupLocation,
   backupSpecSchema,
-  type Destination,
   type DumpRecord,
   differences,
-  dumpFileName,
   leftoverRuns,
-  runId,
   runPath,
   serviceLockKey,
   targetLockKey,
@@ -29,83 +16,22 @@ import { BACKUP_FAILED_TYPE } from '../common/backup-failures';
 import { MANIFEST_FORMAT, type Manifest } from '../common/backup-manifest';
 import { retain } from '../common/backup-retention';
 import { SearchAttribute } from '../common/search-attributes';
-import { manager, postgres, volumeEngine } from './backup-activities';
+import { manager } from './backup-activities';
+import { newRunId, type TargetEngine, targetEngine } from './backup-engines';
 import { withTargetLocks } from './backup-lock';
+import { withServicesPaused } from './backup-services';
 import { backupFinished } from './metrics';
 import { trackProgress } from './progress-tracker';
 import { validatedInput } from './validated-input';
 
-/** Dumps one target into `<backup>/<run>/` (or any folder under the destination). */
-export function dumpTarget(
-  target: BackupTarget,
-  destination: Destination,
-  folder: string,
-  run: string,
-  safety?: true,
-): Promise<DumpRecord> {
-  const key = `${folder}${dumpFileName(target, run)}`;
-  if (target.kind === 'postgres') return postgres.dumpPostgres({ target, destination, key, ...(safety ? { keepOwners: true } : {}) });
-  if (target.kind === 'mongo') return postgres.dumpMongo({ target, destination, key });
-  return volumeEngine(target.node).dumpVolume({ target, destination, key });
-}
-
-/** A fresh run id: now, to the millisecond, and 8 hex digits of the workflow's (deterministic) random. */
-export const newRunId = () => runId(new Date(), uuid4().replace(/-/g, '').slice(0, 8));
-
-/** Runs started before stopServices was checked up front replay without the check. */
-const PAUSABLE_FIRST = 'stop-services-checked-first';
-
 /**
- * Runs `body` with the services scaled to 0, and scales them back to their replicas afterwards whatever
- * happens: on failure, on cancellation, and when a worker dies mid-way (the workflow resumes elsewhere and
- * the remembered replicas live in a label on each service). Call it holding the services' locks: the labels
- * name this workflow, and only it resumes them.
+ * Reads a dump back against its checksum and, for a backup that verifies, restores it into scratch and
+ * compares that with what the dump recorded; a run that fails either is not published.
  */
-export async function withServicesPaused<T>(services: readonly string[], body: () => Promise<T>): Promise<T> {
-  const holder = workflowInfo().workflowId;
-  // Every service checked before the first is paused: one that is missing or global stops the run with all running.
-  if (services.length > 0 && patched(PAUSABLE_FIRST)) await manager.checkServicesPausable({ names: services });
-  const paused: string[] = [];
-  try {
-    for (const name of services) {
-      // Recorded before the call: a pause whose answer was lost is still resumed (a service this workflow
-      // never paused does not list it, and resuming it changes nothing).
-      paused.push(name);
-      const { tookOver } = await manager.pauseService({ name, holder });
-      if (tookOver !== undefined) log.warn('took over a service a workflow left paused', { name, pausedBy: tookOver });
-    }
-    return await body();
-  } finally {
-    await CancellationScope.nonCancellable(async () => {
-      for (const name of paused.reverse()) {
-        await manager
-          .resumeService({ name, holder })
-          .then(({ heldBy }) => heldBy && log.warn('left a service paused: another workflow holds it', { name, heldBy }))
-          .catch((err: unknown) => log.error('could not scale a service back; do it by hand', { name, error: String(err) }));
-      }
-    });
-  }
-}
-
-/** A dump's size and SHA-256, and the version of it that was checked (S3): all a restore reads must match. */
-export const expectedOf = (d: DumpRecord, version?: string) => ({
-  bytes: d.bytes,
-  sha256: d.sha256,
-  ...(version === undefined ? {} : { version }),
-});
-
-/** Restores a dump into a scratch database or volume and compares it with what the dump recorded. */
-async function restoreIntoScratch(spec: BackupSpec, dump: DumpRecord, key: string, version?: string): Promise<void> {
-  const target = spec.targets.find((t) => t.name === dump.target) as BackupTarget;
-  const { destination } = spec;
-  const expected = expectedOf(dump, version);
-  const found =
-    target.kind === 'postgres'
-      ? { tables: await postgres.verifyPostgresDump({ target, destination, key, expected }) }
-      : target.kind === 'mongo'
-        ? { collections: await postgres.verifyMongoDump({ target, destination, key, expected }) }
-        : { files: await volumeEngine(target.node).verifyVolumeDump({ target, destination, key, expected }) };
-  const diff = differences(dump, found);
+async function checked(engine: TargetEngine, folder: string, dump: DumpRecord, verify: boolean): Promise<void> {
+  const { version } = await engine.check(folder, dump);
+  if (!verify) return;
+  const diff = differences(dump, await engine.verify(folder, dump, version));
   if (diff.length > 0) {
     throw ApplicationFailure.create({
       type: BACKUP_FAILED_TYPE,
@@ -172,12 +98,13 @@ async function dumpAndPublish(spec: BackupSpec, progress: ReturnType<typeof trac
   const run = newRunId();
   const folder = runPath(spec.name, run);
   progress.start('pause services');
-  const dumps = await withServicesPaused(spec.stopServices, async () => {
+  const dumped = await withServicesPaused(spec.stopServices, async () => {
     progress.finish('pause services', spec.stopServices.length === 0 ? 'skipped' : 'done', spec.stopServices.join(', '));
-    const done: DumpRecord[] = [];
+    const done: Array<{ engine: TargetEngine; dump: DumpRecord }> = [];
     for (const target of spec.targets) {
       progress.start('dump', target.name);
-      done.push(await dumpTarget(target, spec.destination, folder, run));
+      const engine = targetEngine(target, spec.destination);
+      done.push({ engine, dump: await engine.dump(folder, run) });
     }
     progress.finish('dump', 'done', `${done.length} files`);
     progress.start('resume services');
@@ -186,11 +113,7 @@ async function dumpAndPublish(spec: BackupSpec, progress: ReturnType<typeof trac
   progress.finish('resume services', spec.stopServices.length === 0 ? 'skipped' : 'done');
 
   progress.start('verify');
-  for (const d of dumps) {
-    const key = `${folder}${d.file}`;
-    const { version } = await manager.verifyDumpFile({ destination: spec.destination, key, ...expectedOf(d), kind: d.kind });
-    if (spec.verify) await restoreIntoScratch(spec, d, key, version);
-  }
+  for (const { engine, dump } of dumped) await checked(engine, folder, dump, spec.verify);
   progress.finish('verify', 'done', spec.verify ? 'checksums read back; restored into scratch and compared' : 'checksums read back');
 
   progress.start('manifest');
@@ -202,13 +125,13 @@ async function dumpAndPublish(spec: BackupSpec, progress: ReturnType<typeof trac
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
     spec,
-    dumps,
+    dumps: dumped.map((d) => d.dump),
     verified: spec.verify,
   };
   await manager.writeManifest({ destination: spec.destination, manifest });
   const location = backupLocation(spec.destination, spec.name, run);
   progress.finish('manifest', 'done', location);
-  return { run, dumps, location };
+  return { run, dumps: manifest.dumps, location };
 }
 
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);

@@ -8,6 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
+  type BackupSpec,
   type BackupTarget,
   type DumpRecord,
   differences,
@@ -23,9 +24,10 @@ import { BACKUP_CORRUPT_TYPE, BACKUP_FAILED_TYPE, TARGET_NOT_EMPTY_TYPE } from '
 import { specDisagreements } from '../common/backup-manifest';
 import { approveRestoreSignal } from '../common/backup-signals';
 import { SearchAttribute } from '../common/search-attributes';
-import { dumpTarget, expectedOf, newRunId, withServicesPaused } from './backup';
-import { manager, postgres, volumeEngine } from './backup-activities';
+import { manager } from './backup-activities';
+import { newRunId, type TargetEngine, targetEngine } from './backup-engines';
 import { withTargetLocks } from './backup-lock';
+import { withServicesPaused } from './backup-services';
 import { trackProgress } from './progress-tracker';
 import { INVALID_INPUT, validatedInput } from './validated-input';
 
@@ -38,49 +40,54 @@ function rootMessage(err: unknown): string {
   return at.message;
 }
 
-/** Puts one dump back into its target; returns what the target then holds, to compare with the manifest. */
-async function restoreOne(target: BackupTarget, input: RestoreInput, key: string, expected: ReturnType<typeof expectedOf>) {
-  const { destination } = input;
-  if (target.kind === 'postgres')
-    return { tables: await postgres.restorePostgres({ urlEnv: target.urlEnv, mode: target.mode, destination, key, expected }) };
-  if (target.kind === 'mongo') return { collections: await postgres.restoreMongo({ target, destination, key, expected }) };
-  return { files: await volumeEngine(target.node).restoreVolume({ target, destination, key, expected }) };
+/** One dump of the run and the engine of the target it goes back into; `version`: the one checked (S3). */
+interface Restoring {
+  readonly dump: DumpRecord;
+  readonly engine: TargetEngine;
+  readonly version?: string;
 }
+
+/** A restoring dump with the safety copy of what its target held just before. */
+type Saved = Restoring & { readonly copy: DumpRecord };
 
 /**
- * The target a restore writes to: the backed-up one, except a Mongo database that nsFrom names, which goes to
- * nsTo's (its safety backup and emptiness check are then of that database). Pure.
+ * The run's manifest, held to the input: the targets it names must be in the run and, given the backup's
+ * spec, the manifest must agree with it. Returns the spec whose targets are restored into and the dumps
+ * chosen, each with its target's engine. Refuses, having changed nothing.
  */
-function restoredTarget(target: BackupTarget, input: RestoreInput): BackupTarget {
-  if (target.kind !== 'mongo' || input.nsFrom !== `${target.database}.*` || input.nsTo === undefined) return target;
-  return { ...target, database: input.nsTo.slice(0, -2) };
-}
-
-/** What a target holds now, in words (rows in 2 tables, 40 documents, 3 files); undefined when empty. */
-async function held(target: BackupTarget): Promise<string | undefined> {
-  const some = (n: number, one: string, many: string) => (n === 0 ? undefined : `${n} ${n === 1 ? one : many}`);
-  if (target.kind === 'postgres') {
-    const tables = await postgres.postgresTablesWithRows({ urlEnv: target.urlEnv });
-    return tables.length === 0 ? undefined : `rows in ${some(tables.length, 'table', 'tables')}`;
+async function chosenDumps(input: RestoreInput): Promise<{ spec: BackupSpec; chosen: Restoring[] }> {
+  const manifest = await manager.readManifest({ destination: input.destination, backup: input.backup, run: input.run });
+  if (manifest === null) {
+    throw refuse(BACKUP_CORRUPT_TYPE, `no complete backup ${runPath(input.backup, input.run)} (no manifest): nothing was changed`);
   }
-  if (target.kind === 'mongo') {
-    const counts = await postgres.mongoDocuments({ target });
-    return some(
-      Object.values(counts).reduce((a, b) => a + b, 0),
-      'document',
-      'documents',
+  const unknown = input.targets.filter((t) => !manifest.dumps.some((d) => d.target === t));
+  if (unknown.length > 0) {
+    throw refuse(
+      INVALID_INPUT,
+      `invalid restore input: targets: ${unknown.join(', ')} not in this backup (it has ${manifest.dumps.map((d) => d.target).join(', ')}); nothing was changed`,
     );
   }
-  return some(await volumeEngine(target.node).volumeFiles({ target }), 'file', 'files');
+  const dumps = manifest.dumps.filter((d) => input.targets.length === 0 || input.targets.includes(d.target));
+  const names = dumps.map((d) => d.target);
+  const disagreements = input.spec === undefined ? [] : specDisagreements(manifest, input.spec, names);
+  if (disagreements.length > 0) {
+    throw refuse(
+      BACKUP_CORRUPT_TYPE,
+      `the run's manifest does not match the backup spec given: ${disagreements.join('; ')}; nothing was changed`,
+    );
+  }
+  const spec = input.spec ?? manifest.spec;
+  const engineOf = (d: DumpRecord) => targetEngine(spec.targets.find((t) => t.name === d.target) as BackupTarget, input.destination, input);
+  return { spec, chosen: dumps.map((dump) => ({ dump, engine: engineOf(dump) })) };
 }
 
 /** Refuses, having changed nothing, when a target holds data and `force` was not given. */
-async function refuseUnlessEmpty(chosen: readonly DumpRecord[], targetOf: (d: DumpRecord) => BackupTarget, force: boolean) {
+async function refuseUnlessEmpty(chosen: readonly Restoring[], force: boolean) {
   if (force) return;
   const holding: string[] = [];
-  for (const d of chosen) {
-    const holds = await held(targetOf(d));
-    if (holds !== undefined) holding.push(`${d.target} (${holds})`);
+  for (const { dump, engine } of chosen) {
+    const holds = await engine.contents();
+    if (holds !== undefined) holding.push(`${dump.target} (${holds})`);
   }
   if (holding.length > 0) {
     throw refuse(
@@ -107,50 +114,15 @@ export async function restore(rawInput: unknown): Promise<RestoreReport> {
   });
   try {
     progress.start('check');
-    const manifest = await manager.readManifest({ destination: input.destination, backup: input.backup, run: input.run });
-    if (manifest === null) {
-      throw refuse(BACKUP_CORRUPT_TYPE, `no complete backup ${runPath(input.backup, input.run)} (no manifest): nothing was changed`);
-    }
-    const unknown = input.targets.filter((t) => !manifest.dumps.some((d) => d.target === t));
-    if (unknown.length > 0) {
-      throw refuse(
-        INVALID_INPUT,
-        `invalid restore input: targets: ${unknown.join(', ')} not in this backup (it has ${manifest.dumps.map((d) => d.target).join(', ')}); nothing was changed`,
-      );
-    }
-    const chosen = manifest.dumps.filter((d) => input.targets.length === 0 || input.targets.includes(d.target));
-    const disagreements =
-      input.spec === undefined
-        ? []
-        : specDisagreements(
-            manifest,
-            input.spec,
-            chosen.map((d) => d.target),
-          );
-    if (disagreements.length > 0) {
-      throw refuse(
-        BACKUP_CORRUPT_TYPE,
-        `the run's manifest does not match the backup spec given: ${disagreements.join('; ')}; nothing was changed`,
-      );
-    }
-    const spec = input.spec ?? manifest.spec;
-    const targetOf = (d: DumpRecord) => restoredTarget(spec.targets.find((t) => t.name === d.target) as BackupTarget, input);
+    const { spec, chosen } = await chosenDumps(input);
     upsertSearchAttributes([
       { key: SearchAttribute.backupKind, value: 'restore' },
-      { key: SearchAttribute.backupTarget, value: chosen.map((d) => d.target) },
+      { key: SearchAttribute.backupTarget, value: chosen.map((c) => c.dump.target) },
     ]);
     const folder = runPath(input.backup, input.run);
-    const versions = new Map<string, string | undefined>();
-    for (const d of chosen) {
-      const checked = await manager.verifyDumpFile({
-        destination: input.destination,
-        key: `${folder}${d.file}`,
-        ...expectedOf(d),
-        kind: d.kind,
-      });
-      versions.set(d.target, checked.version);
-    }
-    await refuseUnlessEmpty(chosen, targetOf, input.force);
+    const checked: Restoring[] = [];
+    for (const c of chosen) checked.push({ ...c, ...(await c.engine.check(folder, c.dump)) });
+    await refuseUnlessEmpty(checked, input.force);
     progress.finish('check', 'done', `${chosen.length} files match the manifest`);
 
     progress.start('approval', input.approve ? `waiting: sciops restore approve ${workflowInfo().workflowId}` : undefined);
@@ -159,47 +131,30 @@ export async function restore(rawInput: unknown): Promise<RestoreReport> {
 
     progress.start('lock targets');
     const waiting = (key: string) => progress.start('lock targets', `waiting: another backup or restore holds ${key}`);
-    const { restored, safety } = await withTargetLocks(
-      [...chosen.map((d) => targetLockKey(targetOf(d))), ...spec.stopServices.map(serviceLockKey)],
-      waiting,
-      async () => {
-        progress.finish('lock targets', 'done');
-        // Again, now that no backup or restore can change them: data may have arrived while this one waited.
-        await refuseUnlessEmpty(chosen, targetOf, input.force);
-        progress.start('pause services');
-        return withServicesPaused(spec.stopServices, async () => {
-          progress.finish('pause services', spec.stopServices.length === 0 ? 'skipped' : 'done');
-          // Taken with the services stopped: nothing written after it is lost by the restore.
-          progress.start('safety backup');
-          const safetyRun = newRunId();
-          const safety = `${input.backup}/safety-${safetyRun}/`;
-          const saved = new Map<string, DumpRecord>();
-          for (const d of chosen) saved.set(d.target, await dumpTarget(targetOf(d), input.destination, safety, safetyRun, true));
-          progress.finish('safety backup', 'done', safety);
+    const keys = [...checked.map((c) => targetLockKey(c.engine.target)), ...spec.stopServices.map(serviceLockKey)];
+    const safety = await withTargetLocks(keys, waiting, async () => {
+      progress.finish('lock targets', 'done');
+      // Again, now that no backup or restore can change them: data may have arrived while this one waited.
+      await refuseUnlessEmpty(checked, input.force);
+      progress.start('pause services');
+      return withServicesPaused(spec.stopServices, async () => {
+        progress.finish('pause services', spec.stopServices.length === 0 ? 'skipped' : 'done');
+        // Taken with the services stopped: nothing written after it is lost by the restore.
+        progress.start('safety backup');
+        const safetyRun = newRunId();
+        const safety = `${input.backup}/safety-${safetyRun}/`;
+        const saved: Saved[] = [];
+        for (const c of checked) saved.push({ ...c, copy: await c.engine.dump(safety, safetyRun, true) });
+        progress.finish('safety backup', 'done', safety);
 
-          progress.start('restore');
-          const touched: DumpRecord[] = [];
-          try {
-            for (const d of chosen) {
-              progress.start('restore', d.target);
-              touched.push(d);
-              const found = await restoreOne(targetOf(d), input, `${folder}${d.file}`, expectedOf(d, versions.get(d.target)));
-              const diff = differences(d, found);
-              if (diff.length > 0) throw refuse(BACKUP_FAILED_TYPE, `restored data does not match the manifest: ${diff.join('; ')}`);
-            }
-          } catch (err) {
-            progress.finish('restore', 'failed', 'putting the safety backup back');
-            throw await putBack(touched, targetOf, input, safety, saved, rootMessage(err));
-          }
-          progress.finish('restore', 'done', chosen.map((d) => d.target).join(', '));
-          progress.start('resume services');
-          return { restored: chosen.map((d) => d.target), safety };
-        });
-      },
-    );
+        await restoreEach(folder, saved, safety, progress);
+        progress.start('resume services');
+        return safety;
+      });
+    });
     progress.finish('resume services', spec.stopServices.length === 0 ? 'skipped' : 'done');
     progress.end('completed');
-    return { backup: input.backup, run: input.run, restored, safety };
+    return { backup: input.backup, run: input.run, restored: chosen.map((c) => c.dump.target), safety };
   } catch (err) {
     progress.end('failed');
     throw err;
@@ -207,29 +162,42 @@ export async function restore(rawInput: unknown): Promise<RestoreReport> {
 }
 
 /**
+ * Restores each dump into its target and compares what the target then holds with the manifest; on any
+ * failure puts the safety backup back into the targets touched so far and throws what happened.
+ */
+async function restoreEach(folder: string, saved: readonly Saved[], safety: string, progress: ReturnType<typeof trackProgress>) {
+  progress.start('restore');
+  const touched: Saved[] = [];
+  try {
+    for (const s of saved) {
+      progress.start('restore', s.dump.target);
+      touched.push(s);
+      const diff = differences(s.dump, await s.engine.restore(folder, s.dump, s.version));
+      if (diff.length > 0) throw refuse(BACKUP_FAILED_TYPE, `restored data does not match the manifest: ${diff.join('; ')}`);
+    }
+  } catch (err) {
+    progress.finish('restore', 'failed', 'putting the safety backup back');
+    throw await putBack(touched, safety, rootMessage(err));
+  }
+  progress.finish('restore', 'done', saved.map((s) => s.dump.target).join(', '));
+}
+
+/**
  * After a failed restore: puts the safety backup back into the targets the restore touched (those restored,
  * and the one that failed), even when the restore was cancelled, and returns the failure to throw, saying
  * exactly which targets got their safety copy back and which did not.
  */
-async function putBack(
-  touched: readonly DumpRecord[],
-  targetOf: (d: DumpRecord) => BackupTarget,
-  input: RestoreInput,
-  safety: string,
-  saved: ReadonlyMap<string, DumpRecord>,
-  why: string,
-): Promise<ApplicationFailure> {
+async function putBack(touched: readonly Saved[], safety: string, why: string): Promise<ApplicationFailure> {
   const back: string[] = [];
   const notBack: string[] = [];
   await CancellationScope.nonCancellable(async () => {
-    for (const d of touched) {
-      const copy = saved.get(d.target) as DumpRecord;
+    for (const { dump, engine, copy } of touched) {
       try {
-        await restoreOne(targetOf(d), input, `${safety}${copy.file}`, expectedOf(copy));
-        back.push(d.target);
+        await engine.restore(safety, copy);
+        back.push(dump.target);
       } catch (undoErr) {
-        log.error('putting the safety backup back failed; restore it by hand', { target: d.target, safety, error: String(undoErr) });
-        notBack.push(`${d.target} (${rootMessage(undoErr)})`);
+        log.error('putting the safety backup back failed; restore it by hand', { target: dump.target, safety, error: String(undoErr) });
+        notBack.push(`${dump.target} (${rootMessage(undoErr)})`);
       }
     }
   });

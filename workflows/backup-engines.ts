@@ -1,0 +1,119 @@
+import { uuid4 } from '@temporalio/workflow';
+import {
+  type BackupTarget,
+  type Destination,
+  type DumpRecord,
+  dumpFileName,
+  type MongoTarget,
+  type RestoreInput,
+  runId,
+} from '../common/backup';
+import { db, dockerOn, manager } from './backup-activities';
+
+/** What a copy of a target holds, in the manifest's terms: rows per table, documents per collection, or files. */
+export type Contents = Pick<DumpRecord, 'tables' | 'collections' | 'files'>;
+
+/**
+ * One target kind's moves, as the backup and restore runbooks use them. A dump lives at `<folder><file>` in
+ * the destination (the folder of a run, or of a restore's safety backup); every read of it is held to the
+ * record's size and SHA-256 and, once known, to the version that was checked (S3).
+ */
+export interface TargetEngine {
+  /** The target as written to (a Mongo restore with nsFrom/nsTo writes to nsTo's database): what is locked. */
+  readonly target: BackupTarget;
+  /** Streams the target into `<folder>`, as the run's file; `safety`: a restore's own copy of what it replaces. */
+  dump(folder: string, run: string, safety?: true): Promise<DumpRecord>;
+  /** Reads the stored dump through against its record, touching no target; returns the version read (S3). */
+  check(folder: string, dump: DumpRecord): Promise<{ version?: string }>;
+  /** Restores the dump into a scratch database or volume beside the target; what the scratch copy held. */
+  verify(folder: string, dump: DumpRecord, version?: string): Promise<Contents>;
+  /** Replaces what the target holds with the dump; what it then holds. */
+  restore(folder: string, dump: DumpRecord, version?: string): Promise<Contents>;
+  /** What the target holds now, in words (rows in 2 tables, 40 documents, 3 files); undefined when empty. */
+  contents(): Promise<string | undefined>;
+}
+
+/** What a restore renames on the way in (MongoDB only: mongorestore's --nsFrom/--nsTo). */
+export type Renames = Pick<RestoreInput, 'nsFrom' | 'nsTo'>;
+
+/** A fresh run id: now, to the millisecond, and 8 hex digits of the workflow's (deterministic) random. */
+export const newRunId = () => runId(new Date(), uuid4().replace(/-/g, '').slice(0, 8));
+
+/** The key of a dump in its destination: `<folder><file>`, the folder ending in `/`. The only place it is built. */
+const keyOf = (folder: string, file: string) => `${folder}${file}`;
+
+/** A dump's size and SHA-256, and the version of it that was checked (S3): all a restore reads must match. */
+const expectedOf = (d: DumpRecord, version?: string) => ({
+  bytes: d.bytes,
+  sha256: d.sha256,
+  ...(version === undefined ? {} : { version }),
+});
+
+/** `n one` or `n many`; undefined for 0 (nothing held). */
+const some = (n: number, one: string, many: string) => (n === 0 ? undefined : `${n} ${n === 1 ? one : many}`);
+
+/**
+ * The engine of a target: the only place that knows postgres, mongo and volume. Dumps and restores of
+ * databases run on the db queue, of volumes on the docker worker of the volume's node; reading a stored file
+ * back is the manager's (file-store work, the same for every kind).
+ */
+export function targetEngine(target: BackupTarget, destination: Destination, renames: Renames = {}): TargetEngine {
+  const at = (folder: string, run: string) => ({ destination, key: keyOf(folder, dumpFileName(target, run)) });
+  const stored = (folder: string, d: DumpRecord, version?: string) => ({
+    destination,
+    key: keyOf(folder, d.file),
+    expected: expectedOf(d, version),
+  });
+  const check = (folder: string, d: DumpRecord) =>
+    manager.verifyDumpFile({ destination, key: keyOf(folder, d.file), ...expectedOf(d), kind: d.kind });
+
+  switch (target.kind) {
+    case 'postgres':
+      return {
+        target,
+        check,
+        dump: (folder, run, safety) => db.dumpPostgres({ target, ...at(folder, run), ...(safety ? { keepOwners: true } : {}) }),
+        verify: async (...dump) => ({ tables: await db.verifyPostgresDump({ target, ...stored(...dump) }) }),
+        restore: async (...dump) => ({
+          tables: await db.restorePostgres({ urlEnv: target.urlEnv, mode: target.mode, ...stored(...dump) }),
+        }),
+        contents: async () => {
+          const tables = await db.postgresTablesWithRows({ urlEnv: target.urlEnv });
+          return tables.length === 0 ? undefined : `rows in ${some(tables.length, 'table', 'tables')}`;
+        },
+      };
+    case 'mongo': {
+      // The one place Mongo's dump format and mongorestore's renames are chosen: where the mongodump archive
+      // format (common/mongo-archive) plugs in. A restore writes to the database the renames name.
+      const into = writtenTo(target, renames);
+      return {
+        target: into,
+        check,
+        dump: (folder, run) => db.dumpMongo({ target: into, ...at(folder, run) }),
+        verify: async (...dump) => ({ collections: await db.verifyMongoDump({ target: into, ...stored(...dump) }) }),
+        restore: async (...dump) => ({ collections: await db.restoreMongo({ target: into, ...stored(...dump) }) }),
+        contents: async () => {
+          const documents = Object.values(await db.mongoDocuments({ target: into })).reduce((a, b) => a + b, 0);
+          return some(documents, 'document', 'documents');
+        },
+      };
+    }
+    case 'volume': {
+      const docker = dockerOn(target.node);
+      return {
+        target,
+        check,
+        dump: (folder, run) => docker.dumpVolume({ target, ...at(folder, run) }),
+        verify: async (...dump) => ({ files: await docker.verifyVolumeDump({ target, ...stored(...dump) }) }),
+        restore: async (...dump) => ({ files: await docker.restoreVolume({ target, ...stored(...dump) }) }),
+        contents: async () => some(await docker.volumeFiles({ target }), 'file', 'files'),
+      };
+    }
+  }
+}
+
+/** The Mongo target a restore writes to: the backed-up one, except a database that nsFrom names, which goes to nsTo's. Pure. */
+function writtenTo(target: MongoTarget, renames: Renames): MongoTarget {
+  if (renames.nsFrom !== `${target.database}.*` || renames.nsTo === undefined) return target;
+  return { ...target, database: renames.nsTo.slice(0, -2) };
+}
