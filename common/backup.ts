@@ -181,31 +181,6 @@ export function backupWorkflowId(backup: string, at: Date): string {
   return `backup-${backup}-${stamp(at)}`;
 }
 
-/**
- * What one workflow at a time may back up, restore or verify: a database behind a URL variable, a Mongo
- * database, a volume on an engine. Two targets with the same key are the same thing. Pure.
- */
-export function targetLockKey(target: BackupTarget): string {
-  if (target.kind === 'postgres') return `postgres/${target.urlEnv}`;
-  if (target.kind === 'mongo') return `mongo/${target.urlEnv}/${target.database}`;
-  return `volume/${target.node ?? '-'}/${target.volume}`;
-}
-
-/** What one workflow at a time may stop or change: a swarm service (as stopServices names it). Pure. */
-export function serviceLockKey(service: string): string {
-  return `service/${service}`;
-}
-
-/** What one workflow at a time may deploy or tear down: a stack. Pure. */
-export function stackLockKey(stack: string): string {
-  return `stack/${stack}`;
-}
-
-/** The id of the workflow that holds a target's lock while it runs (one such workflow can run at a time). Pure. */
-export function targetLockWorkflowId(key: string): string {
-  return `sciops-lock-${key}`;
-}
-
 /** What `backup` returns. */
 export interface BackupReport {
   readonly backup: string;
@@ -260,6 +235,18 @@ export const restoreInputSchema = z
   });
 
 export type RestoreInput = z.infer<typeof restoreInputSchema>;
+
+/**
+ * Why a restore's nsFrom cannot be right, or undefined: it must name the database of a MongoDB target being
+ * restored. A typo (`omic.*`) would otherwise leave the target as it is and restore into production. Pure.
+ */
+export function nsFromProblem(targets: readonly BackupTarget[], nsFrom: string | undefined): string | undefined {
+  if (nsFrom === undefined) return undefined;
+  const databases = targets.flatMap((t) => (t.kind === 'mongo' ? [t.database] : []));
+  if (databases.includes(nsFrom.slice(0, -2))) return undefined;
+  const have = databases.length === 0 ? 'no MongoDB target is restored' : `the MongoDB databases restored are ${databases.join(', ')}`;
+  return `nsFrom: ${nsFrom} matches no database of this restore (${have})`;
+}
 
 export interface RestoreReport {
   readonly backup: string;

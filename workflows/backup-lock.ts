@@ -8,8 +8,8 @@ import {
   sleep,
   startChild,
 } from '@temporalio/workflow';
-import { targetLockWorkflowId } from '../common/backup';
 import { releaseTargetSignal } from '../common/backup-signals';
+import { targetLockWorkflowId } from '../common/locks';
 
 /**
  * A target's lock: a workflow whose id is the target's (see targetLockWorkflowId), so Temporal runs at most

@@ -9,12 +9,11 @@ import {
   differences,
   leftoverRuns,
   runPath,
-  serviceLockKey,
-  targetLockKey,
 } from '../common/backup';
 import { BACKUP_FAILED_TYPE } from '../common/backup-failures';
 import { MANIFEST_FORMAT, type Manifest } from '../common/backup-manifest';
 import { retain } from '../common/backup-retention';
+import { serviceLockKey, targetLockKey } from '../common/locks';
 import { SearchAttribute } from '../common/search-attributes';
 import { manager } from './backup-activities';
 import { newRunId, type TargetEngine, targetEngine } from './backup-engines';

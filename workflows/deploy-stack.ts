@@ -1,5 +1,5 @@
 import { ApplicationFailure, patched, upsertSearchAttributes } from '@temporalio/workflow';
-import { serviceLockKey, stackLockKey } from '../common/backup';
+import { serviceLockKey, stackLockKey } from '../common/locks';
 import { SearchAttribute } from '../common/search-attributes';
 import { type DeployReport, resourceName, type StackSpec, stackSpecSchema } from '../common/stack';
 import { STACK_REJECTED_TYPE } from '../common/stack-failures';

@@ -3,6 +3,7 @@ import {
   CancellationScope,
   condition,
   log,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -12,17 +13,17 @@ import {
   type BackupTarget,
   type DumpRecord,
   differences,
+  nsFromProblem,
   type RestoreInput,
   type RestoreReport,
   restoreFailedMessage,
   restoreInputSchema,
   runPath,
-  serviceLockKey,
-  targetLockKey,
 } from '../common/backup';
 import { BACKUP_CORRUPT_TYPE, BACKUP_FAILED_TYPE, TARGET_NOT_EMPTY_TYPE } from '../common/backup-failures';
 import { specDisagreements } from '../common/backup-manifest';
 import { approveRestoreSignal } from '../common/backup-signals';
+import { serviceLockKey, targetLockKey } from '../common/locks';
 import { SearchAttribute } from '../common/search-attributes';
 import { manager } from './backup-activities';
 import { newRunId, type TargetEngine, targetEngine } from './backup-engines';
@@ -49,6 +50,9 @@ interface Restoring {
 
 /** A restoring dump with the safety copy of what its target held just before. */
 type Saved = Restoring & { readonly copy: DumpRecord };
+
+/** Restores started before an nsFrom had to match a target replay without the check. */
+const NS_FROM_MATCHES = 'restore-ns-from-matches';
 
 /**
  * The run's manifest, held to the input: the targets it names must be in the run and, given the backup's
@@ -77,7 +81,10 @@ async function chosenDumps(input: RestoreInput): Promise<{ spec: BackupSpec; cho
     );
   }
   const spec = input.spec ?? manifest.spec;
-  const engineOf = (d: DumpRecord) => targetEngine(spec.targets.find((t) => t.name === d.target) as BackupTarget, input.destination, input);
+  const targetOf = (d: DumpRecord) => spec.targets.find((t) => t.name === d.target) as BackupTarget;
+  const wrongNs = patched(NS_FROM_MATCHES) ? nsFromProblem(dumps.map(targetOf), input.nsFrom) : undefined;
+  if (wrongNs !== undefined) throw refuse(INVALID_INPUT, `invalid restore input: ${wrongNs}; nothing was changed`);
+  const engineOf = (d: DumpRecord) => targetEngine(targetOf(d), input.destination, input);
   return { spec, chosen: dumps.map((dump) => ({ dump, engine: engineOf(dump) })) };
 }
 

@@ -1,5 +1,5 @@
 import { patched, upsertSearchAttributes } from '@temporalio/workflow';
-import { serviceLockKey, stackLockKey } from '../common/backup';
+import { serviceLockKey, stackLockKey } from '../common/locks';
 import { SearchAttribute } from '../common/search-attributes';
 import { type TeardownReport, teardownInputSchema } from '../common/stack';
 import type { Observed, ResourceKind } from '../common/stack-plan';

@@ -109,4 +109,18 @@ describe('MongoDB backup and restore', () => {
     expect(await contents(mongo.db(copy))).toEqual(before);
     expect(await contents(mongo.db(database))).toEqual(before);
   });
+
+  it('refuses an nsFrom that names no database of the backup, even forced, changing nothing (review M4)', async () => {
+    const typo = `${database.slice(0, -1)}.*`;
+    await mongo.db(database).collection('samples').insertOne({ name: 'written after the backup' });
+    const now = await contents(mongo.db(database));
+    const refused = await failureOf(
+      run(WorkflowType.restore, { destination, backup: spec.name, run: first.run, nsFrom: typo, nsTo: `${copy}_x.*`, force: true }),
+    );
+    expect(refused.type).toBe('InvalidInput');
+    expect(refused.message).toContain(
+      `nsFrom: ${typo} matches no database of this restore (the MongoDB databases restored are ${database})`,
+    );
+    expect(await contents(mongo.db(database))).toEqual(now);
+  });
 });

@@ -6,14 +6,15 @@ import {
   differences,
   dumpFileName,
   leftoverRuns,
+  nsFromProblem,
   parseBackupLocation,
   RUN_ID,
   restoreInputSchema,
   runId,
   runTime,
-  targetLockKey,
 } from '../../common/backup';
 import { isoWeek, retain } from '../../common/backup-retention';
+import { targetLockKey } from '../../common/locks';
 import { parseInput } from '../../common/validate';
 
 const parse = (v: unknown) => parseInput(backupSpecSchema, v, 'backup spec');
@@ -185,6 +186,17 @@ describe('comparing a restore with its manifest', () => {
       );
     }
     expect(parseInput(restoreInputSchema, { ...base, nsTo: 'omics_copy.*' }, 'restore input').nsTo).toBe('omics_copy.*');
+  });
+
+  it('refuses an nsFrom that names no MongoDB database of the restore (a typo would restore into production)', () => {
+    const mongo = { kind: 'mongo' as const, name: 'docs', urlEnv: 'MONGO_URL', database: 'omics' };
+    const pg = { kind: 'postgres' as const, name: 'db', urlEnv: 'DATABASE_URL', mode: 'data-only' as const };
+    expect(nsFromProblem([mongo, pg], 'omics.*')).toBeUndefined();
+    expect(nsFromProblem([mongo, pg], undefined)).toBeUndefined();
+    expect(nsFromProblem([mongo, pg], 'omic.*')).toBe(
+      'nsFrom: omic.* matches no database of this restore (the MongoDB databases restored are omics)',
+    );
+    expect(nsFromProblem([pg], 'omics.*')).toBe('nsFrom: omics.* matches no database of this restore (no MongoDB target is restored)');
   });
 
   it('takes nsFrom and nsTo together only', () => {
