@@ -1,6 +1,6 @@
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { ConfigError, InputError } from '../common/errors';
-import { PERMANENT_FAILURE_TYPES, PermanentFailure } from '../common/failures';
+import { Failure, PERMANENT_FAILURE_TYPES } from '../common/failures';
 
 /** The engine statuses that mean the request itself is wrong; the same request gets the same answer. */
 const ENGINE_REFUSALS = new Set([400, 404, 409, 501]);
@@ -19,18 +19,18 @@ const PG_REFUSED_CLASSES = new Set(['22', '28', '42']);
 export function permanentFailure(err: unknown): ApplicationFailure | undefined {
   if (!(err instanceof Error) || err instanceof TemporalFailure) return undefined;
   const fail = (type: string, message: string) => ApplicationFailure.create({ type, nonRetryable: true, message, cause: err });
-  if (err instanceof ConfigError || err instanceof InputError) return fail(PermanentFailure.configInvalid, err.message);
+  if (err instanceof ConfigError || err instanceof InputError) return fail(Failure.configInvalid, err.message);
   const status = (err as { statusCode?: unknown }).statusCode;
   if (typeof status === 'number' && ENGINE_REFUSALS.has(status)) {
     const detail = (err as { json?: { message?: string } }).json?.message ?? err.message;
-    return fail(PermanentFailure.engineRefused, `the Docker engine refused the request (HTTP ${status}): ${detail}`);
+    return fail(Failure.engineRefused, `the Docker engine refused the request (HTTP ${status}): ${detail}`);
   }
   const code = (err as { code?: unknown; severity?: unknown }).code;
   if (typeof code === 'string' && 'severity' in err && (PG_REFUSED_CLASSES.has(code.slice(0, 2)) || code === '3D000')) {
-    return fail(PermanentFailure.databaseRefused, `PostgreSQL refused it (SQLSTATE ${code}): ${err.message}`);
+    return fail(Failure.databaseRefused, `PostgreSQL refused it (SQLSTATE ${code}): ${err.message}`);
   }
   if ((err instanceof TypeError && err.message !== 'fetch failed') || err instanceof RangeError) {
-    return fail(PermanentFailure.programError, `${err.name}: ${err.message}`);
+    return fail(Failure.programError, `${err.name}: ${err.message}`);
   }
   return undefined;
 }

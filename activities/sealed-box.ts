@@ -12,7 +12,7 @@ import {
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { SEALED_BOX_UNREADABLE_TYPE } from '../common/sealed-box-failures';
+import { Failure } from '../common/failures';
 
 /**
  * Handing a secret from one worker to another through workflow history without it ever being readable there
@@ -76,7 +76,7 @@ export function createSealedBoxes(secretsDir: string) {
  */
 export async function unseal(secretsDir: string, keyId: string, sealed: string): Promise<string> {
   const unreadable = (why: string) =>
-    ApplicationFailure.create({ type: SEALED_BOX_UNREADABLE_TYPE, nonRetryable: true, message: `sealed value unreadable: ${why}` });
+    ApplicationFailure.create({ type: Failure.sealedBoxUnreadable, nonRetryable: true, message: `sealed value unreadable: ${why}` });
   const privateKey = await readFile(keyFile(secretsDir, keyId), 'utf8').catch(() => {
     throw unreadable(`box ${keyId} is not on this worker (opened elsewhere, or already used); run the workflow again`);
   });

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-/**
- * `sciops`: a thin CLI over the sciops workflows. Every command is one file under commands/;
- * errors become one line and a documented exit code (see common/exit-codes.ts).
- */
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, DetachedError, InputError, UnreachableError } from '../common/errors';
 import { ExitCode } from '../common/exit-codes';
+/**
+ * `sciops`: a thin CLI over the sciops workflows. Every command is one file under commands/;
+ * errors become one line and a documented exit code (see common/exit-codes.ts).
+ */
+import { Failure } from '../common/failures';
 import { registerBackup } from './commands/backup';
 import { registerCodec } from './commands/codec';
 import { registerCompletion } from './commands/completion';
@@ -66,7 +67,8 @@ export function exitCodeFor(err: unknown): { code: number; message?: string } {
   if (err instanceof WorkflowNotFoundError) return { code: ExitCode.notFound, message: err.message };
   if (err instanceof WorkflowFailedError) {
     const cause = err.cause;
-    if (cause instanceof ApplicationFailure && cause.type === 'InvalidInput') return { code: ExitCode.badInput, message: cause.message };
+    if (cause instanceof ApplicationFailure && cause.type === Failure.invalidInput)
+      return { code: ExitCode.badInput, message: cause.message };
     return { code: ExitCode.failed, message: `workflow failed: ${cause?.message ?? err.message}` };
   }
   const message = err instanceof Error ? err.message : String(err);

@@ -28,14 +28,6 @@ export interface EfsResult {
   readonly created: readonly string[];
 }
 
-/** Failure types of the EFS activities; both are non-retryable: waiting longer or again would not help. */
-export const EfsFailure = {
-  /** A file system or mount target did not become `available` in time, or went to `error` or `deleting`. */
-  notAvailable: 'EfsNotAvailable',
-  /** The access point found by its client token serves another directory or user than asked. */
-  accessPointMismatch: 'EfsAccessPointMismatch',
-} as const;
-
 /** What an access point gives a job: its root directory and the POSIX user every request runs as. */
 export interface AccessPointView {
   readonly RootDirectory?: { readonly Path?: string };

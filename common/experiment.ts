@@ -201,16 +201,6 @@ export function experimentJobName(id: string): string {
   return `sciops-exp-${id}`;
 }
 
-/** Failure types of experiment activities that the workflows treat specially. */
-export const ExperimentFailure = {
-  /** Docker, the swarm or Batch refused to run it (no such image, bad mount): retrying will not help. */
-  runRejected: 'ExperimentRunRejected',
-  /** The id is taken by an experiment with another spec. */
-  specConflict: 'ExperimentSpecConflict',
-  /** A state change the state machine forbids (e.g. out of a terminal state). */
-  illegalTransition: 'IllegalStateTransition',
-} as const;
-
 /** What a finished run reports, whatever the backend. */
 export interface RunOutcome {
   readonly exitCode: number;

@@ -1,8 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { DbActivities } from '../activities/db';
 import type { DockerActivities } from '../activities/docker';
-import { BACKUP_CORRUPT_TYPE, BACKUP_FAILED_TYPE, TARGET_NOT_EMPTY_TYPE } from '../common/backup-failures';
-import { PERMANENT_FAILURE_TYPES } from '../common/failures';
+import { Failure, PERMANENT_FAILURE_TYPES } from '../common/failures';
 import { nodeQueue, Queue } from '../common/queues';
 
 /**
@@ -17,7 +16,7 @@ const long = {
   retry: {
     maximumInterval: '30s',
     maximumAttempts: 5,
-    nonRetryableErrorTypes: [BACKUP_FAILED_TYPE, BACKUP_CORRUPT_TYPE, TARGET_NOT_EMPTY_TYPE, ...PERMANENT_FAILURE_TYPES],
+    nonRetryableErrorTypes: [Failure.backupFailed, Failure.backupCorrupt, Failure.targetNotEmpty, ...PERMANENT_FAILURE_TYPES],
   },
 };
 

@@ -10,9 +10,9 @@ import {
   leftoverRuns,
   runPath,
 } from '../common/backup';
-import { BACKUP_FAILED_TYPE } from '../common/backup-failures';
 import { MANIFEST_FORMAT, type Manifest } from '../common/backup-manifest';
 import { retain } from '../common/backup-retention';
+import { Failure } from '../common/failures';
 import { serviceLockKey, targetLockKey } from '../common/locks';
 import { SearchAttribute } from '../common/search-attributes';
 import { manager } from './backup-activities';
@@ -33,7 +33,7 @@ async function checked(engine: TargetEngine, folder: string, dump: DumpRecord, v
   const diff = differences(dump, await engine.verify(folder, dump, version));
   if (diff.length > 0) {
     throw ApplicationFailure.create({
-      type: BACKUP_FAILED_TYPE,
+      type: Failure.backupFailed,
       nonRetryable: true,
       message: `verification failed, the run is not published: ${diff.join('; ')}`,
     });
@@ -65,7 +65,7 @@ export async function backup(rawSpec: unknown): Promise<BackupReport> {
       return CancellationScope.withTimeout(`${BACKUP_MAX_HOURS}h`, () => dumpAndPublish(spec, progress)).catch((err: unknown) => {
         if (isCancellation(err) && !CancellationScope.current().consideredCancelled) {
           throw ApplicationFailure.create({
-            type: BACKUP_FAILED_TYPE,
+            type: Failure.backupFailed,
             nonRetryable: true,
             message: `the backup took more than ${BACKUP_MAX_HOURS} hours and was stopped; its run is incomplete`,
           });

@@ -1,8 +1,8 @@
 import { ApplicationFailure, patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { Failure } from '../common/failures';
 import { serviceLockKey, stackLockKey } from '../common/locks';
 import { SearchAttribute } from '../common/search-attributes';
 import { type DeployReport, resourceName, type StackSpec, stackSpecSchema } from '../common/stack';
-import { STACK_REJECTED_TYPE } from '../common/stack-failures';
 import type { PlannedChange, StackPlan } from '../common/stack-plan';
 import { STACK_LOCK, withTargetLocks } from './backup-lock';
 import {
@@ -85,7 +85,7 @@ async function deployLocked(spec: StackSpec, progress: ProgressTracker): Promise
     progress.finish('plan', 'failed', plan.problems.join('; '));
     progress.end('failed');
     throw ApplicationFailure.create({
-      type: STACK_REJECTED_TYPE,
+      type: Failure.stackRejected,
       nonRetryable: true,
       message: `stack ${spec.name} cannot be deployed here, nothing was changed: ${plan.problems.join('; ')}`,
       details: [plan.problems],

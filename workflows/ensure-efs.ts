@@ -1,6 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { AwsActivities } from '../activities/aws';
-import { EfsFailure, type EfsResult, efsInputSchema } from '../common/efs';
+import { type EfsResult, efsInputSchema } from '../common/efs';
+import { Failure } from '../common/failures';
 import { Queue } from '../common/queues';
 import { trackProgress } from './progress-tracker';
 import { validatedInput } from './validated-input';
@@ -16,7 +17,7 @@ const waiting = proxyActivities<AwsActivities>({
   taskQueue: Queue.aws,
   startToCloseTimeout: '30m',
   heartbeatTimeout: '30s',
-  retry: { maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: [EfsFailure.notAvailable] }, // bounded: 10 attempts
+  retry: { maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: [Failure.efsNotAvailable] }, // bounded: 10 attempts
 });
 
 /**

@@ -2,7 +2,8 @@ import { ActivityCancellationType, patched, proxyActivities } from '@temporalio/
 import type { AwsActivities } from '../activities/aws';
 import type { DockerActivities } from '../activities/docker';
 import { queueTimeoutSeconds } from '../common/batch-jobs';
-import { ExperimentFailure, type ExperimentSpec, type RunOutcome } from '../common/experiment';
+import type { ExperimentSpec, RunOutcome } from '../common/experiment';
+import { Failure } from '../common/failures';
 import { Queue } from '../common/queues';
 
 /** One backend's three moves; each activity finds the experiment's container, service or job by its id. */
@@ -52,7 +53,7 @@ export function experimentBackend(spec: ExperimentSpec, timeLimitSeconds: number
     initialInterval: '1s',
     maximumInterval: '10s',
     maximumAttempts: 20,
-    nonRetryableErrorTypes: [ExperimentFailure.runRejected],
+    nonRetryableErrorTypes: [Failure.experimentRunRejected],
   };
   const options = (taskQueue: string, startToCloseTimeout: string) =>
     ({ taskQueue, startToCloseTimeout, heartbeatTimeout: HEARTBEAT_TIMEOUT, retry }) as const;

@@ -20,9 +20,9 @@ import {
   restoreInputSchema,
   runPath,
 } from '../common/backup';
-import { BACKUP_CORRUPT_TYPE, BACKUP_FAILED_TYPE, TARGET_NOT_EMPTY_TYPE } from '../common/backup-failures';
 import { specDisagreements } from '../common/backup-manifest';
 import { approveRestoreSignal } from '../common/backup-signals';
+import { Failure } from '../common/failures';
 import { serviceLockKey, targetLockKey } from '../common/locks';
 import { SearchAttribute } from '../common/search-attributes';
 import { manager } from './backup-activities';
@@ -30,7 +30,7 @@ import { newRunId, type TargetEngine, targetEngine } from './backup-engines';
 import { withTargetLocks } from './backup-lock';
 import { withServicesPaused } from './backup-services';
 import { trackProgress } from './progress-tracker';
-import { INVALID_INPUT, validatedInput } from './validated-input';
+import { validatedInput } from './validated-input';
 
 const refuse = (type: string, message: string) => ApplicationFailure.create({ type, nonRetryable: true, message });
 
@@ -62,12 +62,12 @@ const NS_FROM_MATCHES = 'restore-ns-from-matches';
 async function chosenDumps(input: RestoreInput): Promise<{ spec: BackupSpec; chosen: Restoring[] }> {
   const manifest = await manager.readManifest({ destination: input.destination, backup: input.backup, run: input.run });
   if (manifest === null) {
-    throw refuse(BACKUP_CORRUPT_TYPE, `no complete backup ${runPath(input.backup, input.run)} (no manifest): nothing was changed`);
+    throw refuse(Failure.backupCorrupt, `no complete backup ${runPath(input.backup, input.run)} (no manifest): nothing was changed`);
   }
   const unknown = input.targets.filter((t) => !manifest.dumps.some((d) => d.target === t));
   if (unknown.length > 0) {
     throw refuse(
-      INVALID_INPUT,
+      Failure.invalidInput,
       `invalid restore input: targets: ${unknown.join(', ')} not in this backup (it has ${manifest.dumps.map((d) => d.target).join(', ')}); nothing was changed`,
     );
   }
@@ -76,14 +76,14 @@ async function chosenDumps(input: RestoreInput): Promise<{ spec: BackupSpec; cho
   const disagreements = input.spec === undefined ? [] : specDisagreements(manifest, input.spec, names);
   if (disagreements.length > 0) {
     throw refuse(
-      BACKUP_CORRUPT_TYPE,
+      Failure.backupCorrupt,
       `the run's manifest does not match the backup spec given: ${disagreements.join('; ')}; nothing was changed`,
     );
   }
   const spec = input.spec ?? manifest.spec;
   const targetOf = (d: DumpRecord) => spec.targets.find((t) => t.name === d.target) as BackupTarget;
   const wrongNs = patched(NS_FROM_MATCHES) ? nsFromProblem(dumps.map(targetOf), input.nsFrom) : undefined;
-  if (wrongNs !== undefined) throw refuse(INVALID_INPUT, `invalid restore input: ${wrongNs}; nothing was changed`);
+  if (wrongNs !== undefined) throw refuse(Failure.invalidInput, `invalid restore input: ${wrongNs}; nothing was changed`);
   const engineOf = (d: DumpRecord) => targetEngine(targetOf(d), input.destination, input);
   return { spec, chosen: dumps.map((dump) => ({ dump, engine: engineOf(dump) })) };
 }
@@ -98,7 +98,7 @@ async function refuseUnlessEmpty(chosen: readonly Restoring[], force: boolean) {
   }
   if (holding.length > 0) {
     throw refuse(
-      TARGET_NOT_EMPTY_TYPE,
+      Failure.targetNotEmpty,
       `targets hold data: ${holding.join(', ')}; restore with force to replace it (a safety backup is taken first). Nothing was changed`,
     );
   }
@@ -180,7 +180,7 @@ async function restoreEach(folder: string, saved: readonly Saved[], safety: stri
       progress.start('restore', s.dump.target);
       touched.push(s);
       const diff = differences(s.dump, await s.engine.restore(folder, s.dump, s.version));
-      if (diff.length > 0) throw refuse(BACKUP_FAILED_TYPE, `restored data does not match the manifest: ${diff.join('; ')}`);
+      if (diff.length > 0) throw refuse(Failure.backupFailed, `restored data does not match the manifest: ${diff.join('; ')}`);
     }
   } catch (err) {
     progress.finish('restore', 'failed', 'putting the safety backup back');
@@ -208,5 +208,5 @@ async function putBack(touched: readonly Saved[], safety: string, why: string): 
       }
     }
   });
-  return refuse(BACKUP_FAILED_TYPE, restoreFailedMessage(why, safety, back, notBack));
+  return refuse(Failure.backupFailed, restoreFailedMessage(why, safety, back, notBack));
 }

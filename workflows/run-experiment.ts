@@ -16,7 +16,6 @@ import {
 } from '@temporalio/workflow';
 import type { DbActivities } from '../activities/db';
 import {
-  ExperimentFailure,
   type ExperimentResult,
   type ExperimentSpec,
   type ExperimentState,
@@ -26,12 +25,13 @@ import {
   type RunOutcome,
   ExperimentState as State,
 } from '../common/experiment';
+import { Failure } from '../common/failures';
 import { Queue } from '../common/queues';
 import { SearchAttribute } from '../common/search-attributes';
 import { experimentBackend, RUN_LETS_GO } from './experiment-backends';
 import { experimentFinished } from './metrics';
 import { type ProgressTracker, trackProgress } from './progress-tracker';
-import { INVALID_INPUT, validatedInput } from './validated-input';
+import { validatedInput } from './validated-input';
 
 /**
  * The experiment's row. Bounded by time rather than attempts: a database that is down for a while (a restart,
@@ -42,7 +42,7 @@ const db = proxyActivities<DbActivities>({
   taskQueue: Queue.db,
   startToCloseTimeout: '60s',
   scheduleToCloseTimeout: '24h',
-  retry: { maximumInterval: '30s', nonRetryableErrorTypes: [ExperimentFailure.specConflict, ExperimentFailure.illegalTransition] },
+  retry: { maximumInterval: '30s', nonRetryableErrorTypes: [Failure.experimentSpecConflict, Failure.illegalTransition] },
 });
 
 /**
@@ -56,7 +56,7 @@ function refuseForeignWorkflowId(id: string): void {
   const { workflowId } = workflowInfo();
   if (workflowId === expected) return;
   throw ApplicationFailure.create({
-    type: INVALID_INPUT,
+    type: Failure.invalidInput,
     nonRetryable: true,
     message: `experiment ${id} must be started with the workflow id ${expected}, not ${workflowId}: nothing was run`,
   });
@@ -187,7 +187,7 @@ async function run(
       return { state: State.stopped, outcome: stopped, message: 'stopped by request' };
     }
     const cause = err instanceof ActivityFailure ? err.cause : err;
-    if (cause instanceof ApplicationFailure && cause.type === ExperimentFailure.runRejected) {
+    if (cause instanceof ApplicationFailure && cause.type === Failure.experimentRunRejected) {
       progress.finish(Step.run, 'failed', cause.message);
       return { state: State.finishedWithError, message: cause.message };
     }

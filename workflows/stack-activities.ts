@@ -2,19 +2,8 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { DbActivities } from '../activities/db';
 import type { DockerActivities } from '../activities/docker';
 import type { GitlabActivities } from '../activities/gitlab/runners';
-import { PERMANENT_FAILURE_TYPES } from '../common/failures';
+import { Failure, PERMANENT_FAILURE_TYPES } from '../common/failures';
 import { nodeQueue, Queue } from '../common/queues';
-import { SEALED_BOX_UNREADABLE_TYPE } from '../common/sealed-box-failures';
-import {
-  CONFIG_REJECTED_TYPE,
-  MIGRATION_FAILED_TYPE,
-  NOT_CONVERGED_TYPE,
-  REGISTRY_AUTH_FAILED_TYPE,
-  RUNNER_FAILED_TYPE,
-  SECRET_REJECTED_TYPE,
-  SERVICE_REJECTED_TYPE,
-  SWARM_CONFLICT_TYPE,
-} from '../common/stack-failures';
 
 /**
  * Every stack activity's retries are bounded: the failures listed here end it at once (the activities throw
@@ -27,15 +16,15 @@ const retry = {
   maximumInterval: '10s',
   maximumAttempts: MAX_ATTEMPTS,
   nonRetryableErrorTypes: [
-    NOT_CONVERGED_TYPE,
-    SECRET_REJECTED_TYPE,
-    CONFIG_REJECTED_TYPE,
-    REGISTRY_AUTH_FAILED_TYPE,
-    MIGRATION_FAILED_TYPE,
-    SERVICE_REJECTED_TYPE,
-    SWARM_CONFLICT_TYPE,
-    RUNNER_FAILED_TYPE,
-    SEALED_BOX_UNREADABLE_TYPE,
+    Failure.serviceNotConverged,
+    Failure.secretRejected,
+    Failure.configRejected,
+    Failure.registryAuthFailed,
+    Failure.migrationFailed,
+    Failure.serviceRejected,
+    Failure.swarmConflict,
+    Failure.runnerFailed,
+    Failure.sealedBoxUnreadable,
     ...PERMANENT_FAILURE_TYPES,
   ],
 };

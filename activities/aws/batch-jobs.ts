@@ -11,15 +11,9 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { BATCH_ENDED, type BatchHeartbeat, batchHeartbeat, keptJob, queueTimeoutSeconds } from '../../common/batch-jobs';
 import { InputError } from '../../common/errors';
-import {
-  EXPERIMENT_LABEL,
-  ExperimentFailure,
-  type ExperimentSpec,
-  experimentJobName,
-  experimentSpecSchema,
-  type RunOutcome,
-} from '../../common/experiment';
+import { EXPERIMENT_LABEL, type ExperimentSpec, experimentJobName, experimentSpecSchema, type RunOutcome } from '../../common/experiment';
 import { DEFAULT_EXPERIMENT_POLICY } from '../../common/experiment-policy';
+import { Failure } from '../../common/failures';
 import { parseInput } from '../../common/validate';
 import { createExperimentGuard } from '../docker/experiment-policy';
 import { saveRunOutput } from '../files/run-output';
@@ -41,7 +35,7 @@ export interface BatchJobOptions {
 }
 
 function rejected(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: ExperimentFailure.runRejected, nonRetryable: true, message });
+  return ApplicationFailure.create({ type: Failure.experimentRunRejected, nonRetryable: true, message });
 }
 
 /**
@@ -224,7 +218,7 @@ export function createBatchJobs(batch: BatchClient, logs: CloudWatchLogsClient, 
       const { kept } = keptJob(jobs);
       if (kept?.jobId === undefined) return undefined;
       return finish(spec, kept.jobId, outputDir).catch((err: unknown) => {
-        if (err instanceof ApplicationFailure && err.type === ExperimentFailure.runRejected) return undefined;
+        if (err instanceof ApplicationFailure && err.type === Failure.experimentRunRejected) return undefined;
         throw err;
       });
     },

@@ -12,7 +12,8 @@ import {
   PutLifecycleConfigurationCommand,
 } from '@aws-sdk/client-efs';
 import { ApplicationFailure } from '@temporalio/common';
-import { accessPointMismatch, EfsFailure, type EfsInput } from '../../common/efs';
+import { accessPointMismatch, type EfsInput } from '../../common/efs';
+import { Failure } from '../../common/failures';
 import { heartbeating, pause } from '../heartbeating';
 
 export interface EfsOptions {
@@ -33,7 +34,7 @@ export function accessPointToken(input: { creationToken: string; path: string; u
 }
 
 function notAvailable(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: EfsFailure.notAvailable, nonRetryable: true, message });
+  return ApplicationFailure.create({ type: Failure.efsNotAvailable, nonRetryable: true, message });
 }
 
 /**
@@ -164,7 +165,7 @@ export function createEfsActivities(efs: EFSClient, options: EfsOptions = {}) {
         const mismatch = accessPointMismatch(existing, input);
         if (mismatch !== undefined) {
           throw ApplicationFailure.create({
-            type: EfsFailure.accessPointMismatch,
+            type: Failure.efsAccessPointMismatch,
             nonRetryable: true,
             message: `EFS access point ${existing.AccessPointId} carries the client token of ${input.path} (uid ${input.uid}, gid ${input.gid}) but ${mismatch}; delete it, then run ensureEfs again`,
           });

@@ -3,7 +3,6 @@ import type { Pool, PoolClient } from 'pg';
 import { InputError } from '../../common/errors';
 import {
   concurrencySetting,
-  ExperimentFailure,
   type ExperimentResult,
   type ExperimentSpec,
   type ExperimentState,
@@ -13,6 +12,7 @@ import {
   ExperimentState as State,
 } from '../../common/experiment';
 import type { ExperimentLimits } from '../../common/experiment-limits';
+import { Failure } from '../../common/failures';
 import { canonicalJson } from '../../common/fingerprint';
 import { parseInput } from '../../common/validate';
 import { EXPERIMENT_MIGRATIONS, MIGRATIONS_TABLE } from './experiments-schema';
@@ -136,7 +136,7 @@ export function createExperimentState(pool: Pool, limits: ExperimentLimits) {
       }
       if (canonicalJson(storedSpec) !== canonicalJson(spec)) {
         throw ApplicationFailure.create({
-          type: ExperimentFailure.specConflict,
+          type: Failure.experimentSpecConflict,
           nonRetryable: true,
           message: `experiment "${spec.id}" already exists with a different spec; give the new experiment another id`,
         });
@@ -215,7 +215,7 @@ export function createExperimentState(pool: Pool, limits: ExperimentLimits) {
 
 function illegal(id: string, from: ExperimentState | undefined, to: ExperimentState): ApplicationFailure {
   return ApplicationFailure.create({
-    type: ExperimentFailure.illegalTransition,
+    type: Failure.illegalTransition,
     nonRetryable: true,
     message:
       from === undefined

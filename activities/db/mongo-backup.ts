@@ -7,7 +7,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import { BSON, type Document, MongoClient } from 'mongodb';
 import { type Destination, type DumpRecord, fileOf, type MongoTarget } from '../../common/backup';
-import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
+import { Failure } from '../../common/failures';
 import { checkedCopy, type Expected } from '../files/backup-checks';
 import { backupStore } from '../files/backup-store';
 import { heartbeating } from '../heartbeating';
@@ -17,7 +17,7 @@ const { EJSON } = BSON;
 const FORMAT = 'sciops-mongo/1';
 const DRIVER_VERSION = (require('mongodb/package.json') as { version: string }).version;
 const BATCH = 1000;
-const failed = (message: string) => ApplicationFailure.create({ type: BACKUP_FAILED_TYPE, nonRetryable: true, message });
+const failed = (message: string) => ApplicationFailure.create({ type: Failure.backupFailed, nonRetryable: true, message });
 
 /** The first line of a dump: the database, and each collection's options, indexes and count. */
 interface Header {

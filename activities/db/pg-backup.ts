@@ -7,17 +7,17 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client } from 'pg';
 import { type Destination, type DumpRecord, fileOf, type PostgresTarget } from '../../common/backup';
-import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
 import { type DatabaseBefore, recreateStatements } from '../../common/backup-pg-database';
 import { restrictedTransaction } from '../../common/backup-sql-dump';
 import { pgErrorLines } from '../../common/failure-output';
+import { Failure } from '../../common/failures';
 import { libpqEnv, onDatabase as onDatabaseUrl, parsePgUrl } from '../../common/pg-url';
 import { type Expected, gunzipped, readChecked } from '../files/backup-checks';
 import { backupStore, endWhen } from '../files/backup-store';
 import { heartbeating } from '../heartbeating';
 import { type PgConnection, pgUrlFromEnv } from './url-from-env';
 
-const failed = (message: string) => ApplicationFailure.create({ type: BACKUP_FAILED_TYPE, nonRetryable: true, message });
+const failed = (message: string) => ApplicationFailure.create({ type: Failure.backupFailed, nonRetryable: true, message });
 
 /** The environment pg_dump and psql run with: the worker's, plus libpq's variables for the connection's URL. */
 const libpq = (pg: PgConnection) => ({ ...process.env, ...libpqEnv(pg.url, pg.setting) });
@@ -238,7 +238,7 @@ async function psql(
   await done
     .catch((err: unknown) => {
       if (broken === undefined) throw err;
-      const type = (broken instanceof ApplicationFailure && broken.type) || BACKUP_FAILED_TYPE;
+      const type = (broken instanceof ApplicationFailure && broken.type) || Failure.backupFailed;
       const message = broken instanceof ApplicationFailure ? broken.message : `reading ${what}: ${broken.message}`;
       throw ApplicationFailure.create({ type, nonRetryable: true, message: `${message}; nothing of it was applied` });
     })

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client } from 'pg';
-
-import { MIGRATION_FAILED_TYPE as MIGRATION_FAILED } from '../../common/stack-failures';
+import { Failure } from '../../common/failures';
 
 const TRACKING = `create table if not exists sciops_stack_migrations (
   stack text not null, name text not null, applied_at timestamptz not null default now(), primary key (stack, name))`;
@@ -21,7 +20,7 @@ export function createStackMigrations() {
       sql?: string;
       file?: string;
     }): Promise<{ applied: boolean }> {
-      const fail = (message: string) => ApplicationFailure.create({ type: MIGRATION_FAILED, nonRetryable: true, message });
+      const fail = (message: string) => ApplicationFailure.create({ type: Failure.migrationFailed, nonRetryable: true, message });
       const url = process.env[input.urlEnv];
       if (url === undefined || url === '') throw fail(`database.urlEnv: ${input.urlEnv} is not set on the db worker`);
       const sql =

@@ -1,7 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
 import { ConfigError } from '../../common/errors';
-import { PermanentFailure } from '../../common/failures';
+import { Failure } from '../../common/failures';
 import { parsePgUrl } from '../../common/pg-url';
 
 /**
@@ -12,7 +11,7 @@ export function urlFromEnv(urlEnv: string): string {
   const url = process.env[urlEnv];
   if (url === undefined || url === '') {
     throw ApplicationFailure.create({
-      type: BACKUP_FAILED_TYPE,
+      type: Failure.backupFailed,
       nonRetryable: true,
       message: `urlEnv: ${urlEnv} is not set on the db worker`,
     });
@@ -37,7 +36,7 @@ export function pgUrlFromEnv(urlEnv: string): PgConnection {
     parsePgUrl(connection.url, urlEnv);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    throw ApplicationFailure.create({ type: PermanentFailure.configInvalid, nonRetryable: true, message: `urlEnv: ${err.message}` });
+    throw ApplicationFailure.create({ type: Failure.configInvalid, nonRetryable: true, message: `urlEnv: ${err.message}` });
   }
   return connection;
 }

@@ -1,8 +1,9 @@
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
-import { EXPERIMENT_LABEL, ExperimentFailure, type ExperimentSpec, type RunOutcome } from '../../common/experiment';
+import { EXPERIMENT_LABEL, type ExperimentSpec, type RunOutcome } from '../../common/experiment';
 import { DEFAULT_EXPERIMENT_POLICY, type ExperimentPolicy } from '../../common/experiment-policy';
+import { Failure } from '../../common/failures';
 import { classifyFailures } from '../classify-failures';
 import { saveRunOutput } from '../files/run-output';
 import { heartbeating } from '../heartbeating';
@@ -42,7 +43,7 @@ export function createExperimentContainers(
       if (engineStatus(err) === 409) return startOrFind(spec); // created meanwhile by a retry racing this one
       if (engineStatus(err) === 404) {
         throw ApplicationFailure.create({
-          type: ExperimentFailure.runRejected,
+          type: Failure.experimentRunRejected,
           nonRetryable: true,
           message: `image ${spec.image} is not on this engine: ${engineMessage(err)}. Build or load it there (docker load / docker build)`,
         });
@@ -50,7 +51,7 @@ export function createExperimentContainers(
       // The engine refused the spec itself (a bad mount, a limit out of range): the same request fails again.
       if (engineStatus(err) === 400) {
         throw ApplicationFailure.create({
-          type: ExperimentFailure.runRejected,
+          type: Failure.experimentRunRejected,
           nonRetryable: true,
           message: `Docker refused experiment ${spec.id}'s container: ${engineMessage(err)}`,
         });
@@ -61,7 +62,7 @@ export function createExperimentContainers(
       await container.start();
     } catch (err) {
       throw ApplicationFailure.create({
-        type: ExperimentFailure.runRejected,
+        type: Failure.experimentRunRejected,
         nonRetryable: true,
         message: `Docker could not start experiment ${spec.id}: ${engineMessage(err)}`,
       });
@@ -133,6 +134,6 @@ export function createExperimentContainers(
         if (found !== undefined) await docker.getContainer(found.Id).remove({ force: true }).catch(ignoreStatus(404));
       },
     },
-    ExperimentFailure.runRejected,
+    Failure.experimentRunRejected,
   );
 }

@@ -2,7 +2,7 @@ import { mkdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { InputError } from '../../common/errors';
-import { ExperimentFailure, type ExperimentSpec, experimentSpecSchema } from '../../common/experiment';
+import { type ExperimentSpec, experimentSpecSchema } from '../../common/experiment';
 import {
   type ExperimentPolicy,
   experimentOutputDir,
@@ -12,6 +12,7 @@ import {
   pathsToResolve,
   policyRefusals,
 } from '../../common/experiment-policy';
+import { Failure } from '../../common/failures';
 import { parseInput } from '../../common/validate';
 
 /** The real path of `p` as this worker sees it: its deepest existing ancestor with symlinks resolved, the rest appended. */
@@ -30,7 +31,7 @@ async function realPathOf(p: string): Promise<string> {
 }
 
 function rejected(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: ExperimentFailure.runRejected, nonRetryable: true, message });
+  return ApplicationFailure.create({ type: Failure.experimentRunRejected, nonRetryable: true, message });
 }
 
 export interface Review {

@@ -1,7 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
-import { EXPERIMENT_LABEL, ExperimentFailure, type ExperimentSpec, type RunOutcome } from '../../common/experiment';
+import { EXPERIMENT_LABEL, type ExperimentSpec, type RunOutcome } from '../../common/experiment';
 import { DEFAULT_EXPERIMENT_POLICY, type ExperimentPolicy } from '../../common/experiment-policy';
+import { Failure } from '../../common/failures';
 import { classifyFailures } from '../classify-failures';
 import { saveRunOutput } from '../files/run-output';
 import { heartbeating } from '../heartbeating';
@@ -88,7 +89,7 @@ export function createExperimentServices(docker: Dockerode, experimentsDir: stri
     const exitCode = ran(ended) ? ended.Status.ContainerStatus?.ExitCode : undefined;
     if (exitCode === undefined) {
       throw ApplicationFailure.create({
-        type: ExperimentFailure.runRejected,
+        type: Failure.experimentRunRejected,
         nonRetryable: true,
         message: `the swarm could not run experiment ${id}: task ${ended.Status.State}: ${ended.Status.Err ?? ended.Status.Message ?? 'no reason given'}`,
       });
@@ -123,7 +124,7 @@ export function createExperimentServices(docker: Dockerode, experimentsDir: stri
             if (engineStatus(err) === 400) {
               // The swarm refused the spec itself (a bad mount, a limit out of range): the same request fails again.
               throw ApplicationFailure.create({
-                type: ExperimentFailure.runRejected,
+                type: Failure.experimentRunRejected,
                 nonRetryable: true,
                 message: `the swarm refused experiment ${spec.id}'s service: ${engineMessage(err)}`,
               });
@@ -160,7 +161,7 @@ export function createExperimentServices(docker: Dockerode, experimentsDir: stri
           });
         }
         return finish(service, spec.id, await guard.outputDir(spec), true).catch((err: unknown) => {
-          if (err instanceof ApplicationFailure && err.type === ExperimentFailure.runRejected) return undefined;
+          if (err instanceof ApplicationFailure && err.type === Failure.experimentRunRejected) return undefined;
           throw err;
         });
       },
@@ -170,6 +171,6 @@ export function createExperimentServices(docker: Dockerode, experimentsDir: stri
         await service?.remove().catch(ignoreStatus(404));
       },
     },
-    ExperimentFailure.runRejected,
+    Failure.experimentRunRejected,
   );
 }

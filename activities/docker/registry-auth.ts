@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { REGISTRY_AUTH_FAILED_TYPE } from '../../common/stack-failures';
+import { Failure } from '../../common/failures';
 
 /**
  * Registry credentials for `withRegistryAuth`, found in this worker's docker CLI config the way the docker
@@ -146,7 +146,7 @@ export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(env.DOCKER_CONFIG || path.join(homedir(), '.docker'), 'config.json');
 }
 
-const rejected = (message: string) => ApplicationFailure.create({ type: REGISTRY_AUTH_FAILED_TYPE, nonRetryable: true, message });
+const rejected = (message: string) => ApplicationFailure.create({ type: Failure.registryAuthFailed, nonRetryable: true, message });
 
 async function readConfig(file: string): Promise<DockerConfigFile | undefined> {
   let body: string;

@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { lastLines } from '../../common/experiment';
+import { Failure } from '../../common/failures';
 import { RUNNER_CONFIG_FILE, registerCommand, registeredRunners } from '../../common/gitlab-runners';
-import { RUNNER_FAILED_TYPE } from '../../common/stack-failures';
 import { discardBox, unseal } from '../sealed-box';
 import { execIn } from './stack-exec';
 
@@ -35,7 +35,7 @@ export function createRunnerRegistration(docker: Dockerode, secretsDir: string) 
       await discardBox(secretsDir, input.keyId);
       if (exitCode !== 0) {
         throw ApplicationFailure.create({
-          type: RUNNER_FAILED_TYPE,
+          type: Failure.runnerFailed,
           nonRetryable: true,
           message: `gitlab-runner register for ${input.name} exited with code ${exitCode}: ${lastLines(output.replaceAll(token, '[token]'), 5)}`,
         });

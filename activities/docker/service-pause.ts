@@ -1,11 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
-import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
 import { pauseLabels, resumeLabels } from '../../common/backup-pause';
+import { Failure } from '../../common/failures';
 import { heartbeating, pause } from '../heartbeating';
 import { ignoreStatus } from './errors';
 
-const failed = (message: string) => ApplicationFailure.create({ type: BACKUP_FAILED_TYPE, nonRetryable: true, message });
+const failed = (message: string) => ApplicationFailure.create({ type: Failure.backupFailed, nonRetryable: true, message });
 
 /**
  * Scaling services to 0 around a backup or restore, and back. The replicas a service had and the workflow

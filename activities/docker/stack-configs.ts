@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
+import { Failure } from '../../common/failures';
 import { type ConfigSpec, STACK_LABEL, swarmName } from '../../common/stack';
-import { CONFIG_REJECTED_TYPE as CONFIG_REJECTED } from '../../common/stack-failures';
 import { namespaced, type ObjectRef } from '../../common/stack-resources';
 import { DEFAULT_STACK_SOURCE_POLICY } from '../../common/stack-sources';
 import { ignoreStatus } from './errors';
@@ -49,7 +49,7 @@ export function createStackConfigs(docker: Dockerode, guard: SourceGuard = creat
     if (decision.change !== 'unchanged') {
       const name = versionName(base, decision.next);
       const taken = await docker.listConfigs({ filters: { name: [name] } });
-      if (taken.some((c) => c.Spec?.Name === name)) throw nameTaken('config', `configs.${config.name}`, name, CONFIG_REJECTED);
+      if (taken.some((c) => c.Spec?.Name === name)) throw nameTaken('config', `configs.${config.name}`, name, Failure.configRejected);
     }
     return { base, decision, content };
   }
@@ -83,7 +83,7 @@ export function createStackConfigs(docker: Dockerode, guard: SourceGuard = creat
           },
           ...(config.templateDriver === undefined ? {} : { Templating: { Name: config.templateDriver } }),
         })
-        .catch(refusedVersion('config', `configs.${config.name}`, dockerName, CONFIG_REJECTED));
+        .catch(refusedVersion('config', `configs.${config.name}`, dockerName, Failure.configRejected));
       return { ref: { name: config.name, dockerName, id: (created as { id: string }).id }, change: decision.change };
     },
 

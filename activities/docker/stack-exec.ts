@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { maskedTail } from '../../common/failure-output';
-import { MIGRATION_FAILED_TYPE as MIGRATION_FAILED } from '../../common/stack-failures';
+import { Failure } from '../../common/failures';
 import { demuxToEnd } from './demux';
 
 /** Runs a command in a container (`docker exec`), with extra environment variables; returns its exit code and output. */
@@ -35,7 +35,7 @@ export function createStackExec(docker: Dockerode) {
       const { Spec } = await docker.getService(input.service).inspect();
       if (Spec?.Mode?.Replicated?.Replicas === 0) {
         throw ApplicationFailure.create({
-          type: MIGRATION_FAILED,
+          type: Failure.migrationFailed,
           nonRetryable: true,
           message: `service ${input.service} is scaled to 0 replicas: there is no task to exec in; scale it up (replicas: 1 or more) and deploy again`,
         });
@@ -60,7 +60,7 @@ export function createStackExec(docker: Dockerode) {
       const { exitCode, output } = await execIn(docker, input.containerId, input.command);
       if (exitCode !== 0) {
         throw ApplicationFailure.create({
-          type: MIGRATION_FAILED,
+          type: Failure.migrationFailed,
           nonRetryable: true,
           message: `step ${input.step} exited with code ${exitCode} (its last lines, masked; run the command with docker exec in container ${input.containerId.slice(0, 12)} for all of it): ${maskedTail(output)}`,
         });

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
+import { Failure } from '../../common/failures';
 import { SPEC_HASH_LABEL, STACK_LABEL } from '../../common/stack';
-import { SWARM_CONFLICT_TYPE } from '../../common/stack-failures';
 import type { Observed } from '../../common/stack-plan';
 import type { SwarmView } from '../../common/stack-swarm';
 
@@ -24,7 +24,7 @@ export function createStackObserver(docker: Dockerode) {
       if (state !== 'active') return { swarm: { self: info.Name, active: false, nodes: [] }, resources: [] };
       if (info.Swarm?.ControlAvailable !== true) {
         throw ApplicationFailure.create({
-          type: SWARM_CONFLICT_TYPE,
+          type: Failure.swarmConflict,
           nonRetryable: true,
           message: `the docker queue's engine (${info.Name}) is a swarm worker, not a manager: point that worker's DOCKER_HOST at a manager`,
         });

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { Failure } from '../../common/failures';
 import { STACK_LABEL } from '../../common/stack';
-import { STACK_REJECTED_TYPE } from '../../common/stack-failures';
 
 /**
  * Refuses to adopt an object another sciops stack made: names are `<stack>_<name>`, and without this check a
@@ -16,7 +16,7 @@ export function refuseForeign(
   const owner = existing?.[STACK_LABEL];
   if (owner === undefined || owner === wanted[STACK_LABEL]) return;
   throw ApplicationFailure.create({
-    type: STACK_REJECTED_TYPE,
+    type: Failure.stackRejected,
     nonRetryable: true,
     message: `${kind} ${name} belongs to stack ${owner}, not ${wanted[STACK_LABEL]}: rename one of them; nothing of it was changed`,
   });

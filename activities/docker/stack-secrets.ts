@@ -3,8 +3,8 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
+import { Failure } from '../../common/failures';
 import { type SecretSpec, STACK_LABEL, swarmName } from '../../common/stack';
-import { SECRET_REJECTED_TYPE as SECRET_REJECTED } from '../../common/stack-failures';
 import { namespaced, type ObjectRef } from '../../common/stack-resources';
 import { DEFAULT_STACK_SOURCE_POLICY } from '../../common/stack-sources';
 import { engineMessage, engineStatus, ignoreStatus } from './errors';
@@ -167,7 +167,7 @@ export function createStackSecrets(
     if (decision.change !== 'unchanged') {
       const name = versionName(base, decision.next);
       const taken = await docker.listSecrets({ filters: { name: [name] } });
-      if (taken.some((s) => s.Spec?.Name === name)) throw nameTaken('secret', `secrets.${secret.name}`, name, SECRET_REJECTED);
+      if (taken.some((s) => s.Spec?.Name === name)) throw nameTaken('secret', `secrets.${secret.name}`, name, Failure.secretRejected);
     }
     return { base, decision, ...(value === undefined ? {} : { value }) };
   }
@@ -214,7 +214,7 @@ export function createStackSecrets(
           },
           ...(secret.templateDriver === undefined ? {} : { Templating: { Name: secret.templateDriver } }),
         })
-        .catch(refusedVersion('secret', `secrets.${secret.name}`, dockerName, SECRET_REJECTED))) as { id: string };
+        .catch(refusedVersion('secret', `secrets.${secret.name}`, dockerName, Failure.secretRejected))) as { id: string };
       return {
         ref: { name: secret.name, dockerName, id: created.id },
         change: decision.change,

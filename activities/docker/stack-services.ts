@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
+import { Failure } from '../../common/failures';
 import { SPEC_HASH_LABEL } from '../../common/stack';
-import { NOT_CONVERGED_TYPE as NOT_CONVERGED, SERVICE_REJECTED_TYPE as SERVICE_REJECTED } from '../../common/stack-failures';
 import type { ServiceRequest } from '../../common/stack-resources';
 import { heartbeating } from '../heartbeating';
 import { engineMessage, engineStatus, ignoreStatus } from './errors';
@@ -14,7 +14,7 @@ function refused(service: string) {
   return (err: unknown): never => {
     if (engineStatus(err) !== 400) throw err;
     throw ApplicationFailure.create({
-      type: SERVICE_REJECTED,
+      type: Failure.serviceRejected,
       nonRetryable: true,
       message: `the swarm refused service ${service}: ${engineMessage(err)}`,
     });
@@ -91,7 +91,7 @@ export function createStackServices(docker: Dockerode) {
       const notConverged = (why: string, tasks: readonly Task[]) => {
         const errors = taskErrors(tasks);
         return ApplicationFailure.create({
-          type: NOT_CONVERGED,
+          type: Failure.serviceNotConverged,
           nonRetryable: true,
           message: `service ${input.name}: ${why}${errors.length > 0 ? `; recent tasks: ${errors.join('; ')}` : ''}`,
         });

@@ -3,7 +3,7 @@ import { open, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { isWithin, normalPath } from '../../common/experiment-policy';
-import { CONFIG_REJECTED_TYPE, SECRET_REJECTED_TYPE } from '../../common/stack-failures';
+import { Failure } from '../../common/failures';
 import {
   checkSources,
   envSourceProblem,
@@ -15,7 +15,7 @@ import {
   sourcePathsToResolve,
 } from '../../common/stack-sources';
 
-const REJECTED: Readonly<Record<SourceKind, string>> = { secret: SECRET_REJECTED_TYPE, config: CONFIG_REJECTED_TYPE };
+const REJECTED: Readonly<Record<SourceKind, string>> = { secret: Failure.secretRejected, config: Failure.configRejected };
 
 function rejected(kind: SourceKind, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: REJECTED[kind], nonRetryable: true, message });

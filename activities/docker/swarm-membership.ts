@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
-import { SWARM_CONFLICT_TYPE } from '../../common/stack-failures';
+import { Failure } from '../../common/failures';
 import { heartbeating, pause } from '../heartbeating';
 import { discardBox, seal, unseal } from '../sealed-box';
 
@@ -17,7 +17,7 @@ interface SwarmNode {
   Status?: { State?: string };
 }
 
-const conflict = (message: string) => ApplicationFailure.create({ type: SWARM_CONFLICT_TYPE, nonRetryable: true, message });
+const conflict = (message: string) => ApplicationFailure.create({ type: Failure.swarmConflict, nonRetryable: true, message });
 
 /**
  * The swarm's own runbook: `docker swarm init` on the manager, `join-token` there and `docker swarm join` on

@@ -6,7 +6,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { type Destination, type DumpRecord, fileOf, type VolumeTarget } from '../../common/backup';
-import { BACKUP_FAILED_TYPE } from '../../common/backup-failures';
+import { Failure } from '../../common/failures';
 import { TarFileCounter } from '../../common/tar-files';
 import { type Expected, gunzipped, readChecked } from '../files/backup-checks';
 import { backupStore, endWhen } from '../files/backup-store';
@@ -17,7 +17,7 @@ const MOUNT = '/volume';
 const HELPER_LABEL = 'sciops.volume-helper';
 /** On a scratch volume: the mark of the verification that created it. */
 const SCRATCH_LABEL = 'sciops.scratch';
-const failed = (message: string) => ApplicationFailure.create({ type: BACKUP_FAILED_TYPE, nonRetryable: true, message });
+const failed = (message: string) => ApplicationFailure.create({ type: Failure.backupFailed, nonRetryable: true, message });
 
 /**
  * Named volumes, read and filled by a short-lived helper container on the volume's own engine (run these on

@@ -6,7 +6,7 @@ import { type Readable, Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/common';
-import { BACKUP_CORRUPT_TYPE } from '../../common/backup-failures';
+import { Failure } from '../../common/failures';
 import { type BackupStore, tap, type Written } from './backup-store';
 
 /**
@@ -64,7 +64,7 @@ export async function checksumOf(
 }
 
 const corrupt = (key: string, why: string) =>
-  ApplicationFailure.create({ type: BACKUP_CORRUPT_TYPE, nonRetryable: true, message: `${key}: ${why}` });
+  ApplicationFailure.create({ type: Failure.backupCorrupt, nonRetryable: true, message: `${key}: ${why}` });
 
 /** How the bytes found differ from what the manifest says; undefined when they are the same. */
 export function mismatch(found: Written, expected: Written): string | undefined {

@@ -3,14 +3,14 @@ import { createGunzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import { type Destination, type DumpRecord, RUN_ID, runPath } from '../../common/backup';
-import { BACKUP_CORRUPT_TYPE } from '../../common/backup-failures';
 import { checkedManifest, MANIFEST_FILE, type Manifest } from '../../common/backup-manifest';
 import { SqlDumpLines } from '../../common/backup-sql-dump';
+import { Failure } from '../../common/failures';
 import { heartbeating } from '../heartbeating';
 import { checksumOf, mismatch } from './backup-checks';
 import { backupStore } from './backup-store';
 
-const corrupt = (message: string) => ApplicationFailure.create({ type: BACKUP_CORRUPT_TYPE, nonRetryable: true, message });
+const corrupt = (message: string) => ApplicationFailure.create({ type: Failure.backupCorrupt, nonRetryable: true, message });
 
 /**
  * The runs of a backup in its destination: `<backup>/<run>/`, complete once its manifest is there (written

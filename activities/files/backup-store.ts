@@ -8,7 +8,7 @@ import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, type S3Cl
 import { Upload } from '@aws-sdk/lib-storage';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Destination } from '../../common/backup';
-import { BACKUP_CORRUPT_TYPE } from '../../common/backup-failures';
+import { Failure } from '../../common/failures';
 
 /** What a store wrote: its size and SHA-256, counted on the bytes as they went by. */
 export interface Written {
@@ -83,7 +83,7 @@ function checkedKey(key: string): string {
   const segments = key.split('/');
   if (segments.slice(0, -1).some((s) => s === '' || s === '.' || s === '..') || ['.', '..'].includes(segments.at(-1) as string)) {
     throw ApplicationFailure.create({
-      type: BACKUP_CORRUPT_TYPE,
+      type: Failure.backupCorrupt,
       nonRetryable: true,
       message: `${key}: not a key inside the backup store`,
     });

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/common';
+import { Failure } from '../../common/failures';
 import { runnerCreateRequest } from '../../common/gitlab-runners';
 import type { GitlabSpec, RunnerSpec } from '../../common/stack';
-import { RUNNER_FAILED_TYPE } from '../../common/stack-failures';
 import { DEFAULT_STACK_SOURCE_POLICY, GITLAB_CA_FILE_SETTING, gitlabRefusal, type StackSourcePolicy } from '../../common/stack-sources';
 import { heartbeating, pause } from '../heartbeating';
 import { seal } from '../sealed-box';
@@ -14,7 +14,7 @@ export interface GitlabRunner {
   readonly status: string;
 }
 
-const failed = (message: string) => ApplicationFailure.create({ type: RUNNER_FAILED_TYPE, nonRetryable: true, message });
+const failed = (message: string) => ApplicationFailure.create({ type: Failure.runnerFailed, nonRetryable: true, message });
 
 /** TLS errors no retry can fix: the GitLab's certificate is not one this worker trusts. */
 const UNTRUSTED_CERTIFICATE = new Set([

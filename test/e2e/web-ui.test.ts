@@ -7,6 +7,7 @@ import { addCodecKey } from '../../clients/commands/codec';
 import { clientDataConverter, loadPayloadCodec } from '../../common/codec-keys';
 import type { DoctorReport } from '../../common/doctor';
 import { experimentWorkflowId } from '../../common/experiment';
+import { Failure } from '../../common/failures';
 import { Queue } from '../../common/queues';
 import { WorkflowType } from '../../common/workflow-types';
 import { CliProcess, runCli } from '../support/cli';
@@ -214,7 +215,7 @@ describe('the Temporal Web UI with encrypted payloads', () => {
     await startFromUi(WorkflowType.runExperiment, experimentWorkflowId(id), file);
     await withCodecClient(async (client) => {
       const failure = await failureOf(client.workflow.getHandle(experimentWorkflowId(id)).result());
-      expect(failure.type).toBe('InvalidInput');
+      expect(failure.type).toBe(Failure.invalidInput);
       expect(failure.message).toBe(`invalid experiment spec: ${cliIssues}`);
     });
   });

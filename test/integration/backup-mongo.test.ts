@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { BSON, type Db, Long, MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupReport, RestoreReport } from '../../common/backup';
+import { Failure } from '../../common/failures';
 import { Queue } from '../../common/queues';
 import { WorkflowType } from '../../common/workflow-types';
 import { tempDir, uniqueId } from '../support/experiments';
@@ -117,7 +118,7 @@ describe('MongoDB backup and restore', () => {
     const refused = await failureOf(
       run(WorkflowType.restore, { destination, backup: spec.name, run: first.run, nsFrom: typo, nsTo: `${copy}_x.*`, force: true }),
     );
-    expect(refused.type).toBe('InvalidInput');
+    expect(refused.type).toBe(Failure.invalidInput);
     expect(refused.message).toContain(
       `nsFrom: ${typo} matches no database of this restore (the MongoDB databases restored are ${database})`,
     );

@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseDockerHost } from '../../common/config';
+import { Failure } from '../../common/failures';
 import { Queue } from '../../common/queues';
 import type { DeployReport, TeardownReport } from '../../common/stack';
 import type { StackPlan } from '../../common/stack-plan';
@@ -217,7 +218,7 @@ describe('deployStack on the two-node swarm', () => {
     [{ services: [{ name: 'x', image: 'i', secrets: ['nope'] }] }, 'services[0].secrets[0]: no secret "nope" in secrets'],
   ])('rejects an invalid spec before any side effect: %j', async (extra, message) => {
     const failure = await failureOf(run(WorkflowType.deployStack, stackSpec(extra)));
-    expect(failure.type).toBe('InvalidInput');
+    expect(failure.type).toBe(Failure.invalidInput);
     expect(failure.message).toContain(message);
   });
 

@@ -1,6 +1,7 @@
 import { ApplicationFailure, type Client, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult, DoctorReport } from '../../common/doctor';
+import { Failure } from '../../common/failures';
 import { progressQuery } from '../../common/progress';
 import { Queue } from '../../common/queues';
 import { WorkflowType } from '../../common/workflow-types';
@@ -170,7 +171,7 @@ describe('doctor workflow, through a worker on every queue', () => {
         expect(err).toBeInstanceOf(WorkflowFailedError);
         const cause = (err as WorkflowFailedError).cause;
         expect(cause).toBeInstanceOf(ApplicationFailure);
-        expect((cause as ApplicationFailure).type).toBe('InvalidInput');
+        expect((cause as ApplicationFailure).type).toBe(Failure.invalidInput);
         expect((cause as ApplicationFailure).nonRetryable).toBe(true);
         expect(cause?.message).toBe(message);
       }

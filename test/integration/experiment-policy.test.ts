@@ -11,6 +11,7 @@ import { createExperimentServices } from '../../activities/docker/experiment-ser
 import { parseDockerHost } from '../../common/config';
 import type { ExperimentSpec } from '../../common/experiment';
 import { DEFAULT_EXPERIMENT_POLICY } from '../../common/experiment-policy';
+import { Failure } from '../../common/failures';
 import { dockerClient } from '../../workers/create-workers';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { containerRunning, containersCreated, runExperiment, startExperiment, tempDir, uniqueId } from '../support/experiments';
@@ -100,7 +101,7 @@ describe('experiments under the default policy (through the workflow)', () => {
     for (const source of ['/', '/var/run/docker.sock']) {
       const s = spec('root', 'id', { mounts: [bind(source, '/host')] });
       const failure = await failureOf(runExperiment(client, s));
-      expect(failure.type).toBe('InvalidInput');
+      expect(failure.type).toBe(Failure.invalidInput);
       expect(failure.message).toContain(`mounts[0].source: a bind of ${source} is never allowed`);
       expect(failure.message).toContain('whatever SCIOPS_EXPERIMENT_BIND_ROOTS says');
       expect(await stateOf(s.id)).toBeUndefined();

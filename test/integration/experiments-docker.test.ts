@@ -5,6 +5,7 @@ import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDockerHost } from '../../common/config';
 import { EXPERIMENT_LABEL } from '../../common/experiment';
+import { Failure } from '../../common/failures';
 import { dockerClient } from '../../workers/create-workers';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { containerRunning, containersCreated, runExperiment, startExperiment, tempDir, uniqueId } from '../support/experiments';
@@ -138,7 +139,7 @@ describe('runExperiment on the docker backend', () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
-    expect(cause.type).toBe('InvalidInput');
+    expect(cause.type).toBe(Failure.invalidInput);
     expect(cause.message).toContain('type: lower-case words');
     expect(cause.message).toContain('image: name a Docker image');
     expect(await row(id)).toBeUndefined();

@@ -3,12 +3,13 @@ import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDockerHost } from '../../common/config';
 import { EXPERIMENT_LABEL } from '../../common/experiment';
+import { Failure } from '../../common/failures';
 import { Queue } from '../../common/queues';
 import type { DeployReport, TeardownReport } from '../../common/stack';
 import { WorkflowType } from '../../common/workflow-types';
 import { dockerClient } from '../../workers/create-workers';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
-import { tempDir, uniqueId } from '../support/experiments';
+import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
 import { loadTestbed } from '../support/testbed';
 import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
@@ -47,10 +48,11 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/** When an event of `type` happened in a workflow's history (ms), or undefined. */
-async function firstEventAt(workflowId: string, type: string): Promise<number | undefined> {
+/** When the first (or last) event of `type` happened in a workflow's history (ms), or undefined. */
+async function eventAt(workflowId: string, type: string, which: 'first' | 'last' = 'first'): Promise<number | undefined> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  const event = history.events?.find((e) => e[type as keyof typeof e] != null);
+  const events = (history.events ?? []).filter((e) => e[type as keyof typeof e] != null);
+  const event = which === 'first' ? events[0] : events[events.length - 1];
   return event?.eventTime?.seconds == null ? undefined : Number(event.eventTime.seconds) * 1000 + (event.eventTime.nanos ?? 0) / 1e6;
 }
 
@@ -63,7 +65,7 @@ describe('one saga per experiment and per stack', () => {
       args: [{ id, type: 'correlation_analysis', image: 'local/busybox:1', command: ['true'] }],
     });
     const failure = await failureOf(handle.result());
-    expect(failure.type).toBe('InvalidInput');
+    expect(failure.type).toBe(Failure.invalidInput);
     expect(failure.message).toContain(`must be started with the workflow id experiment-${id}, not not-the-experiment-${id}`);
     // The experiments table is made by the first registration: none may have happened for this id.
     const { rows: tables } = await db.pool.query(`select to_regclass('experiments') as t`);
@@ -82,14 +84,16 @@ describe('one saga per experiment and per stack', () => {
     const first = await start(uniqueId('deploy-a'));
     const second = await start(uniqueId('deploy-b'));
     const [a, b] = (await Promise.all([first.result(), second.result()])) as [DeployReport, DeployReport];
-
-    expect(a.changes).toContainEqual(expect.objectContaining({ kind: 'service', name: 'app', change: 'create' }));
-    expect(b.unchanged).toBe(true);
-    // The second looked at the swarm only once the first had closed: it waited for the stack's lock.
-    const firstClosed = await firstEventAt(first.workflowId, 'workflowExecutionCompletedEventAttributes');
-    const secondObserved = await firstEventAt(second.workflowId, 'activityTaskScheduledEventAttributes');
-    expect(firstClosed).toBeDefined();
-    expect(secondObserved).toBeGreaterThan(firstClosed as number);
+    // Whichever took the stack's lock first made the service; the other found it in place.
+    const [made, found] = b.unchanged ? [first, second] : [second, first];
+    expect([a, b].map((r) => r.unchanged).sort()).toEqual([false, true]);
+    const creator = b.unchanged ? a : b;
+    expect(creator.changes).toContainEqual(expect.objectContaining({ kind: 'service', name: 'app', change: 'create' }));
+    // The other looked at the swarm only once the first had done its last step: it waited for the stack's lock.
+    const madeDone = await eventAt(made.workflowId, 'activityTaskCompletedEventAttributes', 'last');
+    const foundObserved = await eventAt(found.workflowId, 'activityTaskScheduledEventAttributes');
+    expect(madeDone).toBeDefined();
+    expect(foundObserved).toBeGreaterThan(madeDone as number);
     const services = await docker.listServices({ filters: { label: [`com.docker.stack.namespace=${stack}`] } });
     expect(services.map((s) => s.Spec?.Name)).toEqual([`${stack}_app`]);
   });
@@ -102,6 +106,8 @@ describe('one saga per experiment and per stack', () => {
       workflowId: uniqueId('deploy'),
       args: [spec],
     });
+    // The deploy holds the stack's lock once it looks at the swarm.
+    await eventually('the deploy to start', 30_000, () => eventAt(deploy.workflowId, 'activityTaskScheduledEventAttributes'));
     const teardown = await client.workflow.start(WorkflowType.teardownStack, {
       taskQueue: Queue.workflows,
       workflowId: uniqueId('teardown'),

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { classifyFailures, permanentFailure } from '../../activities/classify-failures';
 import { ConfigError } from '../../common/errors';
-import { PermanentFailure } from '../../common/failures';
+import { Failure } from '../../common/failures';
 
 /** What dockerode throws for an answer of the engine. */
 const engineError = (statusCode: number, message: string) =>
@@ -11,16 +11,16 @@ const engineError = (statusCode: number, message: string) =>
 describe('errors no retry can fix (review H4c)', () => {
   it('become non-retryable failures with a type: the engine refusing, a setting, a TypeError', () => {
     for (const [err, type, text] of [
-      [engineError(409, 'name conflicts with an existing object'), PermanentFailure.engineRefused, 'HTTP 409'],
-      [engineError(400, 'invalid mount config'), PermanentFailure.engineRefused, 'invalid mount config'],
-      [engineError(404, 'no such image'), PermanentFailure.engineRefused, 'no such image'],
-      [engineError(501, 'service mode change is not allowed'), PermanentFailure.engineRefused, 'mode change'],
-      [new ConfigError('OMICS_URL', 'not a valid URL'), PermanentFailure.configInvalid, 'OMICS_URL: not a valid URL'],
-      [new TypeError("Cannot read properties of undefined (reading 'token')"), PermanentFailure.programError, 'TypeError'],
-      [new RangeError('Invalid time value'), PermanentFailure.programError, 'RangeError'],
+      [engineError(409, 'name conflicts with an existing object'), Failure.engineRefused, 'HTTP 409'],
+      [engineError(400, 'invalid mount config'), Failure.engineRefused, 'invalid mount config'],
+      [engineError(404, 'no such image'), Failure.engineRefused, 'no such image'],
+      [engineError(501, 'service mode change is not allowed'), Failure.engineRefused, 'mode change'],
+      [new ConfigError('OMICS_URL', 'not a valid URL'), Failure.configInvalid, 'OMICS_URL: not a valid URL'],
+      [new TypeError("Cannot read properties of undefined (reading 'token')"), Failure.programError, 'TypeError'],
+      [new RangeError('Invalid time value'), Failure.programError, 'RangeError'],
       [
         Object.assign(new Error('permission denied for table samples'), { code: '42501', severity: 'ERROR' }),
-        PermanentFailure.databaseRefused,
+        Failure.databaseRefused,
         '42501',
       ],
     ] as const) {
@@ -55,7 +55,7 @@ describe('errors no retry can fix (review H4c)', () => {
       ok: async (n: number) => n + 1,
     });
     await expect(activities.ok(1)).resolves.toBe(2);
-    await expect(activities.create()).rejects.toMatchObject({ type: PermanentFailure.engineRefused, nonRetryable: true });
+    await expect(activities.create()).rejects.toMatchObject({ type: Failure.engineRefused, nonRetryable: true });
     await expect(activities.flaky()).rejects.toMatchObject({ statusCode: 500 });
     const rejected = classifyFailures({ run: activities.create }, 'ExperimentRunRejected');
     await expect(rejected.run()).rejects.toMatchObject({ type: 'ExperimentRunRejected', nonRetryable: true });

@@ -3,6 +3,7 @@ import { ApplicationFailure, RetryState } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { buildProgram, exitCodeFor } from '../../clients/cli';
 import { ConfigError, DetachedError, InputError, UnreachableError } from '../../common/errors';
+import { Failure } from '../../common/failures';
 
 describe('exitCodeFor', () => {
   it('maps each kind of failure to its documented exit code and one line', () => {
@@ -14,7 +15,7 @@ describe('exitCodeFor', () => {
     expect(exitCodeFor(new UnreachableError('TEMPORAL_ADDRESS', 'the server', 'refused', 'Start it.')).code).toBe(1);
     const invalid = new WorkflowFailedError(
       'failed',
-      ApplicationFailure.create({ type: 'InvalidInput', message: 'invalid doctor input: nodes: bad', nonRetryable: true }),
+      ApplicationFailure.create({ type: Failure.invalidInput, message: 'invalid doctor input: nodes: bad', nonRetryable: true }),
       RetryState.NON_RETRYABLE_FAILURE,
     );
     expect(exitCodeFor(invalid)).toEqual({ code: 2, message: 'invalid doctor input: nodes: bad' });
