@@ -75,7 +75,10 @@ describe('runExperiment on the batch backend (jobs run as real containers by the
     const s = spec('fails', 'echo "out of memory" >&2; exit 2');
     const result = await runExperiment(client, s);
     expect(result).toMatchObject({ state: 'FINISHED_WITH_ERROR', exitCode: 2 });
-    expect(result.message).toContain('out of memory');
+    // The message names where the output is (CloudWatch's one log, copied as stdout.txt), never quotes it.
+    expect(result.message).toContain(`exited with code 2; its stderr is in ${path.join(outputs, s.id)}/stdout.txt`);
+    expect(result.message).not.toContain('out of memory');
+    expect(read(s.id, 'stdout.txt')).toContain('out of memory');
   });
 
   it('TIMEOUT_EXCEEDED: past the soft limit the job is terminated (TerminateJob)', async () => {
