@@ -37,7 +37,12 @@ const mongoTarget = z.strictObject({
   kind: z.literal('mongo'),
   name: name('target'),
   urlEnv: envName.default('MONGO_URL').describe('the variable, on the db worker, holding the MongoDB URL (never the URL itself)'),
-  database: z.string().regex(MONGO_DATABASE, 'a MongoDB database name'),
+  database: z
+    .string()
+    .regex(MONGO_DATABASE, 'a MongoDB database name')
+    .refine((d) => !RESERVED_MONGO_DATABASES.includes(d.toLowerCase()), {
+      message: `not ${RESERVED_MONGO_DATABASES.join(', ')}: MongoDB's own databases are not the platform's data`,
+    }),
 });
 
 export const backupTargetSchema = z.discriminatedUnion('kind', [postgresTarget, mongoTarget, volumeTarget]);
@@ -47,7 +52,9 @@ export const destinationSchema = z.discriminatedUnion('kind', [
     kind: z.literal('local'),
     dir: z
       .string()
-      .regex(/^\/\S*$/, 'an absolute directory, the same on every worker that backs up or restores (one host, or a shared file system)'),
+      .regex(/^\/\S*$/, 'an absolute directory, the same on every worker that backs up or restores (one host, or a shared file system)')
+      .refine((d) => d.replace(/\/+$/, '') !== '', { message: 'not / itself: a directory of its own for the backups' })
+      .refine((d) => !d.split('/').includes('..'), { message: 'a path without .. (write it as the directory it is)' }),
   }),
   z.strictObject({
     kind: z.literal('s3'),
@@ -55,6 +62,7 @@ export const destinationSchema = z.discriminatedUnion('kind', [
     prefix: z
       .string()
       .regex(/^([A-Za-z0-9_.-]+\/)*$/, 'empty, or path segments each ending in /')
+      .refine((p) => !p.split('/').some((seg) => seg === '.' || seg === '..'), { message: 'segments other than . and ..' })
       .default(''),
     kmsKeyId: z
       .string()

@@ -86,7 +86,7 @@ export const experimentSpecSchema = z
       .string()
       .regex(EXPERIMENT_TYPE, 'lower-case words joined by "_", e.g. correlation_analysis')
       .describe('selects the default soft time limit'),
-    image: z.string().min(1, 'name a Docker image, e.g. local/busybox:1'),
+    image: z.string().regex(/^\S+$/, 'name a Docker image, e.g. local/busybox:1 (no spaces)'),
     command: z
       .array(z.string())
       .optional()

@@ -84,7 +84,10 @@ export const secretSchema = z
         length: z.number().int().min(8).max(256).default(32),
         alphabet: z
           .string()
-          .min(10, 'at least 10 distinct characters')
+          .refine((a) => new Set(a).size >= 10, { message: 'at least 10 distinct characters' })
+          .refine((a) => /^[\x21-\x7e]+$/.test(a), {
+            message: 'printable ASCII characters only (no spaces, no letters a terminal or file may mangle)',
+          })
           .default('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'),
       })
       .optional(),

@@ -66,12 +66,13 @@ const updateConfig = (failureActions: readonly [string, ...string[]]) =>
     })
     .optional();
 
-const cpus = z.number().positive().describe('CPUs, e.g. 0.5');
+// Docker takes CPUs as an int64 of nano-CPUs: beyond a few billion the engine gets null.
+const cpus = z.number().positive().max(4096, 'at most 4096 CPUs').describe('CPUs, e.g. 0.5');
 
 export const serviceSchema = z
   .strictObject({
     name: specName('service'),
-    image: z.string().min(1, 'name an image'),
+    image: z.string().regex(/^\S+$/, 'name an image (no spaces)'),
     command: words.optional().describe("the image's CMD replaced (compose `command`)"),
     entrypoint: words.optional().describe("the image's ENTRYPOINT replaced (compose `entrypoint`)"),
     env: z

@@ -199,6 +199,29 @@ describe('comparing a restore with its manifest', () => {
     expect(nsFromProblem([pg], 'omics.*')).toBe('nsFrom: omics.* matches no database of this restore (no MongoDB target is restored)');
   });
 
+  it("refuses a destination that is / or has .. in it, and a backup of MongoDB's own databases (review p1)", () => {
+    const spec = (destination: unknown, targets: unknown[] = [{ kind: 'postgres', name: 'db' }]) => ({
+      name: 'nightly',
+      targets,
+      destination,
+    });
+    expect(() => parseInput(backupSpecSchema, spec({ kind: 'local', dir: '/' }), 'backup spec')).toThrow('destination.dir: not / itself');
+    expect(() => parseInput(backupSpecSchema, spec({ kind: 'local', dir: '/srv/../etc' }), 'backup spec')).toThrow(
+      'destination.dir: a path without ..',
+    );
+    expect(() => parseInput(backupSpecSchema, spec({ kind: 's3', bucket: 'omics-backups', prefix: '../../' }), 'backup spec')).toThrow(
+      'destination.prefix: segments other than . and ..',
+    );
+    const admin = [{ kind: 'mongo', name: 'docs', database: 'admin' }];
+    expect(() => parseInput(backupSpecSchema, spec({ kind: 'local', dir: '/b' }, admin), 'backup spec')).toThrow(
+      "targets[0].database: not admin, local, config: MongoDB's own databases",
+    );
+    expect(parseInput(backupSpecSchema, spec({ kind: 'local', dir: '/var/lib/sciops/backups' }), 'backup spec').destination).toEqual({
+      kind: 'local',
+      dir: '/var/lib/sciops/backups',
+    });
+  });
+
   it('takes nsFrom and nsTo together only', () => {
     const base = { destination: { kind: 'local', dir: '/b' }, backup: 'nightly', run: '20261122T030000Z' };
     expect(() => parseInput(restoreInputSchema, { ...base, nsFrom: 'omics.*' }, 'restore input')).toThrow(

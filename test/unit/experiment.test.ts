@@ -41,6 +41,7 @@ describe('experiment spec', () => {
 
   it.each([
     [{ ...minimal, id: 'has space' }, 'id: letters, digits'],
+    [{ ...minimal, image: ' ' }, 'image: name a Docker image, e.g. local/busybox:1 (no spaces)'],
     [{ ...minimal, colour: 'red' }, 'colour: unknown field'],
     [{ ...minimal, backend: 'batch' }, 'batch: required when backend is "batch"'],
     [{ ...minimal, batch: { jobQueue: 'q' } }, 'batch: only for backend "batch"'],

@@ -55,6 +55,20 @@ describe('stack spec', () => {
       'services[0].volumes[0].source: no volume "nope"',
     ],
     [{ ...base, volumes: [{ name: 'a' }, { name: 'a' }] }, 'volumes[1].name: "a" is defined twice'],
+    // Review p1: what the engine would take wrongly or not at all.
+    [{ ...base, services: [{ name: 'web', image: ' ' }] }, 'services[0].image: name an image (no spaces)'],
+    [
+      { ...base, services: [{ name: 'web', image: 'i', resources: { limits: { cpus: 1e300 } } }] },
+      'services[0].resources.limits.cpus: at most 4096 CPUs',
+    ],
+    [
+      { ...base, secrets: [{ name: 's', generate: { alphabet: 'aaaaaaaaaa' } }] },
+      'secrets[0].generate.alphabet: at least 10 distinct characters',
+    ],
+    [
+      { ...base, secrets: [{ name: 's', generate: { alphabet: '0123456789\ud800' } }] },
+      'secrets[0].generate.alphabet: printable ASCII characters only',
+    ],
     [{ ...base, secrets: [{ name: 's' }] }, 'secrets[0]: give exactly one of generate, file, env'],
     [{ ...base, secrets: [{ name: 's', generate: {}, env: 'X' }] }, 'secrets[0]: give exactly one of generate, file, env'],
     [
