@@ -2,12 +2,14 @@ import type { LogEntry } from '@temporalio/worker';
 
 /** Metadata keys whose values are never written, whatever logs them. */
 const SECRET_KEY = /pass(word)?|secret|token|api.?key|credential|private/i;
-/** user:password@ in a URL. */
-const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi;
+/** user:password@ in a URL, the user possibly empty (`postgres://:pw@host`). */
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]+@/gi;
+/** `password=...`, `token: ...` and the like in a message (libpq connection strings, tools' own output). */
+const KEY_VALUE = /\b((?:pass(?:word)?|secret|token|api[_-]?key)\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&;,]+)/gi;
 
-/** A message or value with any URL password replaced. Pure. */
+/** A message or value with any URL password and any password= / token: value replaced. Pure. */
 export function redact(text: string): string {
-  return text.replace(URL_PASSWORD, '$1***@');
+  return text.replace(URL_PASSWORD, '$1***@').replace(KEY_VALUE, '$1***');
 }
 
 function cleanMeta(meta: Record<string, unknown> | undefined): Record<string, unknown> {

@@ -32,4 +32,11 @@ describe('worker log lines', () => {
     );
     expect(redact('no url here')).toBe('no url here');
   });
+
+  it('masks a URL password with an empty user and password= / token: values (review p4)', () => {
+    expect(redact('connect postgres://:s3cret@db:5432/omics')).toBe('connect postgres://:***@db:5432/omics');
+    expect(redact('host=db password=s3cret dbname=omics')).toBe('host=db password=*** dbname=omics');
+    expect(redact("token: 'glpat-abc' and api_key=xyz&x=1")).toBe('token: *** and api_key=***&x=1');
+    expect(redact('the passport office')).toBe('the passport office');
+  });
 });
