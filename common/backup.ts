@@ -28,7 +28,7 @@ const postgresTarget = z.strictObject({
 const volumeTarget = z.strictObject({
   kind: z.literal('volume'),
   name: name('target'),
-  volume: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a Docker volume name'),
+  volume: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]+$/, 'a Docker volume name: at least 2 characters, letters, digits, _ . and -'),
   node: z.string().regex(NODE_NAME, 'a node hostname').optional().describe("the node whose engine holds it (default: the docker queue's)"),
   image: z.string().min(1).default('busybox:1.36').describe('an image with sh, tar and find, run beside the volume to read or fill it'),
 });

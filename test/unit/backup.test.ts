@@ -212,6 +212,9 @@ describe('comparing a restore with its manifest', () => {
     expect(() => parseInput(backupSpecSchema, spec({ kind: 's3', bucket: 'omics-backups', prefix: '../../' }), 'backup spec')).toThrow(
       'destination.prefix: segments other than . and ..',
     );
+    expect(() =>
+      parseInput(backupSpecSchema, spec({ kind: 'local', dir: '/b' }, [{ kind: 'volume', name: 'media', volume: 'a' }]), 'backup spec'),
+    ).toThrow('targets[0].volume: a Docker volume name: at least 2 characters');
     const admin = [{ kind: 'mongo', name: 'docs', database: 'admin' }];
     expect(() => parseInput(backupSpecSchema, spec({ kind: 'local', dir: '/b' }, admin), 'backup spec')).toThrow(
       "targets[0].database: not admin, local, config: MongoDB's own databases",
