@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -21,6 +21,21 @@ describe('backup store', () => {
     expect(statSync(run).mode & 0o777).toBe(0o700);
     expect(statSync(path.join(run, 'omics.sql.gz')).mode & 0o777).toBe(0o600);
     expect(readdirSync(run)).toEqual(['omics.sql.gz']);
+  });
+
+  it('reads and writes only keys inside the store: a ../ key is refused before any file is touched (review p3)', async () => {
+    const dir = tempDir('store-keys');
+    const outside = path.join(path.dirname(dir), `outside-${path.basename(dir)}`);
+    writeFileSync(outside, 'not a backup');
+    const store = backupStore({ kind: 'local', dir }, () => {
+      throw new Error('no S3 here');
+    });
+    const leaving = `omics/run/../../../${path.basename(outside)}`;
+    await expect(async () => store.read(leaving)).rejects.toThrow('not a key inside the backup store');
+    await expect(async () => store.readText(leaving)).rejects.toThrow('not a key inside the backup store');
+    await expect(async () => store.write(leaving, Readable.from([Buffer.from('x')]))).rejects.toThrow('not a key inside the backup store');
+    await expect(async () => store.removePrefix('../')).rejects.toThrow('not a key inside the backup store');
+    expect(readFileSync(outside, 'utf8')).toBe('not a backup');
   });
 
   it('encrypts S3 objects with the destination KMS key (SSE-KMS)', async () => {
