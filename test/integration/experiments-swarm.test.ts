@@ -80,7 +80,10 @@ describe('runExperiment on the swarm backend (a one-shot service)', () => {
     const s = spec('fails', 'echo "no convergence" >&2; exit 4');
     const result = await runExperiment(client, s);
     expect(result).toMatchObject({ state: 'FINISHED_WITH_ERROR', exitCode: 4 });
-    expect(result.message).toContain('no convergence');
+    // The message names where the task's stderr is, never quotes it (an experiment's output may be its data).
+    expect(result.message).toContain(`exited with code 4; its stderr is in ${path.join(outputs, s.id)}/stderr.txt`);
+    expect(result.message).not.toContain('no convergence');
+    expect(read(s.id, 'stderr.txt')).toBe('no convergence\n');
   });
 
   it('STOPPED: the task is shut down with SIGTERM and what it printed is kept', async () => {
