@@ -17,11 +17,11 @@ import { WorkflowType } from '../../common/workflow-types';
 import { dockerClient } from '../../workers/create-workers';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
+import { createSleepingService } from '../support/services';
 import { loadTestbed } from '../support/testbed';
 import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
 
 // Backups, restores and verifications of one target, started at the same time.
-const IMAGE = 'local/busybox:1';
 const suffix = Date.now().toString(36);
 const dir = tempDir('backup-concurrency');
 const destination = { kind: 'local', dir };
@@ -51,14 +51,7 @@ beforeAll(async () => {
     'create table samples (id serial primary key, name text); insert into samples (name) select md5(i::text) from generate_series(1, 2000) i',
   );
   process.env.SCIOPS_TEST_CONC_DB = db.url;
-  await docker.createService({
-    Name: service,
-    TaskTemplate: {
-      ContainerSpec: { Image: IMAGE, Command: ['sleep', '3600'], StopGracePeriod: 1e9 },
-      Placement: { Constraints: [`node.hostname==${(await docker.info()).Name}`] },
-    },
-    Mode: { Replicated: { Replicas: 2 } },
-  });
+  await createSleepingService(docker, service, 2);
   ({ client, close: closeClient } = await testClient());
   workers = await startWorkers({ queues: ['sciops', 'docker', 'db'] });
 });

@@ -28,6 +28,7 @@ import { demuxedText } from '../support/docker-streams';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
 import { metricValue } from '../support/metrics';
+import { createSleepingService } from '../support/services';
 import { loadTestbed } from '../support/testbed';
 import { type RunningWorkers, startWorkers, testClient, workerMetrics } from '../support/workers';
 
@@ -110,14 +111,7 @@ beforeAll(async () => {
   await inVolume(
     'mkdir -p /v/a/b && head -c 200000 /dev/urandom > /v/a/b/raw.bin && echo hello > /v/readme.txt && ln -s readme.txt /v/link',
   );
-  await docker.createService({
-    Name: service,
-    TaskTemplate: {
-      ContainerSpec: { Image: IMAGE, Command: ['sleep', '3600'], StopGracePeriod: 1e9 },
-      Placement: { Constraints: [`node.hostname==${(await docker.info()).Name}`] },
-    },
-    Mode: { Replicated: { Replicas: 2 } },
-  });
+  await createSleepingService(docker, service, 2);
   process.env.SCIOPS_TEST_PLATFORM_DB = db.url;
   ({ client, close: closeClient } = await testClient());
   workers = [await startWorkers({ queues: ['sciops', 'docker', 'db'] })];

@@ -14,11 +14,11 @@ import { dockerClient } from '../../workers/create-workers';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
+import { createSleepingService } from '../support/services';
 import { loadTestbed } from '../support/testbed';
 import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
 
 // What a restore does to put things back as they were when it fails (H3).
-const IMAGE = 'local/busybox:1';
 const suffix = Date.now().toString(36);
 const dir = tempDir('backup-rollback');
 const destination = { kind: 'local', dir };
@@ -94,14 +94,7 @@ beforeAll(async () => {
   await two.pool.query(`alter database ${twoName} set search_path = "$user", public, extra`);
   process.env.SCIOPS_TEST_ROLLBACK_ONE = one.url;
   process.env.SCIOPS_TEST_ROLLBACK_TWO = two.url;
-  await docker.createService({
-    Name: service,
-    TaskTemplate: {
-      ContainerSpec: { Image: IMAGE, Command: ['sleep', '3600'], StopGracePeriod: 1e9 },
-      Placement: { Constraints: [`node.hostname==${(await docker.info()).Name}`] },
-    },
-    Mode: { Replicated: { Replicas: 1 } },
-  });
+  await createSleepingService(docker, service, 1);
   ({ client, close: closeClient } = await testClient());
   workers = await startWorkers({ queues: ['sciops', 'docker', 'db'] });
   first = (await (await start(WorkflowType.backup, spec)).result()) as BackupReport;
