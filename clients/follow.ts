@@ -67,7 +67,8 @@ export async function follow<R>(handle: WorkflowHandle, options: FollowOptions =
         for (const line of progressLines(last, now, seconds)) display.line(line);
         last = now;
       }
-      if (!done) display.status(statusLine(last, seconds, transfer));
+      // No status line once the workflow says it has ended: the result (or its failure) comes next.
+      if (!done && (last === undefined || last.state === 'running')) display.status(statusLine(last, seconds, transfer));
       await Promise.race([result.catch(() => undefined), interrupted, new Promise((r) => setTimeout(r, 1000))]);
     }
     // The steps that ended after the last look, so the display ends with the whole run (no status line now).

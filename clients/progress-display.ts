@@ -60,24 +60,26 @@ export function statusLine(progress: Progress | undefined, elapsedSeconds: numbe
   return `… ${parts.join(' · ')}`;
 }
 
-/** A display on a terminal stream: the status line is erased before each step line and redrawn after it. */
+/**
+ * A display on a terminal stream: a step line erases the status line drawn before it, and the caller draws
+ * the status anew after its lines (so a status line is never redrawn with what it said before them).
+ */
 export function terminalDisplay(stream: NodeJS.WriteStream): ProgressDisplay {
-  let current = '';
-  const erase = () => current !== '' && stream.write('\r\x1b[2K');
+  let shown = false;
+  const erase = () => {
+    if (shown) stream.write('\r\x1b[2K');
+    shown = false;
+  };
   return {
     line(text) {
       erase();
       stream.write(`${text}\n`);
-      if (current !== '') stream.write(current);
     },
     status(text) {
       const width = stream.columns || 120; // 0 or unset: a terminal that does not say its width
-      current = text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text;
-      stream.write(`\r\x1b[2K${current}`);
+      stream.write(`\r\x1b[2K${text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text}`);
+      shown = true;
     },
-    close() {
-      erase();
-      current = '';
-    },
+    close: erase,
   };
 }

@@ -120,7 +120,17 @@ describe('sciops backup and restore', () => {
     expect(drawn.length).toBeGreaterThan(0);
     expect(drawn[0]).toMatch(/^… \S.* · \d+s/);
     expect(tty.stdout).toContain('backup complete and verified: ');
-    // The status line is erased before the result: the last step line is followed by the report, not by it.
-    expect(tty.stdout).toMatch(/\[\d+s\] prune: done \(0 removed\)\r\n(?!…)/);
+    // What the terminal shows at the end: the status line was erased, the last step line is followed by the report.
+    const screen = screenOf(tty.stdout);
+    expect(screen.split('\n').filter((l) => l.startsWith('… '))).toEqual([]);
+    expect(screen).toMatch(/\[\d+s\] prune: done \(0 removed\)\nnotes +\d+ bytes/);
   });
 });
+
+/** The text a terminal is left showing: `\r ESC[2K` clears the line being written, `\r\n` is a newline. */
+function screenOf(raw: string): string {
+  return raw
+    .replace(/\r\n/g, '\n')
+    .split('\r\u001b[2K')
+    .reduce((shown, part) => shown.slice(0, shown.lastIndexOf('\n') + 1) + part, '');
+}

@@ -26,7 +26,7 @@ describe('the live status line', () => {
     expect(formatBytes(2_500_000_000)).toBe('2.5 GB');
   });
 
-  it('on a terminal, erases the status line before a step line and redraws it after', () => {
+  it('on a terminal, erases the status line before a step line, and only what is drawn', () => {
     let out = '';
     const write = (text: string) => {
       out += text;
@@ -36,8 +36,12 @@ describe('the live status line', () => {
     const display = terminalDisplay(stream);
     display.status('… dump · 1s');
     display.line('[1s] dump: running (db)');
+    display.line('[2s] dump: done (1 files)');
+    display.status('… verify · 2s');
     display.close();
-    expect(out).toBe('\r\x1b[2K… dump · 1s\r\x1b[2K[1s] dump: running (db)\n… dump · 1s\r\x1b[2K');
+    display.close();
+    // The stale `… dump · 1s` is not drawn again after the step lines; an erase only where a status line is.
+    expect(out).toBe('\r\x1b[2K… dump · 1s\r\x1b[2K[1s] dump: running (db)\n[2s] dump: done (1 files)\n\r\x1b[2K… verify · 2s\r\x1b[2K');
     out = '';
     terminalDisplay(stream).status('x'.repeat(60));
     expect(out).toBe(`\r\x1b[2K${'x'.repeat(38)}…`);
