@@ -298,7 +298,18 @@ export function parseBackupLocation(text: string): { destination: Destination; b
   const form = 'give <dir>/<backup>/<run> or s3://<bucket>/<prefix><backup>/<run>, as `sciops backup list` prints it';
   if (!RUN_ID.test(run) || !NAME.test(backup)) throw new Error(`"${text}" does not end in <backup>/<run id>: ${form}`);
   const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(rest);
-  if (s3 !== null) return { destination: { kind: 's3', bucket: s3[1] as string, prefix: s3[2] === '' ? '' : `${s3[2]}/` }, backup, run };
-  if (rest.startsWith('/')) return { destination: { kind: 'local', dir: rest }, backup, run };
-  throw new Error(`"${text}" is neither an absolute directory nor an s3:// URL: ${form}`);
+  const named: Destination | undefined =
+    s3 !== null
+      ? { kind: 's3', bucket: s3[1] as string, prefix: s3[2] === '' ? '' : `${s3[2]}/` }
+      : rest.startsWith('/')
+        ? { kind: 'local', dir: rest }
+        : undefined;
+  if (named === undefined) throw new Error(`"${text}" is neither an absolute directory nor an s3:// URL: ${form}`);
+  // The same rules as a destination in a spec: no `..` into another directory, no bucket that cannot be one.
+  const checked = destinationSchema.safeParse(named);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    throw new Error(`"${text}": ${issue?.path.join('.') ?? 'destination'}: ${issue?.message ?? 'not a destination'}`);
+  }
+  return { destination: checked.data, backup, run };
 }

@@ -145,6 +145,12 @@ describe('backup locations', () => {
     });
     expect(() => parseBackupLocation('nightly/latest')).toThrow('does not end in <backup>/<run id>');
     expect(() => parseBackupLocation('backups/nightly/20261122T030000Z')).toThrow('neither an absolute directory nor an s3:// URL');
+    // The review's location: the destination rules of a spec hold for a location too (review p1).
+    expect(() => parseBackupLocation('/srv/../etc/nightly/20261122T030000Z')).toThrow(
+      '"/srv/../etc/nightly/20261122T030000Z": dir: a path without ..',
+    );
+    expect(() => parseBackupLocation('s3://lab-backups/../nightly/20261122T030000Z')).toThrow('prefix: segments other than . and ..');
+    expect(() => parseBackupLocation('s3://Lab_Backups/nightly/20261122T030000Z')).toThrow('bucket: an S3 bucket name');
   });
 });
 
