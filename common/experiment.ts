@@ -57,6 +57,12 @@ export const DEFAULT_QUEUE_TIMEOUT_SECONDS = 3600;
 export const EXPERIMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const EXPERIMENT_TYPE = /^[a-z][a-z0-9_]{0,62}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * An experiment's environment is workflow input (kept in history, and sent again on every Batch job), so it
+ * is for settings, not data: 32 KiB a value, 64 KiB in all (names, values, `=` and a separator each).
+ */
+const ENV_VALUE_MAX = 32 * 1024;
+const ENV_TOTAL_MAX = 64 * 1024;
 const absolutePath = z.string().regex(/^\/\S*$/, 'must be an absolute path such as /data/out');
 
 const mountSchema = z.strictObject({
@@ -91,7 +97,15 @@ export const experimentSpecSchema = z
       .array(z.string())
       .optional()
       .describe("replaces the image's CMD (compose's `command`; the ENTRYPOINT stays) on every backend; the image's default when absent"),
-    env: z.record(z.string().regex(ENV_NAME, 'environment variable names are letters, digits and _'), z.string()).default({}),
+    env: z
+      .record(
+        z.string().regex(ENV_NAME, 'environment variable names are letters, digits and _'),
+        z.string().max(ENV_VALUE_MAX, `at most ${ENV_VALUE_MAX} characters: pass larger data as a file in a mount`),
+      )
+      .refine((env) => Object.entries(env).reduce((n, [k, v]) => n + k.length + v.length + 2, 0) <= ENV_TOTAL_MAX, {
+        message: `at most ${ENV_TOTAL_MAX} characters in all (the spec is workflow input): pass larger data as files in a mount`,
+      })
+      .default({}),
     mounts: z.array(mountSchema).default([]),
     workingDir: absolutePath.optional(),
     resources: z

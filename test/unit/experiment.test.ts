@@ -52,6 +52,9 @@ describe('experiment spec', () => {
     ],
     [{ ...minimal, backend: 'swarm', placement: { constraints: ['gpu'] } }, 'placement.constraints[0]: a swarm constraint'],
     [{ ...minimal, env: { 'BAD-NAME': 'x' } }, 'env.BAD-NAME'],
+    // The review's 1 MB value (p1): named, with the way to pass data instead; and many values that add up.
+    [{ ...minimal, env: { X: 'a'.repeat(1 << 20) } }, 'env.X: at most 32768 characters: pass larger data as a file in a mount'],
+    [{ ...minimal, env: Object.fromEntries(['A', 'B', 'C'].map((k) => [k, 'a'.repeat(30_000)])) }, 'env: at most 65536 characters in all'],
     [{ ...minimal, timeLimitSeconds: 0 }, 'timeLimitSeconds'],
   ])('rejects %j naming the field', (value, message) => {
     expect(() => parse(value)).toThrow(InputError);
