@@ -11,6 +11,12 @@ export const REPLICAS_LABEL = 'sciops.replicas-before-pause';
 /** The id of the workflow holding it at 0. */
 export const PAUSED_BY_LABEL = 'sciops.paused-by';
 
+/**
+ * On a service of sciops itself (its Temporal server, its database, its workers) when it runs on the swarm:
+ * never paused, since the workflow that would scale it back needs it running.
+ */
+export const CONTROL_PLANE_LABEL = 'sciops.control-plane';
+
 type Labels = Readonly<Record<string, string>>;
 
 /**

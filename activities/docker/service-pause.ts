@@ -1,6 +1,7 @@
+import { hostname } from 'node:os';
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
-import { pauseLabels, resumeLabels } from '../../common/backup-pause';
+import { CONTROL_PLANE_LABEL, pauseLabels, resumeLabels } from '../../common/backup-pause';
 import { Failure } from '../../common/failures';
 import { heartbeating, pause } from '../heartbeating';
 import { ignoreStatus } from './errors';
@@ -24,6 +25,7 @@ export function createServicePause(docker: Dockerode) {
       service,
       version: info.Version.Index as number,
       spec: info.Spec as Record<string, unknown> & {
+        Name?: string;
         Labels?: Record<string, string>;
         Mode?: { Replicated?: { Replicas?: number } } & Record<string, unknown>;
         TaskTemplate?: { ContainerSpec?: { StopGracePeriod?: number } };
@@ -31,13 +33,31 @@ export function createServicePause(docker: Dockerode) {
     };
   }
 
+  /** The swarm service this worker runs in, if it runs in one (its container's hostname is the container's id). */
+  let ownService: Promise<string | undefined> | undefined;
+  const serviceOfThisWorker = () => {
+    ownService ??= docker
+      .getContainer(hostname())
+      .inspect()
+      .then(
+        (c) => c.Config.Labels?.['com.docker.swarm.service.name'],
+        () => undefined,
+      );
+    return ownService;
+  };
+
   /**
-   * Why the service cannot be paused by scaling it to 0, if it cannot: it is not there, or it is not a
-   * replicated service (a global one runs a task on every node whatever its replicas, and the swarm refuses
-   * to change a service's mode).
+   * Why the service cannot be paused by scaling it to 0, if it cannot: it is not there, it is part of sciops
+   * (labelled so, or the service this worker runs in: the workflow that would scale it back needs it), or it
+   * is not a replicated service (a global one runs a task on every node whatever its replicas, and the swarm
+   * refuses to change a service's mode).
    */
-  function refusal(name: string, found: Awaited<ReturnType<typeof spec>>): string | undefined {
+  async function refusal(name: string, found: Awaited<ReturnType<typeof spec>>): Promise<string | undefined> {
     if (found === undefined) return `no service ${name} on the swarm`;
+    const own = await serviceOfThisWorker();
+    if (found.spec.Labels?.[CONTROL_PLANE_LABEL] !== undefined || (own !== undefined && own === found.spec.Name)) {
+      return `service ${name} is part of sciops itself (${own === found.spec.Name ? 'this worker runs in it' : `label ${CONTROL_PLANE_LABEL}`}): pausing it would stop what scales it back; leave it out of stopServices`;
+    }
     const mode = Object.keys(found.spec.Mode ?? {})[0] ?? 'Replicated';
     if (mode !== 'Replicated') {
       return `service ${name} is a ${mode.toLowerCase()} service, which cannot be scaled to 0: stop its writes another way and leave it out of stopServices`;
@@ -67,13 +87,13 @@ export function createServicePause(docker: Dockerode) {
 
   return {
     /**
-     * Refuses, before anything is paused, a list naming a service that is not there or that scaling to 0
-     * cannot stop (a global one): one non-retryable failure naming every such service.
+     * Refuses, before anything is paused, a list naming a service that is not there, that is part of sciops,
+     * or that scaling to 0 cannot stop (a global one): one non-retryable failure naming every such service.
      */
     async checkServicesPausable(input: { names: readonly string[] }): Promise<void> {
       const problems: string[] = [];
       for (const name of input.names) {
-        const problem = refusal(name, await spec(name));
+        const problem = await refusal(name, await spec(name));
         if (problem !== undefined) problems.push(problem);
       }
       if (problems.length > 0) throw failed(`stopServices: ${problems.join('; ')}; nothing was paused`);
@@ -85,7 +105,7 @@ export function createServicePause(docker: Dockerode) {
      */
     async pauseService(input: { name: string; holder: string; drainSeconds?: number }): Promise<{ replicas: number; tookOver?: string }> {
       const found = await spec(input.name);
-      const problem = refusal(input.name, found);
+      const problem = await refusal(input.name, found);
       if (found === undefined || problem !== undefined) throw failed(`stopServices: ${problem}`);
       const { service, version, spec: s } = found;
       const next = pauseLabels(s.Labels, s.Mode?.Replicated?.Replicas, input.holder);

@@ -6,7 +6,7 @@ import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServicePause } from '../../activities/docker/service-pause';
 import type { BackupReport, RestoreReport } from '../../common/backup';
-import { PAUSED_BY_LABEL, REPLICAS_LABEL } from '../../common/backup-pause';
+import { CONTROL_PLANE_LABEL, PAUSED_BY_LABEL, REPLICAS_LABEL } from '../../common/backup-pause';
 import { parseDockerHost } from '../../common/config';
 import { Queue } from '../../common/queues';
 import { WorkflowType } from '../../common/workflow-types';
@@ -24,6 +24,7 @@ const destination = { kind: 'local', dir: tempDir('no-endless-retry') };
 const replicated = `sciops-h4-web-${suffix}`;
 const global = `sciops-h4-agent-${suffix}`;
 const stubborn = `sciops-h4-stubborn-${suffix}`;
+const controlPlane = `sciops-h4-temporal-${suffix}`;
 const volume = `sciops-h4-data-${suffix}`;
 let client: Client;
 let closeClient: () => Promise<void>;
@@ -54,9 +55,16 @@ async function stateOf(name: string) {
   };
 }
 
-async function createService(name: string, mode: Dockerode.ServiceSpec['Mode'], command: string[], graceSeconds = 1) {
+async function createService(
+  name: string,
+  mode: Dockerode.ServiceSpec['Mode'],
+  command: string[],
+  graceSeconds = 1,
+  labels: Record<string, string> = {},
+) {
   await docker.createService({
     Name: name,
+    Labels: labels,
     TaskTemplate: {
       ContainerSpec: { Image: IMAGE, Command: command, StopGracePeriod: graceSeconds * 1e9 },
       Placement: { Constraints: [`node.hostname==${(await docker.info()).Name}`] },
@@ -88,13 +96,14 @@ beforeAll(async () => {
   await docker.createVolume({ Name: volume });
   await createService(replicated, { Replicated: { Replicas: 2 } }, ['sleep', '3600']);
   await createService(global, { Global: {} }, ['sleep', '3600']);
+  await createService(controlPlane, { Replicated: { Replicas: 1 } }, ['sleep', '3600'], 1, { [CONTROL_PLANE_LABEL]: 'true' });
   ({ client, close: closeClient } = await testClient());
   workers = await startWorkers({ queues: ['sciops', 'docker', 'db'] });
 });
 
 afterAll(async () => {
   await workers?.stop();
-  for (const name of [replicated, global, stubborn]) {
+  for (const name of [replicated, global, stubborn, controlPlane]) {
     await docker
       .getService(name)
       .remove()
@@ -147,6 +156,26 @@ describe('stopServices', () => {
     expect(await activityTypes(handle)).not.toContain('pauseService');
     expect(await stateOf(replicated)).toEqual(before.web);
     expect(await stateOf(global)).toEqual(before.agent);
+  });
+
+  it('a service of sciops itself, or one not on the swarm (the review: temporal), is refused before anything is paused', async () => {
+    const before = { web: await stateOf(replicated), temporal: await stateOf(controlPlane) };
+    const handle = await start(WorkflowType.backup, {
+      name: `h4-own-${suffix}`,
+      targets: [{ kind: 'volume', name: 'data', volume, image: IMAGE }],
+      destination,
+      stopServices: [replicated, controlPlane, 'temporal'],
+    });
+    const failure = await failureOf(handle.result());
+    expect(failure.type).toBe('BackupFailed');
+    expect(failure.message).toContain(
+      `service ${controlPlane} is part of sciops itself (label ${CONTROL_PLANE_LABEL}): pausing it would stop what scales it back`,
+    );
+    expect(failure.message).toContain('no service temporal on the swarm');
+    expect(failure.message).toContain('nothing was paused');
+    expect(await activityTypes(handle)).not.toContain('pauseService');
+    expect(await stateOf(replicated)).toEqual(before.web);
+    expect(await stateOf(controlPlane)).toEqual(before.temporal);
   });
 
   it('a helper image that is missing and cannot be pulled fails the backup at once, with the services back at their replicas', async () => {
