@@ -149,9 +149,12 @@ export function runPath(backup: string, run: string): string {
   return `${backup}/${run}/`;
 }
 
-/** A target's dump file in its run: carries the target and the run's UTC time. Pure. */
+/**
+ * A target's dump file in its run: carries the target and the run's UTC time. Pure. A Mongo dump is a
+ * `mongodump --archive --gzip` archive (runs of earlier versions recorded `.ejson.gz` files, restored by name).
+ */
 export function dumpFileName(target: BackupTarget, run: string): string {
-  const extension = { postgres: 'sql.gz', mongo: 'ejson.gz', volume: 'tar.gz' }[target.kind];
+  const extension = { postgres: 'sql.gz', mongo: 'archive.gz', volume: 'tar.gz' }[target.kind];
   return `${target.name}-${run}.${extension}`;
 }
 

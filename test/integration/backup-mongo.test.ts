@@ -1,8 +1,18 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
-import { BSON, type Db, Long, MongoClient, ObjectId } from 'mongodb';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { BSON, type Db, type Document, Long, MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BackupReport, RestoreReport } from '../../common/backup';
+import { createMongoBackup } from '../../activities/db/mongo-backup';
+import { type BackupReport, type RestoreReport, runPath } from '../../common/backup';
 import { Failure } from '../../common/failures';
+import { openArchive } from '../../common/mongo-archive';
 import { Queue } from '../../common/queues';
 import { WorkflowType } from '../../common/workflow-types';
 import { tempDir, uniqueId } from '../support/experiments';
@@ -10,15 +20,28 @@ import { failureOf } from '../support/failures';
 import { loadTestbed } from '../support/testbed';
 import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
 
-// The MongoDB-wire server of the testbed is FerretDB (scripts/ferretdb.sh).
+// The MongoDB-wire server of the testbed is FerretDB (scripts/ferretdb.sh); the referee for the archive
+// format is mongodump/mongorestore 100.11.0 (scripts/mongo-tools.sh). FerretDB refuses the index option `ns`
+// that mongorestore sends, so mongorestore runs with --noIndexRestore and the indexes are checked from the
+// archive's own metadata.
+const exec = promisify(execFile);
 const suffix = Date.now().toString(36);
 const database = `omics_${suffix}`;
 const copy = `omics_copy_${suffix}`;
-const destination = { kind: 'local', dir: tempDir('mongo-backups') };
+const created = [database, copy];
+const destination = { kind: 'local' as const, dir: tempDir('mongo-backups') };
 let client: Client;
 let closeClient: () => Promise<void>;
 let workers: RunningWorkers[] = [];
 let mongo: MongoClient;
+let mongoUrl: string;
+let mongoTools: string;
+/** The activities themselves, called outside a worker (the destination is local: no S3). */
+const activities = createMongoBackup((): S3Client => {
+  throw new Error('no S3 here');
+});
+const inActivity = <T>(fn: () => Promise<T>): Promise<T> => new MockActivityEnvironment().run(fn);
+const target = (name: string) => ({ kind: 'mongo' as const, name: 'meta', urlEnv: 'SCIOPS_TEST_MONGO_URL', database: name });
 
 const spec = {
   name: `mongo-${suffix}`,
@@ -33,14 +56,86 @@ const run = <T>(type: string, input: unknown) =>
 async function contents(db: Db): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray()) {
-    const docs = await db.collection(name).find({}).toArray();
+    const docs = await db.collection(name).find({}, { promoteValues: false, bsonRegExp: true }).toArray();
     out[name] = docs.map((d) => BSON.EJSON.stringify(d, { relaxed: false })).sort();
   }
   return out;
 }
 
+/** Every collection's indexes, as listIndexes gives them, sorted. */
+async function indexes(db: Db): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray())
+    out[name] = (await db.collection(name).listIndexes().toArray()).map((i) => BSON.EJSON.stringify(i)).sort();
+  return out;
+}
+
+/** A digest of everything a database holds: documents and indexes. */
+async function digest(db: Db): Promise<string> {
+  const held = JSON.stringify({ contents: await contents(db), indexes: await indexes(db) });
+  return createHash('sha256').update(held).digest('hex');
+}
+
+/** Documents per collection. */
+const countsOf = (held: Record<string, string[]>) => Object.fromEntries(Object.entries(held).map(([name, docs]) => [name, docs.length]));
+
+/** Stores `bytes` in the destination under `key`; what a manifest would say of it. */
+function stored(key: string, bytes: Buffer) {
+  const file = path.join(destination.dir, key);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, bytes);
+  return { destination, key, expected: { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') } };
+}
+
+const tool = (name: string, args: string[]) => exec(path.join(mongoTools, name), [`--uri=${mongoUrl}`, ...args], { maxBuffer: 64 << 20 });
+
+/** A fresh database name this test drops afterwards. */
+function scratch(name: string): string {
+  const db = `${name}_${suffix}`;
+  created.push(db);
+  return db;
+}
+
+/**
+ * A dump as sciops wrote it before it wrote mongodump archives (`sciops-mongo/1`): a JSON header with each
+ * collection's options, indexes and count, then one canonical Extended JSON line per document, gzipped.
+ * Made here from a database, as that version's dumpMongo did, to check that such runs still restore.
+ */
+async function legacyDump(db: Db, extraLines: string[] = []): Promise<Buffer> {
+  const { EJSON } = BSON;
+  const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).sort();
+  const collections = [];
+  const lines: string[] = [];
+  for (const name of names) {
+    const [info] = await db.listCollections({ name }).toArray();
+    collections.push({
+      name,
+      options: EJSON.serialize((info as { options?: Document }).options ?? {}),
+      indexes: (await db.collection(name).indexes()).map((i) => EJSON.serialize(i)),
+      count: await db.collection(name).countDocuments(),
+    });
+    // Numbers as stored (that version read them promoted, which turned a double 2.0 into an int32 2).
+    for (const d of await db.collection(name).find({}, { promoteValues: false }).toArray())
+      lines.push(EJSON.stringify({ c: name, d }, { relaxed: false }));
+  }
+  const header = JSON.stringify({ format: 'sciops-mongo/1', database: db.databaseName, collections });
+  return gzipSync([header, ...lines, ...extraLines, ''].join('\n'));
+}
+
+/** The failure an activity call ends with (it must fail). */
+async function refusal(call: Promise<unknown>): Promise<Error & { type?: string; nonRetryable?: boolean }> {
+  return call.then(
+    () => {
+      throw new Error('the restore succeeded');
+    },
+    (err: Error & { type?: string }) => err,
+  );
+}
+
 beforeAll(async () => {
   const bed = loadTestbed();
+  mongoUrl = bed.mongoUrl;
+  mongoTools = bed.mongoTools;
   mongo = new MongoClient(bed.mongoUrl);
   await mongo.connect();
   const db = mongo.db(database);
@@ -65,22 +160,24 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(workers.map((w) => w.stop()));
-  await mongo?.db(database).dropDatabase();
-  await mongo?.db(copy).dropDatabase();
+  for (const name of created) await mongo?.db(name).dropDatabase();
   await mongo?.close();
   await closeClient?.();
 });
 
-describe('MongoDB backup and restore', () => {
-  let first: BackupReport;
-  let before: Record<string, string[]>;
+let first: BackupReport;
+let before: Record<string, string[]>;
+let indexesBefore: Record<string, string[]>;
 
+describe('MongoDB backup and restore', () => {
   it('dumps every collection with its documents, types and indexes, verified in a scratch database', async () => {
     before = await contents(mongo.db(database));
+    indexesBefore = await indexes(mongo.db(database));
     first = await run<BackupReport>(WorkflowType.backup, spec);
     expect(first.verified).toBe(true);
     expect(first.dumps[0]).toMatchObject({ kind: 'mongo', collections: { samples: 2500, runs: 300 } });
-    expect(first.dumps[0]?.file).toBe(`meta-${first.run}.ejson.gz`);
+    expect(first.dumps[0]?.file).toBe(`meta-${first.run}.archive.gz`);
+    expect(first.dumps[0]?.tool).toMatch(/^sciops \S+ \(mongodump archive format 0\.1, mongodb driver \d+\.\d+\.\d+\)$/);
     expect((await mongo.db('admin').admin().listDatabases()).databases.map((d) => d.name)).not.toContain(`${database}_sciops_verify`);
   });
 
@@ -123,5 +220,176 @@ describe('MongoDB backup and restore', () => {
       `nsFrom: ${typo} matches no database of this restore (the MongoDB databases restored are ${database})`,
     );
     expect(await contents(mongo.db(database))).toEqual(now);
+  });
+});
+
+describe('the mongodump archive format, with mongodump and mongorestore as referees', () => {
+  const dumpFile = () => path.join(destination.dir, `${runPath(spec.name, first.run)}${first.dumps[0]?.file}`);
+
+  it('writes a backup that mongorestore --archive --gzip restores: same documents, counts and indexes', async () => {
+    const into = scratch('omics_mongorestore');
+    const { stderr } = await tool('mongorestore', [
+      `--archive=${dumpFile()}`,
+      '--gzip',
+      '--noIndexRestore',
+      `--nsFrom=${database}.*`,
+      `--nsTo=${into}.*`,
+    ]);
+    expect(stderr).toMatch(/2800 document\(s\) restored successfully\. 0 document\(s\) failed to restore/);
+    const restored = mongo.db(into);
+    expect(await contents(restored)).toEqual(before);
+    expect(countsOf(await contents(restored))).toEqual(first.dumps[0]?.collections);
+    // The indexes as the archive's metadata records them (read with the sciops reader), created without `ns`.
+    const archive = await openArchive(createReadStream(dumpFile()));
+    await archive.close();
+    expect(archive.header.toolVersion).toBe(first.dumps[0]?.tool);
+    expect(archive.collections.every((c) => c.uuid?.length === 32)).toBe(true);
+    for (const c of archive.collections) {
+      const wanted = c.indexes.filter((i) => i.name !== '_id_').map(({ v: _v, ns: _ns, ...i }) => i);
+      if (wanted.length > 0) await restored.command({ createIndexes: c.collection, indexes: wanted });
+    }
+    expect(await indexes(restored)).toEqual(indexesBefore);
+  });
+
+  describe('a mongodump --archive --gzip file, restored by restoreMongo', () => {
+    let file: ReturnType<typeof stored>;
+    let dumped: Record<string, string[]>;
+    let dumpedIndexes: Record<string, string[]>;
+
+    beforeAll(async () => {
+      const source = mongo.db(database);
+      await source.createCollection('events', { capped: true, size: 1 << 20 });
+      await source
+        .collection('events')
+        .insertMany(Array.from({ length: 120 }, (_, i) => ({ i, at: new Date(i * 1e9), score: new BSON.Double(2) })));
+      await source.createCollection('empty');
+      const out = path.join(tempDir('mongodump'), 'dump.archive.gz');
+      await tool('mongodump', [`--db=${database}`, `--archive=${out}`, '--gzip']);
+      file = stored(`imports/mongodump-${suffix}.archive.gz`, readFileSync(out));
+      dumped = await contents(source);
+      dumpedIndexes = await indexes(source);
+    });
+
+    it('restores it over the database it was taken of, as it was', async () => {
+      const db = mongo.db(database);
+      await db.collection('samples').deleteMany({ tags: 'even' });
+      await db.collection('late').insertOne({ written: 'after the dump' });
+      const restored = await inActivity(() => activities.restoreMongo({ target: target(database), ...file }));
+      expect(restored).toEqual({ samples: 2501, runs: 300, events: 120, empty: 0 });
+      expect(await contents(db)).toEqual(dumped);
+      expect(await indexes(db)).toEqual(dumpedIndexes);
+      const [events] = await db.listCollections({ name: 'events' }).toArray();
+      expect((events as { options?: Document }).options).toMatchObject({ capped: true, size: 1 << 20 });
+    });
+
+    it('restores it into another database (nsFrom/nsTo), leaving the source alone', async () => {
+      const into = scratch('omics_renamed');
+      const restored = await inActivity(() => activities.restoreMongo({ target: target(into), ...file }));
+      expect(restored).toEqual(countsOf(dumped));
+      expect(await contents(mongo.db(into))).toEqual(dumped);
+      expect(await indexes(mongo.db(into))).toEqual(dumpedIndexes);
+      expect(await contents(mongo.db(database))).toEqual(dumped);
+    });
+
+    it('refuses an archive that holds no collection of the database it is said to be of', async () => {
+      const into = scratch('omics_other');
+      await mongo.db(into).collection('kept').insertOne({ kept: true });
+      const held = await digest(mongo.db(into));
+      const err = await refusal(inActivity(() => activities.restoreMongo({ target: target(into), ...file, from: `${database}_x` })));
+      expect(err).toMatchObject({ type: Failure.backupFailed, nonRetryable: true });
+      expect(err.message).toBe(
+        `${file.key} cannot be restored: mongodump archive: it holds no collection of database ${database}_x (only of ${database}); nothing was changed`,
+      );
+      expect(await digest(mongo.db(into))).toBe(held);
+    });
+
+    describe('refuses a damaged archive whose checksums match its manifest, changing nothing', () => {
+      const damaged = [
+        {
+          what: 'a flipped byte in a document',
+          damage: (archive: Buffer) => {
+            const at = archive.indexOf('sample 1234');
+            archive[at + 9] = '9'.charCodeAt(0);
+            return archive;
+          },
+          says: new RegExp(`CRC mismatch: .* \\(at byte \\d+, namespace ${database}\\.samples\\)`),
+        },
+        {
+          what: 'a truncated archive',
+          damage: (archive: Buffer) => archive.subarray(0, Math.floor(archive.length * 0.7)),
+          says: /the archive is truncated/,
+        },
+        {
+          what: 'a wrong magic number',
+          damage: (archive: Buffer) => {
+            archive[0] ^= 0xff;
+            return archive;
+          },
+          says: /not a mongodump archive: the uncompressed stream starts with 92e29981, not 6de29981/,
+        },
+        {
+          what: 'a gzip stream cut short',
+          gzipped: (gz: Buffer) => gz.subarray(0, Math.floor(gz.length * 0.6)),
+          says: /the gzip stream is corrupt or truncated/,
+        },
+      ];
+      for (const d of damaged) {
+        it(d.what, async () => {
+          const db = mongo.db(database);
+          await db.collection('late').insertOne({ written: 'after the restore' });
+          const held = await digest(db);
+          const gz = readFileSync(path.join(destination.dir, file.key));
+          const bytes = d.gzipped ? d.gzipped(gz) : gzipSync(d.damage(Buffer.from(gunzipSync(gz))));
+          const bad = stored(`imports/damaged-${suffix}-${damaged.indexOf(d)}.archive.gz`, bytes);
+          const err = await refusal(inActivity(() => activities.restoreMongo({ target: target(database), ...bad })));
+          expect(err).toMatchObject({ type: Failure.backupFailed, nonRetryable: true });
+          expect(err.message).toMatch(new RegExp(`^${bad.key} cannot be restored: mongodump archive: `));
+          expect(err.message).toMatch(d.says);
+          expect(err.message).toMatch(/; nothing was changed$/);
+          expect(await digest(db)).toBe(held);
+        });
+      }
+    });
+  });
+});
+
+describe('a sciops-mongo/1 dump of an earlier version', () => {
+  let legacy: ReturnType<typeof stored>;
+  let held: Record<string, string[]>;
+  let heldIndexes: Record<string, string[]>;
+
+  beforeAll(async () => {
+    const db = mongo.db(database);
+    held = await contents(db);
+    heldIndexes = await indexes(db);
+    legacy = stored(`legacy/meta-${suffix}.ejson.gz`, await legacyDump(db));
+  });
+
+  it('still restores, with its documents, types and indexes', async () => {
+    const into = scratch('omics_legacy');
+    await mongo.db(into).collection('stale').insertOne({ stale: true });
+    const restored = await inActivity(() => activities.restoreMongo({ target: target(into), ...legacy }));
+    expect(restored).toEqual(countsOf(held));
+    expect(await contents(mongo.db(into))).toEqual(held);
+    expect(await indexes(mongo.db(into))).toEqual(heldIndexes);
+  });
+
+  it('is read through and checked before anything is dropped: a bad line, and a line too long to hold (L9)', async () => {
+    const into = scratch('omics_legacy_bad');
+    await mongo.db(into).collection('kept').insertOne({ kept: true });
+    const before = await digest(mongo.db(into));
+    const cases = [
+      { lines: ['{"c": "runs", "d": {"_id": '], says: /: line \d+ is not Extended JSON/ },
+      { lines: ['{"c": "nowhere", "d": {"_id": 1}}'], says: /: line \d+ is a document of nowhere, which the header does not list/ },
+      { lines: [`{"c": "runs", "d": {"_id": "${'x'.repeat(49 * 1024 * 1024)}"}}`], says: /: line \d+ is longer than 50331648 bytes/ },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const bad = stored(`legacy/bad-${suffix}-${i}.ejson.gz`, await legacyDump(mongo.db(database), c.lines));
+      const err = await refusal(inActivity(() => activities.restoreMongo({ target: target(into), ...bad })));
+      expect(err).toMatchObject({ type: Failure.backupFailed, nonRetryable: true });
+      expect(err.message).toMatch(new RegExp(`^${bad.key} cannot be restored: sciops-mongo/1 dump: `));
+      expect(err.message).toMatch(c.says);
+      expect(await digest(mongo.db(into))).toBe(before);
+    }
   });
 });
