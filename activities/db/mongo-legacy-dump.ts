@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
 import { BSON, type Document } from 'mongodb';
+import { gunzipped } from '../files/backup-checks';
 import { indexToCreate, type RestoreCollection } from './mongo-restore-plan';
 
 /**
@@ -18,8 +18,9 @@ export const LEGACY_FORMAT = 'sciops-mongo/1';
  * before it is all in memory.
  */
 export const LEGACY_MAX_LINE = 48 * 1024 * 1024;
-/** Documents per insertMany batch. */
-const BATCH = 1000;
+/** An insertMany batch holds at most this many documents, and about this many bytes of their lines. */
+const BATCH_DOCUMENTS = 1000;
+const BATCH_BYTES = 4 * 1024 * 1024;
 
 /** Thrown when a legacy dump is not what sciops-mongo/1 writes; says where. */
 export class LegacyDumpError extends Error {
@@ -63,7 +64,7 @@ export async function* boundedLines(input: AsyncIterable<Buffer>, maxBytes: numb
 
 /** The lines of a gzipped file; a gzip error says so. */
 async function* fileLines(file: string): AsyncGenerator<{ text: string; number: number }> {
-  const gunzip = createReadStream(file).pipe(createGunzip());
+  const gunzip = gunzipped(createReadStream(file));
   let number = 0;
   try {
     for await (const text of boundedLines(gunzip, LEGACY_MAX_LINE)) yield { text, number: ++number };
@@ -128,29 +129,41 @@ export async function checkLegacyDump(file: string): Promise<LegacyDump> {
     } else if (text !== '') parseDocument(text, number, names);
   }
   if (header === undefined) throw new LegacyDumpError('it is empty');
-  const collections: RestoreCollection[] = header.collections.map((c) => ({
-    name: c.name,
-    type: 'collection',
-    options: EJSON.deserialize(c.options ?? {}) as Document,
-    indexes: (c.indexes ?? [])
-      .map((i) => EJSON.deserialize(i) as Document)
-      .filter((i) => i.name !== '_id_')
-      .map(indexToCreate),
-    data: c.name,
-  }));
+  const collections: RestoreCollection[] = header.collections.map((c) => {
+    const options = EJSON.deserialize(c.options ?? {}) as Document;
+    // That version listed views too, with the documents they showed: a view is created, never written to.
+    const view = typeof options.viewOn === 'string';
+    return {
+      name: c.name,
+      type: view ? 'view' : 'collection',
+      options,
+      indexes: view
+        ? []
+        : (c.indexes ?? [])
+            .map((i) => EJSON.deserialize(i) as Document)
+            .filter((i) => i.name !== '_id_')
+            .map(indexToCreate),
+      data: c.name,
+    };
+  });
+  const views = new Set(collections.filter((c) => c.type === 'view').map((c) => c.name));
   return {
     database: header.database,
     collections,
     async *batches() {
       let batch: { collection: string; documents: Document[] } = { collection: '', documents: [] };
+      let bytes = 0;
       for await (const { text, number } of fileLines(file)) {
         if (number === 1 || text === '') continue;
         const { c, d } = parseDocument(text, number, names);
-        if (c !== batch.collection || batch.documents.length >= BATCH) {
+        if (views.has(c)) continue;
+        if (c !== batch.collection || batch.documents.length >= BATCH_DOCUMENTS || bytes >= BATCH_BYTES) {
           if (batch.documents.length > 0) yield batch;
           batch = { collection: c, documents: [] };
+          bytes = 0;
         }
         batch.documents.push(d);
+        bytes += text.length;
       }
       if (batch.documents.length > 0) yield batch;
     },
