@@ -45,6 +45,11 @@ export const SETTINGS = {
     meaning:
       "directories (comma-separated) of the manager's worker under which a stack's `configs[].file` may lie (symlinks resolved); empty: no config files",
   },
+  SCIOPS_MIGRATION_FILE_ROOTS: {
+    default: '',
+    meaning:
+      "directories (comma-separated) of the db worker under which a stack's `migrations[].file` may lie (symlinks resolved); empty: no migration files (`sql` and `exec` steps still run)",
+  },
   SCIOPS_GITLAB_URLS: {
     default: '',
     meaning:

@@ -12,7 +12,8 @@ import { isWithin, normalPath } from './experiment-policy';
  *   is not secret (the swarm API returns its data to every client, services mount it world-readable), so a
  *   variable meant as a secret never becomes a config;
  * - a `file` is read only under SCIOPS_SECRET_FILE_ROOTS (secrets) or SCIOPS_CONFIG_FILE_ROOTS (configs),
- *   as written and with symlinks resolved, and never from sciops' own secrets, keys and tokens.
+ *   as written and with symlinks resolved, and never from sciops' own secrets, keys and tokens; likewise a
+ *   migration's `file`, which the db worker reads, only under that worker's SCIOPS_MIGRATION_FILE_ROOTS.
  * Pure: the activities resolve the paths and pass the real ones in; the schema uses the static part.
  */
 
@@ -20,12 +21,25 @@ export const GITLAB_URLS_SETTING = 'SCIOPS_GITLAB_URLS';
 export const GITLAB_CA_FILE_SETTING = 'SCIOPS_GITLAB_CA_FILE';
 export const SECRET_FILE_ROOTS_SETTING = 'SCIOPS_SECRET_FILE_ROOTS';
 export const CONFIG_FILE_ROOTS_SETTING = 'SCIOPS_CONFIG_FILE_ROOTS';
+export const MIGRATION_FILE_ROOTS_SETTING = 'SCIOPS_MIGRATION_FILE_ROOTS';
 
 /** The variables a stack's `gitlab.tokenEnv` may name: SCIOPS_GITLAB_TOKEN, SCIOPS_GITLAB_TOKEN_LAB, ... */
 export const GITLAB_TOKEN_PREFIX = 'SCIOPS_GITLAB_TOKEN';
 export type SourceKind = 'secret' | 'config';
+/** What a stack may name a worker's file for: a secret's or config's value (manager), a migration's SQL (db worker). */
+export type FileKind = SourceKind | 'migration';
 export const ENV_PREFIX: Readonly<Record<SourceKind, string>> = { secret: 'SCIOPS_SECRET_', config: 'SCIOPS_CONFIG_' };
-const FILE_ROOTS_SETTING: Readonly<Record<SourceKind, string>> = { secret: SECRET_FILE_ROOTS_SETTING, config: CONFIG_FILE_ROOTS_SETTING };
+const FILE_ROOTS_SETTING: Readonly<Record<FileKind, string>> = {
+  secret: SECRET_FILE_ROOTS_SETTING,
+  config: CONFIG_FILE_ROOTS_SETTING,
+  migration: MIGRATION_FILE_ROOTS_SETTING,
+};
+/** The worker that reads a kind's files. */
+export const FILE_READER: Readonly<Record<FileKind, string>> = {
+  secret: "the manager's worker",
+  config: "the manager's worker",
+  migration: 'the db worker',
+};
 
 export interface StackSourcePolicy {
   /** Origins (`https://host[:port]`) the GitLab activities may call, from SCIOPS_GITLAB_URLS. */
@@ -33,7 +47,7 @@ export interface StackSourcePolicy {
   /** A PEM file of the CA that signs the GitLab's certificate (SCIOPS_GITLAB_CA_FILE); absent: the system's CAs. */
   readonly gitlabCaFile?: string;
   /** Directories under which `file` sources may lie, normalised, by kind. */
-  readonly fileRoots: Readonly<Record<SourceKind, readonly string[]>>;
+  readonly fileRoots: Readonly<Record<FileKind, readonly string[]>>;
   /** Paths never read, whatever the roots say: the generated secrets and sealed boxes, the keys, the tokens. */
   readonly protectedPaths: readonly string[];
 }
@@ -41,7 +55,7 @@ export interface StackSourcePolicy {
 /** The default: no GitLab, no secret or config file. */
 export const DEFAULT_STACK_SOURCE_POLICY: StackSourcePolicy = {
   gitlabOrigins: [],
-  fileRoots: { secret: [], config: [] },
+  fileRoots: { secret: [], config: [], migration: [] },
   protectedPaths: [],
 };
 
@@ -95,17 +109,18 @@ export function gitlabRefusal(gitlab: { readonly url: string; readonly tokenEnv:
 }
 
 /**
- * Why the manager's worker may not read `file` for a `kind` (undefined: it may). `real` gives a path's real
+ * Why the worker may not read `file` for a `kind` (undefined: it may). `real` gives a path's real
  * path as the worker sees it (symlinks resolved); the file must lie under a root both as written and as resolved.
  */
 export function fileSourceRefusal(
-  kind: SourceKind,
+  kind: FileKind,
   field: string,
   file: string,
   policy: StackSourcePolicy,
   real: (path: string) => string = (p) => p,
 ): string | undefined {
   const setting = FILE_ROOTS_SETTING[kind];
+  const reader = FILE_READER[kind];
   const path = normalPath(file);
   if (path === undefined) return `${field}: ${file} is not an absolute path without ".."`;
   const resolved = real(path) === path ? '' : ` (it resolves to ${real(path)})`;
@@ -115,10 +130,10 @@ export function fileSourceRefusal(
     return `${field}: ${path}${resolved} is never read for a stack: it reaches ${guarded}, which sciops keeps to itself`;
   const roots = policy.fileRoots[kind];
   if (roots.length === 0) {
-    return `${field}: the manager's worker reads no ${kind} files: set ${setting} on it to the directories (comma-separated) that hold the stacks' ${kind} files`;
+    return `${field}: ${reader} reads no ${kind} files: set ${setting} on it to the directories (comma-separated) that hold the stacks' ${kind} files`;
   }
   if (roots.some((root) => isWithin(path, root) && isWithin(real(path), real(root)))) return undefined;
-  return `${field}: ${path}${resolved} is not under ${setting} (${roots.join(', ')}) on the manager's worker: put the file there, or add its directory to ${setting}`;
+  return `${field}: ${path}${resolved} is not under ${setting} (${roots.join(', ')}) on ${reader}: put the file there, or add its directory to ${setting}`;
 }
 
 /** The part of a stack spec the sources come from. */
@@ -161,7 +176,12 @@ export function sourcePathsToResolve(spec: SourcesSpec, policy: StackSourcePolic
     const path = o.file === undefined ? undefined : normalPath(o.file);
     return path === undefined ? [] : [path];
   });
-  return [...new Set([...files, ...policy.fileRoots.secret, ...policy.fileRoots.config, ...policy.protectedPaths])];
+  return filePathsToResolve(files, policy);
+}
+
+/** The given `file` paths, the roots and the protected paths: what a check resolves the real paths of. */
+export function filePathsToResolve(files: readonly string[], policy: StackSourcePolicy): string[] {
+  return [...new Set([...files, ...Object.values(policy.fileRoots).flat(), ...policy.protectedPaths])];
 }
 
 function list(env: Record<string, string | undefined>, name: string): string[] {
@@ -202,7 +222,11 @@ export function readStackSourcePolicy(env: Record<string, string | undefined>, p
   return {
     gitlabOrigins: list(env, GITLAB_URLS_SETTING).map(origin),
     ...(caFile === '' ? {} : { gitlabCaFile: caFile }),
-    fileRoots: { secret: roots(env, SECRET_FILE_ROOTS_SETTING), config: roots(env, CONFIG_FILE_ROOTS_SETTING) },
+    fileRoots: {
+      secret: roots(env, SECRET_FILE_ROOTS_SETTING),
+      config: roots(env, CONFIG_FILE_ROOTS_SETTING),
+      migration: roots(env, MIGRATION_FILE_ROOTS_SETTING),
+    },
     protectedPaths,
   };
 }

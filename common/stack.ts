@@ -69,7 +69,10 @@ const migrationSchema = z
     file: z
       .string()
       .regex(/^\/\S*$/, 'an absolute path to a .sql file on the db worker')
-      .optional(),
+      .optional()
+      .describe(
+        'SQL applied once, in a transaction, read from a file on the db worker, under a directory of its SCIOPS_MIGRATION_FILE_ROOTS',
+      ),
     exec: z
       .strictObject({
         service: name('service'),

@@ -112,7 +112,10 @@ export interface WorkerSetup {
   readonly experimentLimits: ExperimentLimits;
   /** What experiments may mount on the docker queue (SCIOPS_EXPERIMENT_*); absent: only their own output directory. */
   readonly experimentPolicy?: ExperimentPolicy;
-  /** What stacks may read on the manager's worker and which GitLab it may call (SCIOPS_SECRET_*, SCIOPS_GITLAB_*); absent: nothing. */
+  /**
+   * What stacks may read on the manager's worker and which GitLab it may call (SCIOPS_SECRET_*, SCIOPS_GITLAB_*),
+   * and which migration files on the db worker (SCIOPS_MIGRATION_FILE_ROOTS); absent: nothing.
+   */
   readonly stackSources?: StackSourcePolicy;
   /** How the `sciops` queue's worker gets its workflow code: a path to bundle, or a prebuilt bundle. */
   readonly workflows: Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>;
@@ -178,7 +181,11 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
     } else if (kind === 'db') {
       const { pool, url } = required(setup.clients.db, kind);
       workers.push(
-        activityWorker(Queue.db, kind, createDbActivities(pool, url, setup.experimentLimits, setup.clients.s3, setup.backupDir)),
+        activityWorker(
+          Queue.db,
+          kind,
+          createDbActivities(pool, url, setup.experimentLimits, setup.clients.s3, setup.backupDir, setup.stackSources),
+        ),
       );
     } else {
       const aws = required(setup.clients.aws, kind);

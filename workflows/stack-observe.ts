@@ -4,16 +4,19 @@ import { bindSources, externalNames, objectFiles } from '../common/stack-inputs'
 import { type ObjectStatus, type Observed, type PlacedSpec, planStack } from '../common/stack-plan';
 import type { SourceCheck } from '../common/stack-sources';
 import type { SwarmView } from '../common/stack-swarm';
-import { gitlab, manager, onNode } from './stack-activities';
+import { database, gitlab, manager, onNode } from './stack-activities';
 
 /** Deploys started before the worker checked the stack's sources replay without the check. */
 const SOURCES_CHECK = 'stack-sources-check';
 const UNCHECKED: SourceCheck = { problems: [], refused: { secrets: [], configs: [], gitlab: false } };
+/** Deploys started before the db worker checked the migrations' files replay without the check. */
+const MIGRATION_FILES_CHECK = 'stack-migration-files-check';
 
 export type DeployPlan = ReturnType<typeof planStack> & { self: string; swarm: SwarmView; placed: PlacedSpec };
 
 /**
- * Asks the manager's worker what it refuses of the spec's secret and config sources and GitLab, looks at the
+ * Asks the manager's worker what it refuses of the spec's secret and config sources and GitLab (and the db
+ * worker what it refuses or cannot read of the migrations' files), looks at the
  * swarm (and each volume's node), asks the activities that can read secret and config values
  * whether theirs changed, looks up the external objects and the paths the spec needs, and compares all of it
  * with the spec (planStack). Touches nothing. A volume without a node lives on the manager's engine (`self`).
@@ -21,11 +24,15 @@ export type DeployPlan = ReturnType<typeof planStack> & { self: string; swarm: S
 export async function observeAndPlan(spec: StackSpec): Promise<DeployPlan> {
   // What the manager's worker refuses to read or call for this spec is a problem of the plan: those secrets,
   // configs and GitLab are then neither read nor called, here or by the deploy (which stops at the problems).
-  const [{ swarm, resources }, sources] = await Promise.all([
+  const migrationFiles = spec.migrations.flatMap((m) => (m.file === undefined ? [] : [{ name: m.name, file: m.file }]));
+  const [{ swarm, resources }, sources, migrationProblems] = await Promise.all([
     manager.observeSwarm({ stack: spec.name }),
     patched(SOURCES_CHECK)
       ? manager.checkStackSources({ secrets: spec.secrets, configs: spec.configs, gitlab: spec.gitlab })
       : Promise.resolve(UNCHECKED),
+    migrationFiles.length > 0 && patched(MIGRATION_FILES_CHECK)
+      ? database.checkMigrationFiles({ migrations: migrationFiles })
+      : Promise.resolve([]),
   ]);
   const allowed = (kind: 'secrets' | 'configs') => (o: { name: string }) => !sources.refused[kind].includes(o.name);
   // Volumes are looked for on the nodes already in the swarm; a node about to join has none of the stack's yet.
@@ -66,7 +73,7 @@ export async function observeAndPlan(spec: StackSpec): Promise<DeployPlan> {
   const placed = { ...spec, volumes: spec.volumes.map((v) => ({ ...v, node: v.node ?? swarm.self })) };
   const observed = [...resources, ...volumes.flat(), ...known];
   const plan = planStack(placed, { swarm, observed, secrets, configs, externals, missingPaths });
-  return { ...plan, problems: [...sources.problems, ...plan.problems], self: swarm.self, swarm, placed };
+  return { ...plan, problems: [...sources.problems, ...migrationProblems, ...plan.problems], self: swarm.self, swarm, placed };
 }
 
 /** The status of each of the stack's own secrets (or configs), by name, asked of the activity that can read it. */

@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client } from 'pg';
 import { Failure } from '../../common/failures';
+import { DEFAULT_STACK_SOURCE_POLICY, type StackSourcePolicy } from '../../common/stack-sources';
+import { createSourceGuard } from '../docker/stack-sources';
 
 const TRACKING = `create table if not exists sciops_stack_migrations (
   stack text not null, name text not null, applied_at timestamptz not null default now(), primary key (stack, name))`;
@@ -9,10 +10,21 @@ const TRACKING = `create table if not exists sciops_stack_migrations (
 /**
  * A stack's SQL migrations, applied to the platform's own database (its URL read, on this worker, from the
  * variable the spec names, so it never enters workflow history). Each is applied once: recorded in
- * `sciops_stack_migrations` in the same transaction as its SQL, under an advisory lock per stack.
+ * `sciops_stack_migrations` in the same transaction as its SQL, under an advisory lock per stack. A
+ * migration's `file` is read only under this worker's SCIOPS_MIGRATION_FILE_ROOTS (`sources`), never from
+ * sciops' own secrets and keys: the plan asks `checkMigrationFiles` first, and the read checks again.
  */
-export function createStackMigrations() {
+export function createStackMigrations(sources: StackSourcePolicy = DEFAULT_STACK_SOURCE_POLICY) {
+  const guard = createSourceGuard(sources);
   return {
+    /** What this worker refuses of the migrations' files, or cannot read; empty: every one can be applied. */
+    async checkMigrationFiles(input: { migrations: ReadonlyArray<{ name: string; file: string }> }): Promise<string[]> {
+      return guard.checkFiles(
+        'migration',
+        input.migrations.map((m) => ({ field: `migrations.${m.name}.file`, file: m.file })),
+      );
+    },
+
     async applySqlMigration(input: {
       stack: string;
       urlEnv: string;
@@ -23,11 +35,7 @@ export function createStackMigrations() {
       const fail = (message: string) => ApplicationFailure.create({ type: Failure.migrationFailed, nonRetryable: true, message });
       const url = process.env[input.urlEnv];
       if (url === undefined || url === '') throw fail(`database.urlEnv: ${input.urlEnv} is not set on the db worker`);
-      const sql =
-        input.sql ??
-        (await readFile(input.file as string, 'utf8').catch((err: NodeJS.ErrnoException) => {
-          throw fail(`migrations.${input.name}.file: ${input.file} cannot be read on the db worker (${err.code})`);
-        }));
+      const sql = input.sql ?? (await guard.readFile('migration', `migrations.${input.name}.file`, input.file as string)).toString('utf8');
       const client = new Client({ connectionString: url });
       await client.connect();
       try {

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { open, readlink, realpath } from 'node:fs/promises';
+import { open, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { isWithin, normalPath } from '../../common/experiment-policy';
@@ -7,6 +7,9 @@ import { Failure } from '../../common/failures';
 import {
   checkSources,
   envSourceProblem,
+  FILE_READER,
+  type FileKind,
+  filePathsToResolve,
   fileSourceRefusal,
   type SourceCheck,
   type SourceKind,
@@ -15,9 +18,13 @@ import {
   sourcePathsToResolve,
 } from '../../common/stack-sources';
 
-const REJECTED: Readonly<Record<SourceKind, string>> = { secret: Failure.secretRejected, config: Failure.configRejected };
+const REJECTED: Readonly<Record<FileKind, string>> = {
+  secret: Failure.secretRejected,
+  config: Failure.configRejected,
+  migration: Failure.migrationFailed,
+};
 
-function rejected(kind: SourceKind, message: string): ApplicationFailure {
+function rejected(kind: FileKind, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: REJECTED[kind], nonRetryable: true, message });
 }
 
@@ -35,16 +42,16 @@ async function realPathOf(p: string): Promise<string> {
 }
 
 /**
- * The manager worker's side of the stack source policy (common/stack-sources.ts): what a spec's secrets and
- * configs may read and where its GitLab may be, checked with the paths resolved on this worker. Every read
+ * A worker's side of the stack source policy (common/stack-sources.ts): what a spec's secrets and configs may
+ * read and where its GitLab may be (the manager's worker), which migration files it may read (the db worker),
+ * checked with the paths resolved on this worker. Every read
  * goes through it: the plan asks `check` first, and the activities that read a value check it again
  * (an activity can be scheduled by anything that reaches Temporal).
  */
 export function createSourceGuard(configured: StackSourcePolicy) {
   const policy: StackSourcePolicy = { ...configured, protectedPaths: configured.protectedPaths.map((p) => path.resolve(p)) };
 
-  async function realPaths(spec: SourcesSpec): Promise<(p: string) => string> {
-    const paths = sourcePathsToResolve(spec, policy);
+  async function realPaths(paths: readonly string[]): Promise<(p: string) => string> {
     const found = new Map(await Promise.all(paths.map(async (p) => [p, await realPathOf(p)] as const)));
     return (p) => found.get(p) ?? p;
   }
@@ -52,9 +59,30 @@ export function createSourceGuard(configured: StackSourcePolicy) {
   return {
     policy,
 
+    /**
+     * Every reason not to read these files for `kind` (refused by the policy, or not a readable regular file
+     * here), each naming its field; empty: all of them can be read.
+     */
+    async checkFiles(kind: FileKind, files: ReadonlyArray<{ field: string; file: string }>): Promise<string[]> {
+      const written = files.flatMap((f) => normalPath(f.file) ?? []);
+      const real = await realPaths(filePathsToResolve(written, policy));
+      const problems: string[] = [];
+      for (const { field, file } of files) {
+        const refusal = fileSourceRefusal(kind, field, file, policy, real);
+        if (refusal !== undefined) {
+          problems.push(refusal);
+          continue;
+        }
+        const found = await stat(real(normalPath(file) as string)).catch((err: NodeJS.ErrnoException) => err.code ?? err.message);
+        if (typeof found === 'string') problems.push(`${field}: ${file} cannot be read on ${FILE_READER[kind]} (${found})`);
+        else if (!found.isFile()) problems.push(`${field}: ${file} is not a regular file`);
+      }
+      return problems;
+    },
+
     /** Every reason to refuse the spec's sources, each naming the field and the setting, and what they refuse. */
     async check(spec: SourcesSpec): Promise<SourceCheck> {
-      return checkSources(spec, policy, await realPaths(spec));
+      return checkSources(spec, policy, await realPaths(sourcePathsToResolve(spec, policy)));
     },
 
     /**
@@ -62,13 +90,13 @@ export function createSourceGuard(configured: StackSourcePolicy) {
      * following a last symlink, and the descriptor's own path is checked again: a symlink swapped in after the
      * check cannot lead the read elsewhere.
      */
-    async readFile(kind: SourceKind, field: string, file: string): Promise<Buffer> {
-      const spec: SourcesSpec = { secrets: [], configs: [], [`${kind}s`]: [{ name: field, file }] };
-      const real = await realPaths(spec);
+    async readFile(kind: FileKind, field: string, file: string): Promise<Buffer> {
+      const written = normalPath(file);
+      const real = await realPaths(filePathsToResolve(written === undefined ? [] : [written], policy));
       const refusal = fileSourceRefusal(kind, field, file, policy, real);
       if (refusal !== undefined) throw rejected(kind, refusal);
       const cannot = (err: NodeJS.ErrnoException): never => {
-        throw rejected(kind, `${field}: ${file} cannot be read on the manager's worker (${err.code ?? err.message})`);
+        throw rejected(kind, `${field}: ${file} cannot be read on ${FILE_READER[kind]} (${err.code ?? err.message})`);
       };
       const checked = real(normalPath(file) as string);
       const handle = await open(checked, constants.O_RDONLY | constants.O_NOFOLLOW).catch(cannot);

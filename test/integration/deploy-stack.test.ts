@@ -313,7 +313,7 @@ describe('migrations', () => {
     platformDb = await scratchDatabase('sciops_platform');
     // The platform's database URL is a reference: the db worker reads it from this variable.
     process.env.PLATFORM_DATABASE_URL = platformDb.url;
-    workers.push(await startWorkers({ queues: ['db'] }));
+    workers.push(await startWorkers({ queues: ['db'], env: { SCIOPS_MIGRATION_FILE_ROOTS: stackFiles } }));
   });
   afterAll(async () => {
     await platformDb?.drop();
@@ -321,7 +321,7 @@ describe('migrations', () => {
 
   it('applies SQL once each, in order, in a transaction; exec steps run once behind their guard', async () => {
     const name = `${stack}m`;
-    const file = path.join(secretsDir, '002_seed.sql');
+    const file = path.join(stackFiles, '002_seed.sql');
     writeFileSync(file, "insert into samples (label) values ('first');");
     const spec = (migrations: unknown[]) => ({
       name,
@@ -360,6 +360,37 @@ describe('migrations', () => {
     const recorded = await platformDb.pool.query('select name from sciops_stack_migrations where stack = $1 order by name', [name]);
     expect(recorded.rows.map((r) => r.name)).toEqual(['001_schema', '002_seed']);
     await run(WorkflowType.teardownStack, { stack: name, purge: true });
+  });
+
+  it('a migration file outside SCIOPS_MIGRATION_FILE_ROOTS (the review: /etc/shadow), or missing, stops the deploy before any change', async () => {
+    const name = `${stack}f`;
+    const missing = path.join(stackFiles, 'no-such.sql');
+    const handle = await client.workflow.start(WorkflowType.deployStack, {
+      taskQueue: Queue.workflows,
+      workflowId: uniqueId('deploy-migration-file'),
+      args: [
+        {
+          name,
+          services: [{ name: 'web', image: 'local/busybox:1', command: ['sleep', '3600'] }],
+          database: { urlEnv: 'PLATFORM_DATABASE_URL' },
+          migrations: [
+            { name: '001_shadow', file: '/etc/shadow' },
+            { name: '002_missing', file: missing },
+          ],
+        },
+      ],
+    });
+    const failure = await failureOf(handle.result());
+    expect(failure.type).toBe('StackRejected');
+    expect(failure.message).toContain(
+      `migrations.001_shadow.file: /etc/shadow is not under SCIOPS_MIGRATION_FILE_ROOTS (${stackFiles}) on the db worker: put the file there, or add its directory to SCIOPS_MIGRATION_FILE_ROOTS`,
+    );
+    expect(failure.message).toContain(`migrations.002_missing.file: ${missing} cannot be read on the db worker (ENOENT)`);
+    const { events } = await handle.fetchHistory();
+    const scheduled = (events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+    expect(scheduled).toContain('checkMigrationFiles');
+    expect(scheduled).not.toContain('applySqlMigration');
+    expect(await docker.listServices({ filters: { label: [`com.docker.stack.namespace=${name}`] } })).toEqual([]);
   });
 });
 

@@ -110,7 +110,7 @@ describe('the GitLab origins of the worker', () => {
 
 describe('secret and config files', () => {
   const roots = policy({
-    fileRoots: { secret: ['/srv/stacks'], config: ['/srv/configs'] },
+    fileRoots: { secret: ['/srv/stacks'], config: ['/srv/configs'], migration: [] },
     protectedPaths: ['/srv/stacks/.sciops/secrets', '/run/secrets/codec_keys'],
   });
 
@@ -138,6 +138,16 @@ describe('secret and config files', () => {
     expect(fileSourceRefusal('secret', 'secrets[0].file', '/run/secrets/codec_keys', DEFAULT_STACK_SOURCE_POLICY)).toBe(
       "secrets[0].file: the manager's worker reads no secret files: set SCIOPS_SECRET_FILE_ROOTS on it to the directories (comma-separated) that hold the stacks' secret files",
     );
+    // A migration's file is read by the db worker, under its own setting (review p1: /etc/shadow).
+    expect(fileSourceRefusal('migration', 'migrations.001.file', '/etc/shadow', DEFAULT_STACK_SOURCE_POLICY)).toBe(
+      "migrations.001.file: the db worker reads no migration files: set SCIOPS_MIGRATION_FILE_ROOTS on it to the directories (comma-separated) that hold the stacks' migration files",
+    );
+    const migrations = readStackSourcePolicy({ SCIOPS_MIGRATION_FILE_ROOTS: '/srv/migrations' }, ['/srv/migrations/.keys']);
+    expect(fileSourceRefusal('migration', 'migrations.001.file', '/srv/migrations/omics/001.sql', migrations)).toBeUndefined();
+    expect(fileSourceRefusal('migration', 'migrations.001.file', '/srv/migrations/.keys/k', migrations)).toMatch(
+      /is never read for a stack/,
+    );
+    expect(fileSourceRefusal('secret', 'secrets[0].file', '/srv/migrations/omics/001.sql', migrations)).toMatch(/reads no secret files/);
   });
 
   it('the check names every refused source and which objects it refuses', () => {
