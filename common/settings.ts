@@ -73,6 +73,11 @@ export const SETTINGS = {
     meaning:
       'the directory (absolute) the db and docker workers both keep local backups in, the same directory at the same path on both; `sciops doctor` checks it; empty: not checked',
   },
+  SCIOPS_PG_BIN_DIR: {
+    default: '',
+    meaning:
+      "a directory (absolute) whose pg_dump, psql and pg_restore the db worker runs instead of PATH's, e.g. /usr/lib/postgresql/17/bin; pg_dump must be of the servers' major version or newer; empty: PATH's",
+  },
   SCIOPS_RECOVERY_MINUTES: {
     default: '5',
     meaning: 'how often the recoverExperiments schedule runs (and it runs once when a workflow worker starts); 0: never',

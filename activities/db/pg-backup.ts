@@ -1,7 +1,6 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Readable, type Writable } from 'node:stream';
-import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
@@ -12,9 +11,12 @@ import { restrictedTransaction } from '../../common/backup-sql-dump';
 import { pgErrorLines } from '../../common/failure-output';
 import { Failure } from '../../common/failures';
 import { libpqEnv, onDatabase as onDatabaseUrl, parsePgUrl } from '../../common/pg-url';
+import type { ClientAndServer } from '../../common/pg-version';
 import { type Expected, gunzipped, readChecked } from '../files/backup-checks';
 import { backupStore, endWhen } from '../files/backup-store';
 import { heartbeating } from '../heartbeating';
+import { checkPgClient } from './pg-client-check';
+import { pgTools } from './pg-tools';
 import { type PgConnection, pgUrlFromEnv } from './url-from-env';
 
 const failed = (message: string) => ApplicationFailure.create({ type: Failure.backupFailed, nonRetryable: true, message });
@@ -83,16 +85,25 @@ function exited(child: ChildProcess, what: string): Promise<void> {
   });
 }
 
-const toolVersion = async (tool: string) => (await promisify(execFile)(tool, ['--version'])).stdout.trim();
-
 /**
  * `pg_dump [--data-only] | gzip` into a backup store, as one stream: constant memory, heartbeating the bytes
  * written. The row counts and the dump come from one snapshot (pg_export_snapshot + pg_dump --snapshot), so the
  * manifest describes exactly what the file holds. A failed pg_dump fails the write: nothing is published.
  * Owners and grants are left out, except with `keepOwners` (a safety backup, put back into the same server).
+ * Every activity that changes something first holds the worker's client tools (SCIOPS_PG_BIN_DIR's, else PATH's)
+ * to the server's version (see checkPgClient), so that tools too old for it are refused before that change.
  */
 export function createPgBackup(s3: () => S3Client) {
   return {
+    /**
+     * The workflows' check, before their first side effect (a lock, a paused service, a written file): refuses
+     * a target whose server this worker's client tools cannot dump (or, with `restores`, restore into). Reads
+     * versions only; returns them.
+     */
+    async checkPostgresClient(input: { target: PostgresTarget; restores: boolean }): Promise<ClientAndServer> {
+      return withPg(pgUrlFromEnv(input.target.urlEnv), (client) => checkPgClient(client, input.target.name, input.restores));
+    },
+
     async dumpPostgres(input: {
       target: PostgresTarget;
       destination: Destination;
@@ -102,6 +113,8 @@ export function createPgBackup(s3: () => S3Client) {
       const pg = pgUrlFromEnv(input.target.urlEnv);
       const store = backupStore(input.destination, s3);
       return withPg(pg, async (client) => {
+        // Read before anything is written to the store: a pg_dump too old for the server fails here, by name.
+        const { pgDump } = await checkPgClient(client, input.target.name, false);
         await client.query('begin isolation level repeatable read, read only');
         const snapshot = (await client.query<{ id: string }>('select pg_export_snapshot() as id')).rows[0]?.id as string;
         const tables = await countRows(client);
@@ -110,7 +123,7 @@ export function createPgBackup(s3: () => S3Client) {
         const written = await heartbeating(progress, async (signal) => {
           const args = ['--snapshot', snapshot, ...(input.keepOwners ? [] : ['--no-owner', '--no-privileges'])];
           if (input.target.mode === 'data-only') args.push('--data-only');
-          const child = spawn('pg_dump', args, { env: libpq(pg), stdio: ['ignore', 'pipe', 'pipe'] });
+          const child = spawn(pgTools().pg_dump, args, { env: libpq(pg), stdio: ['ignore', 'pipe', 'pipe'] });
           signal.addEventListener('abort', () => child.kill('SIGTERM'));
           const gzip = createGzip();
           // The gzip stream ends only once pg_dump exited 0: a failed dump errors the write instead of completing it.
@@ -126,7 +139,7 @@ export function createPgBackup(s3: () => S3Client) {
           kind: 'postgres',
           file: fileOf(input.key),
           ...written,
-          tool: await toolVersion('pg_dump'),
+          tool: pgDump,
           server,
           tables,
         };
@@ -154,6 +167,7 @@ export function createPgBackup(s3: () => S3Client) {
      */
     async restorePostgres(input: StoredDump & { urlEnv: string; mode: PostgresTarget['mode'] }): Promise<Record<string, number>> {
       const pg = pgUrlFromEnv(input.urlEnv);
+      await withPg(pg, (client) => checkPgClient(client, `in ${input.urlEnv}`, true));
       const progress = { restoring: input.key, bytes: 0, total: 0 };
       // Opened first: a file that is gone, or another version than the one checked, fails before any change.
       const source = await readChecked(backupStore(input.destination, s3), input.key, input.expected, (bytes, total) => {
@@ -179,11 +193,12 @@ export function createPgBackup(s3: () => S3Client) {
     async verifyPostgresDump(input: StoredDump & { target: PostgresTarget }): Promise<Record<string, number>> {
       const pg = pgUrlFromEnv(input.target.urlEnv);
       const store = backupStore(input.destination, s3);
+      await withPg(pg, (client) => checkPgClient(client, input.target.name, true));
       const scratch = await createScratchDatabase(pg);
       try {
         return await heartbeating({ verifying: input.key }, async (signal) => {
           if (input.target.mode === 'data-only') {
-            const schema = spawn('pg_dump', ['--schema-only', '--no-owner', '--no-privileges'], {
+            const schema = spawn(pgTools().pg_dump, ['--schema-only', '--no-owner', '--no-privileges'], {
               env: libpq(pg),
               stdio: ['ignore', 'pipe', 'pipe'],
             });
@@ -221,7 +236,7 @@ async function psql(
   what: string,
   ready: () => void = () => undefined,
 ): Promise<void> {
-  const child = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'], {
+  const child = spawn(pgTools().psql, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'], {
     env: libpq(pg),
     stdio: ['pipe', 'ignore', 'pipe'],
   });
