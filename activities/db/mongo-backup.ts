@@ -86,10 +86,18 @@ export function createMongoBackup(s3: () => S3Client) {
         const server = String((await db.admin().command({ buildInfo: 1 })).version);
         const collections = await archiveCollections(db);
         const progress = { target: input.target.name, bytes: 0 };
-        const { written, counts } = await heartbeating(progress, () =>
-          writeArchive(db, collections, server, store, input.key, (bytes) => {
-            progress.bytes = bytes;
-          }),
+        const { written, counts } = await heartbeating(progress, (signal) =>
+          writeArchive(
+            db,
+            collections,
+            server,
+            store,
+            input.key,
+            (bytes) => {
+              progress.bytes = bytes;
+            },
+            signal,
+          ),
         );
         return {
           target: input.target.name,

@@ -56,6 +56,7 @@ export async function archiveCollections(db: Db): Promise<ArchiveCollection[]> {
  * then each collection's documents (raw BSON, as the server sent them; a time-series collection's are its
  * buckets, a view has none), one collection at a time, one cursor batch and one archive segment in memory.
  * Returns what was written and the documents of each collection, counted as they went into the archive.
+ * Once `signal` aborts (the activity was cancelled) the archive is abandoned, and the store keeps no file.
  */
 export async function writeArchive(
   db: Db,
@@ -64,6 +65,7 @@ export async function writeArchive(
   store: BackupStore,
   key: string,
   onBytes: (bytes: number) => void,
+  signal?: AbortSignal,
 ): Promise<{ written: Written; counts: Record<string, number> }> {
   const writer = new MongoArchiveWriter(collections, { header: { concurrentCollections: 1, serverVersion, toolVersion: ARCHIVE_TOOL } });
   const gzip = createGzip();
@@ -79,6 +81,7 @@ export async function writeArchive(
       if (c.type !== 'view') {
         const source = db.collection(dataNamespaceOf(c).slice(c.db.length + 1));
         for await (const raw of source.find({}, { raw: true, batchSize: CURSOR_BATCH })) {
+          if (documents % CURSOR_BATCH === 0) signal?.throwIfAborted();
           await writer.write(c, raw as unknown as Buffer);
           documents++;
         }
