@@ -6,6 +6,9 @@ import { PassThrough, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { RunOutcome } from '../../common/experiment';
 
+const FILE_MODE = 0o640;
+const DIR_MODE = 0o750;
+
 /**
  * Saves a finished run's output where module-execution servers keep it: `stdout.txt`, `stderr.txt` and
  * `exit_code.txt` in `dir`. `fill` streams the logs into the two files (constant memory, whatever their
@@ -14,6 +17,8 @@ import type { RunOutcome } from '../../common/experiment';
  * writes one combined log to stdout.txt): failure messages name it rather than quote it, since an
  * experiment's output may hold its data. `progress.bytes` counts what reached the two files, for the
  * caller's heartbeat: a copy of gigabytes takes longer than any heartbeat timeout, so call this inside one.
+ * An experiment's output may hold its data: the files are 0640 and a directory made here 0750 (the worker's
+ * user and group, e.g. the platform that reads the results, never everyone), each file created new.
  */
 export async function saveRunOutput(
   dir: string,
@@ -22,11 +27,11 @@ export async function saveRunOutput(
   errorsIn: 'stdout' | 'stderr' = 'stderr',
   progress: { bytes: number } = { bytes: 0 },
 ): Promise<RunOutcome> {
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: DIR_MODE });
   const names = { stdout: path.join(dir, 'stdout.txt'), stderr: path.join(dir, 'stderr.txt'), exitCode: path.join(dir, 'exit_code.txt') };
   // Temporary names of this writer's own: a stop racing a run's last save must not rename the other's file.
   const partial = `.partial-${randomBytes(4).toString('hex')}`;
-  const files = [createWriteStream(`${names.stdout}${partial}`), createWriteStream(`${names.stderr}${partial}`)];
+  const files = [names.stdout, names.stderr].map((name) => createWriteStream(`${name}${partial}`, { flags: 'wx', mode: FILE_MODE }));
   const [stdout, stderr] = files.map((file) => {
     const counted = new PassThrough();
     counted.on('data', (chunk: Buffer) => {
@@ -44,7 +49,7 @@ export async function saveRunOutput(
   await Promise.all(files.map((file) => finished(file)));
   await rename(`${names.stdout}${partial}`, names.stdout);
   await rename(`${names.stderr}${partial}`, names.stderr);
-  await writeFile(`${names.exitCode}${partial}`, `${exitCode}\n`);
+  await writeFile(`${names.exitCode}${partial}`, `${exitCode}\n`, { flag: 'wx', mode: FILE_MODE });
   await rename(`${names.exitCode}${partial}`, names.exitCode);
   return { exitCode, errorLog: path.basename(names[errorsIn]), outputDir: dir };
 }
