@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMongoBackup } from '../../activities/db/mongo-backup';
 import { type BackupReport, type RestoreReport, runPath } from '../../common/backup';
 import { Failure } from '../../common/failures';
-import { openArchive } from '../../common/mongo-archive';
+import { MongoArchiveWriter, openArchive } from '../../common/mongo-archive';
 import { Queue } from '../../common/queues';
 import { WorkflowType } from '../../common/workflow-types';
 import { tempDir, uniqueId } from '../support/experiments';
@@ -300,6 +300,34 @@ describe('the mongodump archive format, with mongodump and mongorestore as refer
       expect(err.message).toBe(
         `${file.key} cannot be restored: mongodump archive: it holds no collection of database ${database}_x (only of ${database}); nothing was changed`,
       );
+      expect(await digest(mongo.db(into))).toBe(held);
+    });
+
+    it('restores only the named database of an archive of several, and refuses such an archive when none is named', async () => {
+      // Two databases in one archive, as `mongodump` without --db writes them (here with the sciops writer).
+      const other = { db: `${database}_second`, collection: 'notes', type: 'collection' as const, options: {}, indexes: [], size: 0 };
+      const samples = { ...other, db: database, collection: 'samples' };
+      const writer = new MongoArchiveWriter([other, samples]);
+      const chunks: Buffer[] = [];
+      writer.stream.on('data', (c: Buffer) => chunks.push(c));
+      const ended = new Promise((resolve) => writer.stream.on('end', resolve));
+      await writer.write(other, { _id: 1, note: 'not to be restored' });
+      await writer.write(samples, { _id: 1, name: 'the only sample' });
+      await writer.end(other);
+      await writer.end(samples);
+      writer.finish();
+      await ended;
+      const both = stored(`imports/two-databases-${suffix}.archive.gz`, gzipSync(Buffer.concat(chunks)));
+      const into = scratch('omics_one_of_two');
+      const restored = await inActivity(() => activities.restoreMongo({ target: target(into), ...both, from: database }));
+      expect(restored).toEqual({ samples: 1 });
+      expect(await contents(mongo.db(into))).toEqual({
+        samples: [BSON.EJSON.stringify({ _id: 1, name: 'the only sample' }, { relaxed: false })],
+      });
+      const held = await digest(mongo.db(into));
+      const err = await refusal(inActivity(() => activities.restoreMongo({ target: target(into), ...both })));
+      expect(err).toMatchObject({ type: Failure.backupFailed, nonRetryable: true });
+      expect(err.message).toContain(`it holds the collections of several databases (${database}_second, ${database})`);
       expect(await digest(mongo.db(into))).toBe(held);
     });
 
