@@ -21,6 +21,11 @@ export type Contents = Pick<DumpRecord, 'tables' | 'collections' | 'files'>;
 export interface TargetEngine {
   /** The target as written to (a Mongo restore with nsFrom/nsTo writes to nsTo's database): what is locked. */
   readonly target: BackupTarget;
+  /**
+   * Refuses, touching nothing, a target the workers cannot do the work on (PostgreSQL: client tools older than
+   * the server); `restores`: the work restores too (a restore, a verification). Run before the first side effect.
+   */
+  ready(restores: boolean): Promise<void>;
   /** Streams the target into `<folder>`, as the run's file; `safety`: a restore's own copy of what it replaces. */
   dump(folder: string, run: string, safety?: true): Promise<DumpRecord>;
   /** Reads the stored dump through against its record, touching no target; returns the version read (S3). */
@@ -71,6 +76,7 @@ export function targetEngine(target: BackupTarget, destination: Destination, ren
     case 'postgres':
       return {
         target,
+        ready: async (restores) => void (await db.checkPostgresClient({ target, restores })),
         check,
         dump: (folder, run, safety) => db.dumpPostgres({ target, ...at(folder, run), ...(safety ? { keepOwners: true } : {}) }),
         verify: async (...dump) => ({ tables: await db.verifyPostgresDump({ target, ...stored(...dump) }) }),
@@ -88,6 +94,7 @@ export function targetEngine(target: BackupTarget, destination: Destination, ren
       const into = writtenTo(target, renames);
       return {
         target: into,
+        ready: async () => undefined,
         check,
         dump: (folder, run) => db.dumpMongo({ target: into, ...at(folder, run) }),
         verify: async (...dump) => ({ collections: await db.verifyMongoDump({ target: into, ...stored(...dump) }) }),
@@ -102,6 +109,7 @@ export function targetEngine(target: BackupTarget, destination: Destination, ren
       const docker = dockerOn(target.node);
       return {
         target,
+        ready: async () => undefined,
         check,
         dump: (folder, run) => docker.dumpVolume({ target, ...at(folder, run) }),
         verify: async (...dump) => ({ files: await docker.verifyVolumeDump({ target, ...stored(...dump) }) }),

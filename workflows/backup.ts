@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, isCancellation, log, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, log, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import {
   BACKUP_MAX_HOURS,
   type BackupReport,
@@ -40,11 +40,15 @@ async function checked(engine: TargetEngine, folder: string, dump: DumpRecord, v
   }
 }
 
+/** Backups started before the targets' client tools were checked first replay without the check. */
+const CLIENT_CHECKED_FIRST = 'backup-pg-client-checked-first';
+
 /**
- * The backup runbook as one workflow: its targets locked (one backup, restore or verification of a target at
- * a time), services paused, every target dumped into `<backup>/<run>/` (streamed, checksummed, published
- * atomically), services resumed, optional verification, the manifest written last (a run without one is
- * incomplete and never restored), then retention: grandfather-father-son over complete runs, plus incomplete
+ * The backup runbook as one workflow: the db worker's client tools held to each target's server first (too old a
+ * pg_dump fails the run with nothing touched), its targets locked (one backup, restore or verification of a
+ * target at a time), services paused, every target dumped into `<backup>/<run>/` (streamed, checksummed,
+ * published atomically), services resumed, optional verification, the manifest written last (a run without one
+ * is incomplete and never restored), then retention: grandfather-father-son over complete runs, plus incomplete
  * leftovers too old to be another backup still running, and only once this run is complete.
  */
 export async function backup(rawSpec: unknown): Promise<BackupReport> {
@@ -56,6 +60,8 @@ export async function backup(rawSpec: unknown): Promise<BackupReport> {
   const progress = trackProgress(['lock targets', 'pause services', 'dump', 'resume services', 'verify', 'manifest', 'prune']);
   const started = new Date();
   try {
+    // Before the first side effect (a lock, a paused service, a file): client tools too old for a server stop the run here.
+    if (patched(CLIENT_CHECKED_FIRST)) for (const t of spec.targets) await targetEngine(t, spec.destination).ready(spec.verify);
     progress.start('lock targets');
     const waiting = (key: string) => progress.start('lock targets', `waiting: another backup or restore holds ${key}`);
     const keys = [...spec.targets.map(targetLockKey), ...spec.stopServices.map(serviceLockKey)];

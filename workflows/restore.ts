@@ -53,6 +53,8 @@ type Saved = Restoring & { readonly copy: DumpRecord };
 
 /** Restores started before an nsFrom had to match a target replay without the check. */
 const NS_FROM_MATCHES = 'restore-ns-from-matches';
+/** Restores started before the targets' client tools were checked first replay without the check. */
+const CLIENT_CHECKED_FIRST = 'restore-pg-client-checked-first';
 
 /**
  * The run's manifest, held to the input: the targets it names must be in the run and, given the backup's
@@ -105,12 +107,13 @@ async function refuseUnlessEmpty(chosen: readonly Restoring[], force: boolean) {
 }
 
 /**
- * The restore runbook, with the checks nobody did by hand: the manifest checked (and, given the backup's
- * spec, held to it), every file's checksum against the manifest before anything is touched; a target holding
- * data is refused unless `force`; an optional approval; the targets locked (no backup or other restore of
- * them meanwhile); the services paused; a safety backup of every target; each dump restored (the bytes
- * checked again as they are read) and compared with the manifest's counts; on any failure the safety backup
- * is put back into the targets the restore touched; the services always resumed at their replicas.
+ * The restore runbook, with the checks nobody did by hand: the manifest checked (and, given the backup's spec,
+ * held to it), the db worker's client tools held to each target's server, every file's checksum against the
+ * manifest before anything is touched; a target holding data is refused unless `force`; an optional approval;
+ * the targets locked (no backup or other restore of them meanwhile); the services paused; a safety backup of
+ * every target; each dump restored (the bytes checked again as they are read) and compared with the manifest's
+ * counts; on any failure the safety backup is put back into the targets the restore touched; the services always
+ * resumed at their replicas.
  */
 export async function restore(rawInput: unknown): Promise<RestoreReport> {
   const input = validatedInput(restoreInputSchema, rawInput, 'restore input');
@@ -127,6 +130,7 @@ export async function restore(rawInput: unknown): Promise<RestoreReport> {
       { key: SearchAttribute.backupTarget, value: chosen.map((c) => c.dump.target) },
     ]);
     const folder = runPath(input.backup, input.run);
+    if (patched(CLIENT_CHECKED_FIRST)) for (const c of chosen) await c.engine.ready(true);
     const checked: Restoring[] = [];
     for (const c of chosen) checked.push({ ...c, ...(await c.engine.check(folder, c.dump)) });
     await refuseUnlessEmpty(checked, input.force);
