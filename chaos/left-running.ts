@@ -1,5 +1,4 @@
-import { PAUSED_BY_LABEL, REPLICAS_LABEL } from '../common/backup-pause';
-import { EXPERIMENT_LABEL } from '../common/experiment';
+import { EXPERIMENT_LABEL, PAUSED_BY_LABEL, REPLICAS_LABEL } from '../common/labels';
 import type { KillReport } from './kill-moment';
 import { stillRunning } from './processes';
 import { experimentPrefix, runningTasks, type World } from './world';

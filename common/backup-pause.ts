@@ -1,3 +1,5 @@
+import { PAUSED_BY_LABEL, REPLICAS_LABEL } from './labels';
+
 /**
  * Services scaled to 0 around backups and restores, in labels on the service itself: the replicas it had
  * (set by the first pause) and the workflow holding it paused. Only that workflow resumes it: a backup never
@@ -5,17 +7,6 @@
  * (workflows/backup-lock), so another workflow named in the label when one pauses it ended without letting
  * go (it was terminated): the new one takes the service over, replicas and all, and resumes it when done.
  */
-
-/** On a service that sciops scaled down: the replicas it had, to scale it back to. */
-export const REPLICAS_LABEL = 'sciops.replicas-before-pause';
-/** The id of the workflow holding it at 0. */
-export const PAUSED_BY_LABEL = 'sciops.paused-by';
-
-/**
- * On a service of sciops itself (its Temporal server, its database, its workers) when it runs on the swarm:
- * never paused, since the workflow that would scale it back needs it running.
- */
-export const CONTROL_PLANE_LABEL = 'sciops.control-plane';
 
 type Labels = Readonly<Record<string, string>>;
 

@@ -1,4 +1,5 @@
-import { DEFAULT_QUEUE_TIMEOUT_SECONDS, EXPERIMENT_LABEL, type ExperimentSpec, experimentJobName } from './experiment';
+import { DEFAULT_QUEUE_TIMEOUT_SECONDS, type ExperimentSpec, experimentJobName } from './experiment';
+import { EXPERIMENT_LABEL } from './labels';
 
 /** The part of a Batch job (DescribeJobs' detail) that says whose it is and where it stands. */
 export interface BatchJobView {

@@ -206,10 +206,6 @@ export function experimentWorkflowId(id: string): string {
   return `experiment-${id}`;
 }
 
-/** The label every container, service and job of an experiment carries: how a retried start finds it. */
-export const EXPERIMENT_LABEL = 'sciops.experiment';
-export const EXPERIMENT_TYPE_LABEL = 'sciops.experiment.type';
-
 /** The name of an experiment's container, swarm service or Batch job. */
 export function experimentJobName(id: string): string {
   return `sciops-exp-${id}`;

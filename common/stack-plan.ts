@@ -1,4 +1,5 @@
-import { resourceName, runnerDescription, SPEC_HASH_LABEL, type StackSpec, swarmName, type VolumeSpec } from './stack';
+import { SPEC_HASH_LABEL } from './labels';
+import { resourceName, runnerDescription, type StackSpec, swarmName, type VolumeSpec } from './stack';
 import { bindSources, type ExternalLookup, objectFiles } from './stack-inputs';
 import { networkRequest, type ObjectRef, serviceRequest, volumeRequest } from './stack-resources';
 import { serviceDifferences } from './stack-service-diff';

@@ -1,17 +1,7 @@
 import { fingerprint } from './fingerprint';
+import { IMAGE_LABEL, NAMESPACE_LABEL, SPEC_HASH_LABEL, STACK_LABEL } from './labels';
 import { durationNanos } from './spec-fields';
-import {
-  IMAGE_LABEL,
-  type MountSpec,
-  NAMESPACE_LABEL,
-  type NetworkSpec,
-  resourceName,
-  type ServiceSpec,
-  SPEC_HASH_LABEL,
-  STACK_LABEL,
-  swarmName,
-  type VolumeSpec,
-} from './stack';
+import { type MountSpec, type NetworkSpec, resourceName, type ServiceSpec, swarmName, type VolumeSpec } from './stack';
 
 /**
  * What Docker objects a stack spec becomes, as docker/cli's compose converter makes them (so that

@@ -221,14 +221,6 @@ export function runnerDescription(stack: string, runner: string): string {
   return `sciops:${stack}/${runner}`;
 }
 
-/** Labels on everything sciops deploys: which stack it belongs to, and the hash of what it was made from. */
-export const STACK_LABEL = 'sciops.stack';
-export const SPEC_HASH_LABEL = 'sciops.spec-hash';
-/** The label `docker stack deploy` puts on a stack's objects: `docker stack ls/ps/services` find sciops' stacks too. */
-export const NAMESPACE_LABEL = 'com.docker.stack.namespace';
-/** The service label `docker stack deploy` records the image in. */
-export const IMAGE_LABEL = 'com.docker.stack.image';
-
 /** The name a stack's resource has on the swarm, as `docker stack deploy` would name it. */
 export function resourceName(stack: string, name: string): string {
   return `${stack}_${name}`;

@@ -11,15 +11,16 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { BATCH_ENDED, type BatchHeartbeat, batchHeartbeat, keptJob, queueTimeoutSeconds } from '../../common/batch-jobs';
 import { InputError } from '../../common/errors';
-import { EXPERIMENT_LABEL, type ExperimentSpec, experimentJobName, experimentSpecSchema, type RunOutcome } from '../../common/experiment';
+import { type ExperimentSpec, experimentJobName, experimentSpecSchema, type RunOutcome } from '../../common/experiment';
 import { DEFAULT_EXPERIMENT_POLICY } from '../../common/experiment-policy';
 import { Failure } from '../../common/failures';
+import { EXPERIMENT_LABEL, SPEC_HASH_LABEL } from '../../common/labels';
 import { parseInput } from '../../common/validate';
 import { createExperimentGuard } from '../docker/experiment-policy';
 import { saveRunOutput } from '../files/run-output';
 import { heartbeating, pause } from '../heartbeating';
 import { createBatchJobLookup } from './batch-job-lookup';
-import { containerOverrides, containerProperties, jobDefinitionName, pollDelayMs, propertiesHash, SPEC_HASH_TAG } from './job-definitions';
+import { containerOverrides, containerProperties, jobDefinitionName, pollDelayMs, propertiesHash } from './job-definitions';
 
 /** Where AWS Batch sends a job's combined stdout and stderr. */
 const BATCH_LOG_GROUP = '/aws/batch/job';
@@ -67,14 +68,14 @@ export function createBatchJobs(batch: BatchClient, logs: CloudWatchLogsClient, 
     const properties = containerProperties(spec);
     const hash = propertiesHash(properties);
     const { jobDefinitions = [] } = await batch.send(new DescribeJobDefinitionsCommand({ jobDefinitionName: name, status: 'ACTIVE' }));
-    const existing = jobDefinitions.find((d) => d.tags?.[SPEC_HASH_TAG] === hash);
+    const existing = jobDefinitions.find((d) => d.tags?.[SPEC_HASH_LABEL] === hash);
     if (existing?.jobDefinitionArn !== undefined) return existing.jobDefinitionArn;
     const registered = await batch.send(
       new RegisterJobDefinitionCommand({
         jobDefinitionName: name,
         type: 'container',
         containerProperties: properties,
-        tags: { [SPEC_HASH_TAG]: hash },
+        tags: { [SPEC_HASH_LABEL]: hash },
       }),
     );
     return registered.jobDefinitionArn as string;

@@ -2,9 +2,6 @@ import { createHash } from 'node:crypto';
 import type { ContainerProperties, KeyValuePair, ResourceRequirement } from '@aws-sdk/client-batch';
 import type { ExperimentSpec } from '../../common/experiment';
 
-/** The tag that says which container properties a job definition revision was registered with. */
-export const SPEC_HASH_TAG = 'sciops.spec-hash';
-
 /** Batch job definition name of an experiment type: one definition per type, one revision per distinct setup. */
 export function jobDefinitionName(spec: ExperimentSpec): string {
   return `sciops-${spec.type.replace(/_/g, '-')}`;
@@ -40,7 +37,7 @@ export function containerProperties(spec: ExperimentSpec): ContainerProperties {
   };
 }
 
-/** A stable fingerprint of container properties, compared with SPEC_HASH_TAG to reuse a revision. */
+/** A stable fingerprint of container properties, compared with SPEC_HASH_LABEL to reuse a revision. */
 export function propertiesHash(properties: ContainerProperties): string {
   return createHash('sha256').update(JSON.stringify(properties)).digest('hex').slice(0, 16);
 }

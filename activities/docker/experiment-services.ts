@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
-import { EXPERIMENT_LABEL, type ExperimentSpec, type RunOutcome } from '../../common/experiment';
+import type { ExperimentSpec, RunOutcome } from '../../common/experiment';
 import { DEFAULT_EXPERIMENT_POLICY, type ExperimentPolicy } from '../../common/experiment-policy';
 import { Failure } from '../../common/failures';
+import { EXPERIMENT_LABEL } from '../../common/labels';
 import { classifyFailures } from '../classify-failures';
 import { saveRunOutput } from '../files/run-output';
 import { heartbeating } from '../heartbeating';

@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode';
-import { EXPERIMENT_LABEL, EXPERIMENT_TYPE_LABEL, type ExperimentSpec, experimentJobName } from '../../common/experiment';
+import { type ExperimentSpec, experimentJobName } from '../../common/experiment';
+import { EXPERIMENT_LABEL, EXPERIMENT_TYPE_LABEL } from '../../common/labels';
 
 /** What Docker calls the spec's mounts. */
 function mounts(spec: ExperimentSpec) {

@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
-import { CONTROL_PLANE_LABEL, pauseLabels, resumeLabels } from '../../common/backup-pause';
+import { pauseLabels, resumeLabels } from '../../common/backup-pause';
 import { Failure } from '../../common/failures';
+import { CONTROL_PLANE_LABEL } from '../../common/labels';
 import { heartbeating, pause } from '../heartbeating';
 import { ignoreStatus } from './errors';
 

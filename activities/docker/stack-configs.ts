@@ -1,11 +1,11 @@
 import type Dockerode from 'dockerode';
 import { Failure } from '../../common/failures';
-import { type ConfigSpec, STACK_LABEL, swarmName } from '../../common/stack';
+import { CONFIG_LABEL, CONFIG_VERSION_LABEL, FINGERPRINT_LABEL, STACK_LABEL } from '../../common/labels';
+import { type ConfigSpec, swarmName } from '../../common/stack';
 import { namespaced, type ObjectRef } from '../../common/stack-resources';
 import { DEFAULT_STACK_SOURCE_POLICY } from '../../common/stack-sources';
 import { ignoreStatus } from './errors';
 import {
-  FINGERPRINT_LABEL,
   fingerprintOf,
   nameTaken,
   pruneVersions,
@@ -18,9 +18,6 @@ import {
   versionsOf,
 } from './stack-secrets';
 import { createSourceGuard, type SourceGuard } from './stack-sources';
-
-const CONFIG_LABEL = 'sciops.config';
-const VERSION_LABEL = 'sciops.config-version';
 
 export interface EnsuredConfig {
   readonly ref: ObjectRef;
@@ -38,7 +35,7 @@ export interface EnsuredConfig {
 export function createStackConfigs(docker: Dockerode, guard: SourceGuard = createSourceGuard(DEFAULT_STACK_SOURCE_POLICY)) {
   async function versions(stack: string, name: string): Promise<Version[]> {
     const found = await docker.listConfigs({ filters: { label: [`${STACK_LABEL}=${stack}`, `${CONFIG_LABEL}=${name}`] } });
-    return versionsOf(found, VERSION_LABEL);
+    return versionsOf(found, CONFIG_VERSION_LABEL);
   }
 
   /** What ensureConfig would do; also the content, read once. */
@@ -78,7 +75,7 @@ export function createStackConfigs(docker: Dockerode, guard: SourceGuard = creat
             ...namespaced(stack, config.labels),
             [STACK_LABEL]: stack,
             [CONFIG_LABEL]: config.name,
-            [VERSION_LABEL]: String(decision.next),
+            [CONFIG_VERSION_LABEL]: String(decision.next),
             [FINGERPRINT_LABEL]: fingerprintOf(content),
           },
           ...(config.templateDriver === undefined ? {} : { Templating: { Name: config.templateDriver } }),

@@ -1,14 +1,13 @@
 import type Dockerode from 'dockerode';
 import { fingerprint } from '../../common/fingerprint';
-import { type GitlabSpec, type RunnerSpec, resourceName, SPEC_HASH_LABEL, STACK_LABEL } from '../../common/stack';
+import { RECORD_LABEL, SPEC_HASH_LABEL, STACK_LABEL } from '../../common/labels';
+import { type GitlabSpec, type RunnerSpec, resourceName } from '../../common/stack';
 import { ignoreStatus } from './errors';
 
 export interface GitlabRecord {
   readonly gitlab: GitlabSpec;
   readonly types: ReadonlyArray<RunnerSpec['type']>;
 }
-
-const RECORD_LABEL = 'sciops.record';
 
 /**
  * Where a stack's runners are registered (GitLab URL, the name of the token's variable, the runner types), kept

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { Failure } from '../../common/failures';
-import { SPEC_HASH_LABEL, STACK_LABEL } from '../../common/stack';
+import { CONFIG_LABEL, SPEC_HASH_LABEL, STACK_LABEL } from '../../common/labels';
 import type { Observed } from '../../common/stack-plan';
 import type { SwarmView } from '../../common/stack-swarm';
 
@@ -35,7 +35,7 @@ export function createStackObserver(docker: Dockerode) {
         docker.listNetworks(byStack(input.stack)),
         docker.listSecrets(byStack(input.stack)),
         // The stack's own configs (made from its spec), not the GitLab record teardown handles with the runners.
-        docker.listConfigs({ filters: { label: [`${STACK_LABEL}=${input.stack}`, 'sciops.config'] } }),
+        docker.listConfigs({ filters: { label: [`${STACK_LABEL}=${input.stack}`, CONFIG_LABEL] } }),
         docker.listServices(byStack(input.stack)),
         docker.listNetworks(),
       ]);

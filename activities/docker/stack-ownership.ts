@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { Failure } from '../../common/failures';
-import { STACK_LABEL } from '../../common/stack';
+import { STACK_LABEL } from '../../common/labels';
 
 /**
  * Refuses to adopt an object another sciops stack made: names are `<stack>_<name>`, and without this check a

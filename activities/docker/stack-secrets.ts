@@ -4,16 +4,12 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { Failure } from '../../common/failures';
-import { type SecretSpec, STACK_LABEL, swarmName } from '../../common/stack';
+import { FINGERPRINT_LABEL, SECRET_LABEL, SECRET_VERSION_LABEL, STACK_LABEL } from '../../common/labels';
+import { type SecretSpec, swarmName } from '../../common/stack';
 import { namespaced, type ObjectRef } from '../../common/stack-resources';
 import { DEFAULT_STACK_SOURCE_POLICY } from '../../common/stack-sources';
 import { engineMessage, engineStatus, ignoreStatus } from './errors';
 import { createSourceGuard, type SourceGuard } from './stack-sources';
-
-const SECRET_LABEL = 'sciops.secret';
-/** The content's fingerprint and the version number, on secrets and configs alike. */
-export const FINGERPRINT_LABEL = 'sciops.fingerprint';
-const VERSION_LABEL = 'sciops.secret-version';
 
 /**
  * Secrets and configs cannot change on the swarm: a new value becomes a new version beside the old ones
@@ -155,7 +151,7 @@ export function createStackSecrets(
 ) {
   async function versions(stack: string, name: string): Promise<Version[]> {
     const found = await docker.listSecrets({ filters: { label: [`${STACK_LABEL}=${stack}`, `${SECRET_LABEL}=${name}`] } });
-    return versionsOf(found as unknown as Parameters<typeof versionsOf>[0], VERSION_LABEL);
+    return versionsOf(found as unknown as Parameters<typeof versionsOf>[0], SECRET_VERSION_LABEL);
   }
 
   /** What ensureSecret would do, with the value read (file, env) when that is what decides. */
@@ -209,7 +205,7 @@ export function createStackSecrets(
             ...namespaced(stack, secret.labels),
             [STACK_LABEL]: stack,
             [SECRET_LABEL]: secret.name,
-            [VERSION_LABEL]: String(decision.next),
+            [SECRET_VERSION_LABEL]: String(decision.next),
             [FINGERPRINT_LABEL]: fingerprint,
           },
           ...(secret.templateDriver === undefined ? {} : { Templating: { Name: secret.templateDriver } }),

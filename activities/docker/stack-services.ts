@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { Failure } from '../../common/failures';
-import { SPEC_HASH_LABEL } from '../../common/stack';
+import { SPEC_HASH_LABEL } from '../../common/labels';
 import type { ServiceRequest } from '../../common/stack-resources';
 import { heartbeating } from '../heartbeating';
 import { engineMessage, engineStatus, ignoreStatus } from './errors';

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { type Destination, type DumpRecord, fileOf, type VolumeTarget } from '../../common/backup';
 import { Failure } from '../../common/failures';
+import { SCRATCH_LABEL, VOLUME_HELPER_LABEL } from '../../common/labels';
 import { TarFileCounter } from '../../common/tar-files';
 import { type Expected, gunzipped, readChecked } from '../files/backup-checks';
 import { backupStore, endWhen } from '../files/backup-store';
@@ -14,9 +15,6 @@ import { heartbeating } from '../heartbeating';
 import { engineMessage, engineStatus, ignoreStatus } from './errors';
 
 const MOUNT = '/volume';
-const HELPER_LABEL = 'sciops.volume-helper';
-/** On a scratch volume: the mark of the verification that created it. */
-const SCRATCH_LABEL = 'sciops.scratch';
 const failed = (message: string) => ApplicationFailure.create({ type: Failure.backupFailed, nonRetryable: true, message });
 
 /**
@@ -42,7 +40,7 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
       Cmd: ['sh', '-c', command],
       OpenStdin: options.input !== undefined,
       StdinOnce: options.input !== undefined,
-      Labels: { [HELPER_LABEL]: target.volume },
+      Labels: { [VOLUME_HELPER_LABEL]: target.volume },
       HostConfig: { Mounts: [{ Type: 'volume', Source: target.volume, Target: MOUNT, ReadOnly: options.readOnly }] },
     };
     const container = await docker.createContainer(request).catch(async (err: unknown) => {
@@ -212,7 +210,7 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
         throw failed(`a volume ${scratch} exists already: not used as a scratch volume, try again`);
       }
       // Creating a volume whose name exists returns the existing one: the label tells which it is.
-      await docker.createVolume({ Name: scratch, Labels: { [HELPER_LABEL]: input.target.volume, [SCRATCH_LABEL]: mark } });
+      await docker.createVolume({ Name: scratch, Labels: { [VOLUME_HELPER_LABEL]: input.target.volume, [SCRATCH_LABEL]: mark } });
       if (!(await ours())) throw failed(`the volume ${scratch} is not the scratch volume this verification created; left alone`);
       try {
         return await restore({ ...input.target, volume: scratch }, input.destination, input.key, input.expected);

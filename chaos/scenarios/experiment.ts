@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { EXPERIMENT_LABEL, type ExperimentResult, experimentJobName, experimentWorkflowId } from '../../common/experiment';
+import { type ExperimentResult, experimentJobName, experimentWorkflowId } from '../../common/experiment';
+import { EXPERIMENT_LABEL } from '../../common/labels';
 import { WorkflowType } from '../../common/workflow-types';
 import { engineActions, notTimes } from '../engine-events';
 import { runCrashed, type Scenario, startWorkflow } from '../trial';

@@ -4,8 +4,8 @@ import { ApplicationFailure, type Client, WorkflowFailedError } from '@temporali
 import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDockerHost } from '../../common/config';
-import { EXPERIMENT_LABEL } from '../../common/experiment';
 import { Failure } from '../../common/failures';
+import { EXPERIMENT_LABEL } from '../../common/labels';
 import { dockerClient } from '../../workers/create-workers';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { containerRunning, containersCreated, runExperiment, startExperiment, tempDir, uniqueId } from '../support/experiments';

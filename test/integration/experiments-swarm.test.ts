@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDockerHost } from '../../common/config';
-import { EXPERIMENT_LABEL } from '../../common/experiment';
+import { EXPERIMENT_LABEL } from '../../common/labels';
 import { dockerClient } from '../../workers/create-workers';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { eventually, runExperiment, startExperiment, tempDir, uniqueId } from '../support/experiments';

@@ -12,7 +12,7 @@ import { createStackSecrets } from '../../activities/docker/stack-secrets';
 import { createStackServices } from '../../activities/docker/stack-services';
 import { createSourceGuard } from '../../activities/docker/stack-sources';
 import { type DockerEndpoint, parseDockerHost } from '../../common/config';
-import { NAMESPACE_LABEL, STACK_LABEL } from '../../common/stack';
+import { NAMESPACE_LABEL, STACK_LABEL } from '../../common/labels';
 import { configSchema, secretSchema } from '../../common/stack-objects';
 import { serviceRequest } from '../../common/stack-resources';
 import { serviceSchema } from '../../common/stack-service';

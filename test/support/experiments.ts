@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type Dockerode from 'dockerode';
-import { EXPERIMENT_LABEL, type ExperimentResult, experimentWorkflowId } from '../../common/experiment';
+import { type ExperimentResult, experimentWorkflowId } from '../../common/experiment';
+import { EXPERIMENT_LABEL } from '../../common/labels';
 import { Queue } from '../../common/queues';
 import { WorkflowType } from '../../common/workflow-types';
 

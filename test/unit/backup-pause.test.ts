@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PAUSED_BY_LABEL, pauseLabels, REPLICAS_LABEL, resumeLabels } from '../../common/backup-pause';
+import { pauseLabels, resumeLabels } from '../../common/backup-pause';
+import { PAUSED_BY_LABEL, REPLICAS_LABEL } from '../../common/labels';
 
 describe('a service paused around a backup or restore', () => {
   it('remembers its replicas and who paused it, and comes back only for that workflow', () => {
