@@ -91,3 +91,17 @@ export function clientProblem(what: string, versions: ClientAndServer, restores:
   }
   return undefined;
 }
+
+/**
+ * Settings pg_dump writes at the top of a dump, whatever server it dumped, that servers before a version do
+ * not have: psql, stopping on the first error, would refuse the whole dump for them. pg_dump 17 writes
+ * `SET transaction_timeout = 0;`, which PostgreSQL 16 and older do not know.
+ */
+const SETTINGS_SINCE: Readonly<Record<string, VersionNum>> = { transaction_timeout: 170_000 };
+
+/** Whether a line is pg_dump's `SET name = 0;` of a setting a server of version `server` does not have. */
+export function settingUnknownTo(line: string, server: VersionNum): boolean {
+  const m = /^SET ([a-z_]+) = 0;\r?$/.exec(line);
+  const since = m === null ? undefined : SETTINGS_SINCE[m[1] as string];
+  return since !== undefined && server < since;
+}

@@ -11,11 +11,12 @@ import { restrictedTransaction } from '../../common/backup-sql-dump';
 import { pgErrorLines } from '../../common/failure-output';
 import { Failure } from '../../common/failures';
 import { libpqEnv, onDatabase as onDatabaseUrl, parsePgUrl } from '../../common/pg-url';
-import type { ClientAndServer } from '../../common/pg-version';
+import { type ClientAndServer, serverVersionNum } from '../../common/pg-version';
 import { type Expected, gunzipped, readChecked } from '../files/backup-checks';
 import { backupStore, endWhen } from '../files/backup-store';
 import { heartbeating } from '../heartbeating';
 import { checkPgClient } from './pg-client-check';
+import { compatibleDump } from './pg-dump-compat';
 import { pgTools } from './pg-tools';
 import { type PgConnection, pgUrlFromEnv } from './url-from-env';
 
@@ -167,7 +168,7 @@ export function createPgBackup(s3: () => S3Client) {
      */
     async restorePostgres(input: StoredDump & { urlEnv: string; mode: PostgresTarget['mode'] }): Promise<Record<string, number>> {
       const pg = pgUrlFromEnv(input.urlEnv);
-      await withPg(pg, (client) => checkPgClient(client, `in ${input.urlEnv}`, true));
+      const { server } = await withPg(pg, (client) => checkPgClient(client, `in ${input.urlEnv}`, true));
       const progress = { restoring: input.key, bytes: 0, total: 0 };
       // Opened first: a file that is gone, or another version than the one checked, fails before any change.
       const source = await readChecked(backupStore(input.destination, s3), input.key, input.expected, (bytes, total) => {
@@ -180,7 +181,8 @@ export function createPgBackup(s3: () => S3Client) {
         archive.destroy();
         throw err;
       });
-      await heartbeating(progress, (signal) => psql(pg, [Buffer.from(preamble), archive], signal, input.key, source.check));
+      const sql = compatibleDump(archive, serverVersionNum(server) as number);
+      await heartbeating(progress, (signal) => psql(pg, [Buffer.from(preamble), sql], signal, input.key, source.check));
       return rowsOf(pg);
     },
 
@@ -193,7 +195,8 @@ export function createPgBackup(s3: () => S3Client) {
     async verifyPostgresDump(input: StoredDump & { target: PostgresTarget }): Promise<Record<string, number>> {
       const pg = pgUrlFromEnv(input.target.urlEnv);
       const store = backupStore(input.destination, s3);
-      await withPg(pg, (client) => checkPgClient(client, input.target.name, true));
+      const { server } = await withPg(pg, (client) => checkPgClient(client, input.target.name, true));
+      const forServer = (sql: AsyncIterable<Buffer>) => compatibleDump(sql, serverVersionNum(server) as number);
       const scratch = await createScratchDatabase(pg);
       try {
         return await heartbeating({ verifying: input.key }, async (signal) => {
@@ -202,10 +205,13 @@ export function createPgBackup(s3: () => S3Client) {
               env: libpq(pg),
               stdio: ['ignore', 'pipe', 'pipe'],
             });
-            await Promise.all([psql(scratch.pg, [schema.stdout], signal, 'the schema'), exited(schema, 'pg_dump --schema-only')]);
+            await Promise.all([
+              psql(scratch.pg, [forServer(schema.stdout)], signal, 'the schema'),
+              exited(schema, 'pg_dump --schema-only'),
+            ]);
           }
           const source = await readChecked(store, input.key, input.expected);
-          await psql(scratch.pg, [gunzipped(source.stream)], signal, input.key, source.check);
+          await psql(scratch.pg, [forServer(gunzipped(source.stream))], signal, input.key, source.check);
           return rowsOf(scratch.pg);
         });
       } finally {
