@@ -2,9 +2,14 @@
 # psql) that backups and restores stream through. One image for every queue: the command picks what runs,
 #   docker run IMAGE worker --queues db        (the default command runs every queue)
 #   docker run IMAGE codec-server --listen 0.0.0.0:8081 --ui-origin https://temporal-ui.example.org
-# NODE_IMAGE and BASE_IMAGE can point at a mirror; BASE_IMAGE must be Debian 12 (bookworm) or compatible.
+# NODE_IMAGE and BASE_IMAGE can point at a mirror. BASE_IMAGE is Debian 13 (trixie) for its PostgreSQL client, 17:
+# pg_dump dumps servers of its own major version or older only, and docker-compose.yml runs postgres:16. Debian 12
+# (bookworm) and bookworm-backports carry client 15 only, which refuses a 16 server ("server version mismatch").
+# The compose file's server stays at 16: no other major version opens its data directory without pg_upgrade.
+# A bookworm base still builds (the test build uses one); its db worker then refuses backups of newer servers up
+# front, naming SCIOPS_PG_BIN_DIR. Node's binary from NODE_IMAGE (bookworm) runs on trixie's newer C library.
 ARG NODE_IMAGE=node:20-bookworm-slim
-ARG BASE_IMAGE=debian:bookworm-slim
+ARG BASE_IMAGE=debian:trixie-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
@@ -20,7 +25,8 @@ FROM ${NODE_IMAGE} AS node
 FROM ${BASE_IMAGE}
 RUN apt-get update \
   && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates postgresql-client \
-  && rm -rf /var/lib/apt/lists/*
+  && rm -rf /var/lib/apt/lists/* \
+  && pg_dump --version && psql --version
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
 # Workers run as an unprivileged user; only the docker queue's worker needs the Docker socket (see docker-compose.yml).
 RUN useradd --system --uid 10001 --home-dir /var/lib/sciops --create-home sciops
