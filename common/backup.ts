@@ -181,17 +181,6 @@ export interface DumpRecord {
   readonly collections?: Readonly<Record<string, number>>;
 }
 
-/** UTC to the second, `20261122T030000Z`: the time part of the workflow ids the CLI gives. Pure. */
-const stamp = (at: Date) =>
-  at
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
-
-export function backupWorkflowId(backup: string, at: Date): string {
-  return `backup-${backup}-${stamp(at)}`;
-}
-
 /** What `backup` returns. */
 export interface BackupReport {
   readonly backup: string;
@@ -277,10 +266,6 @@ export function restoreFailedMessage(why: string, safety: string, back: readonly
   if (notBack.length > 0) parts.push(`The safety backup could NOT be put back into ${notBack.join(', ')}; it is kept at ${safety}`);
   if (back.length === 0 && notBack.length === 0) parts.push(`No target was changed; the safety backup is kept at ${safety}`);
   return parts.join('. ');
-}
-
-export function restoreWorkflowId(backup: string, run: string, at: Date): string {
-  return `restore-${backup}-${run}-${stamp(at)}`;
 }
 
 /** How a run is named on the command line: `<dir>/<backup>/<run>` or `s3://<bucket>/<prefix><backup>/<run>`. Pure. */

@@ -201,11 +201,6 @@ export const experimentSpecSchema = z
 
 export type ExperimentSpec = z.infer<typeof experimentSpecSchema>;
 
-/** The workflow id of an experiment's run: one id per experiment, so it can never run twice at once. */
-export function experimentWorkflowId(id: string): string {
-  return `experiment-${id}`;
-}
-
 /** The name of an experiment's container, swarm service or Batch job. */
 export function experimentJobName(id: string): string {
   return `sciops-exp-${id}`;

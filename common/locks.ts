@@ -24,8 +24,3 @@ export function serviceLockKey(service: string): string {
 export function stackLockKey(stack: string): string {
   return `stack/${stack}`;
 }
-
-/** The id of the workflow that holds a target's lock while it runs (one such workflow can run at a time). Pure. */
-export function targetLockWorkflowId(key: string): string {
-  return `sciops-lock-${key}`;
-}

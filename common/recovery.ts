@@ -15,6 +15,3 @@ export interface RecoveryReport {
   /** Rows whose spec is not a valid experiment spec: marked FINISHED_WITH_ERROR with the reason. */
   readonly invalid: readonly string[];
 }
-
-/** The schedule that runs recoverExperiments every SCIOPS_RECOVERY_MINUTES. */
-export const RECOVERY_SCHEDULE_ID = 'sciops-recover-experiments';

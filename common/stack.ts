@@ -235,10 +235,6 @@ export function swarmName(
   return object.dockerName ?? (object.external === true ? object.name : resourceName(stack, object.name));
 }
 
-export function deployWorkflowId(stack: string): string {
-  return `deploy-${stack}`;
-}
-
 /** What deployStack returns (and `sciops deploy` prints): every resource and what happened to it. */
 export interface DeployReport {
   readonly stack: string;

@@ -1,6 +1,6 @@
 import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import { Queue } from '../common/queues';
-import { RECOVERY_SCHEDULE_ID } from '../common/recovery';
+import { RECOVERY_SCHEDULE_ID } from '../common/workflow-ids';
 import { WorkflowType } from '../common/workflow-types';
 
 /**

@@ -9,7 +9,7 @@ import {
   startChild,
 } from '@temporalio/workflow';
 import { releaseTargetSignal } from '../common/backup-signals';
-import { targetLockWorkflowId } from '../common/locks';
+import { targetLockWorkflowId } from '../common/workflow-ids';
 
 /**
  * A target's lock: a workflow whose id is the target's (see targetLockWorkflowId), so Temporal runs at most

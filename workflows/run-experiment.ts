@@ -20,7 +20,6 @@ import {
   type ExperimentSpec,
   type ExperimentState,
   experimentSpecSchema,
-  experimentWorkflowId,
   isTerminal,
   type RunOutcome,
   ExperimentState as State,
@@ -28,6 +27,7 @@ import {
 import { Failure } from '../common/failures';
 import { Queue } from '../common/queues';
 import { SearchAttribute } from '../common/search-attributes';
+import { experimentWorkflowId } from '../common/workflow-ids';
 import { experimentBackend, RUN_LETS_GO } from './experiment-backends';
 import { experimentFinished } from './metrics';
 import { type ProgressTracker, trackProgress } from './progress-tracker';

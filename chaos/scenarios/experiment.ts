@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type ExperimentResult, experimentJobName, experimentWorkflowId } from '../../common/experiment';
+import { type ExperimentResult, experimentJobName } from '../../common/experiment';
 import { EXPERIMENT_LABEL } from '../../common/labels';
+import { experimentWorkflowId } from '../../common/workflow-ids';
 import { WorkflowType } from '../../common/workflow-types';
 import { engineActions, notTimes } from '../engine-events';
 import { runCrashed, type Scenario, startWorkflow } from '../trial';

@@ -3,9 +3,10 @@ import type { Command } from 'commander';
 import type { IgnoredKey } from '../../common/compose/model';
 import { InputError } from '../../common/errors';
 import { Queue } from '../../common/queues';
-import { type DeployReport, deployWorkflowId, type StackSpec, stackSpecSchema } from '../../common/stack';
+import { type DeployReport, type StackSpec, stackSpecSchema } from '../../common/stack';
 import { changeLine, type StackPlan } from '../../common/stack-plan';
 import { parseInput } from '../../common/validate';
+import { deployWorkflowId, planWorkflowId } from '../../common/workflow-ids';
 import { WorkflowType } from '../../common/workflow-types';
 import { type ComposeOptions, ignoredLines, loadComposeStack } from '../compose-files';
 import { connectClient } from '../connection';
@@ -49,7 +50,7 @@ export async function deploy(
   const { client, close } = await connectClient();
   try {
     const type = options.plan ? WorkflowType.planStackDeploy : WorkflowType.deployStack;
-    const workflowId = options.plan ? `plan-${spec.name}-${new Date().toISOString()}` : deployWorkflowId(spec.name);
+    const workflowId = options.plan ? planWorkflowId(spec.name, new Date()) : deployWorkflowId(spec.name);
     const handle = await startConfirmed(client, type, { taskQueue: Queue.workflows, workflowId, args: [spec] }, 15).catch(
       (err: unknown) => {
         if (err instanceof WorkflowExecutionAlreadyStartedError) {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { type DoctorReport, doctorInputSchema } from '../../common/doctor';
 import { parseInput } from '../../common/validate';
+import { doctorWorkflowId } from '../../common/workflow-ids';
 import { WorkflowType } from '../../common/workflow-types';
 import { renderDoctorTable } from '../doctor-table';
 import { type Output, withOutput } from '../output';
@@ -14,7 +15,7 @@ export interface DoctorOptions {
 /** Starts the doctor workflow, waits for its report. The report IS the `--json` output. */
 export function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const input = parseInput(doctorInputSchema, { nodes: options.node, waitSeconds: Number(options.wait) }, 'doctor options');
-  return runWorkflow<DoctorReport>(WorkflowType.doctor, `doctor-${new Date().toISOString()}`, input, { waitSeconds: input.waitSeconds });
+  return runWorkflow<DoctorReport>(WorkflowType.doctor, doctorWorkflowId(new Date()), input, { waitSeconds: input.waitSeconds });
 }
 
 export function registerDoctor(program: Command): void {

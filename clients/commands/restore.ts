@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { parseBackupLocation, type RestoreReport, restoreInputSchema, restoreWorkflowId } from '../../common/backup';
+import { parseBackupLocation, type RestoreReport, restoreInputSchema } from '../../common/backup';
 import { approveRestoreSignal } from '../../common/backup-signals';
 import { InputError } from '../../common/errors';
 import { parseInput } from '../../common/validate';
+import { restoreWorkflowId } from '../../common/workflow-ids';
 import { WorkflowType } from '../../common/workflow-types';
 import { withClient } from '../connection';
 import { type Output, progressPrinter, withOutput } from '../output';

@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { type TeardownReport, teardownInputSchema } from '../../common/stack';
 import { parseInput } from '../../common/validate';
+import { teardownWorkflowId } from '../../common/workflow-ids';
 import { WorkflowType } from '../../common/workflow-types';
 import { type Output, withOutput } from '../output';
 import { runWorkflow } from '../start-workflow';
 
 export function teardown(stack: string, options: { purge?: boolean }): Promise<TeardownReport> {
   const input = parseInput(teardownInputSchema, { stack, purge: options.purge ?? false }, 'teardown options');
-  return runWorkflow<TeardownReport>(WorkflowType.teardownStack, `teardown-${input.stack}-${new Date().toISOString()}`, input);
+  return runWorkflow<TeardownReport>(WorkflowType.teardownStack, teardownWorkflowId(input.stack, new Date()), input);
 }
 
 export function registerTeardown(program: Command): void {

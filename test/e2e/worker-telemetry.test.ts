@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { experimentWorkflowId } from '../../common/experiment';
+import { experimentWorkflowId } from '../../common/workflow-ids';
 import { CliProcess, logEntries, runCli } from '../support/cli';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { tempDir, uniqueId } from '../support/experiments';

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type Dockerode from 'dockerode';
-import { type ExperimentResult, experimentWorkflowId } from '../../common/experiment';
+import type { ExperimentResult } from '../../common/experiment';
 import { EXPERIMENT_LABEL } from '../../common/labels';
 import { Queue } from '../../common/queues';
+import { experimentWorkflowId } from '../../common/workflow-ids';
 import { WorkflowType } from '../../common/workflow-types';
 
 let counter = 0;

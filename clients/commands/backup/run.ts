@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { type BackupReport, backupSpecSchema, backupWorkflowId } from '../../../common/backup';
+import { type BackupReport, backupSpecSchema } from '../../../common/backup';
 import { parseInput } from '../../../common/validate';
+import { backupWorkflowId } from '../../../common/workflow-ids';
 import { WorkflowType } from '../../../common/workflow-types';
 import { type Output, progressPrinter, withOutput } from '../../output';
 import type { ProgressDisplay } from '../../progress-display';

@@ -4,16 +4,12 @@ import { backupSpecSchema, NAME, NAME_RULE } from '../../../common/backup';
 import { InputError } from '../../../common/errors';
 import { Queue } from '../../../common/queues';
 import { parseInput } from '../../../common/validate';
+import { backupScheduleId, backupScheduleName, scheduledBackupWorkflowId } from '../../../common/workflow-ids';
 import { workflowSummary } from '../../../common/workflow-summary';
 import { WorkflowType } from '../../../common/workflow-types';
 import { withClient } from '../../connection';
 import { type Output, withOutput } from '../../output';
 import { readSpecFile } from '../../spec-file';
-
-const PREFIX = 'backup-';
-
-/** The Temporal Schedule id of a backup schedule NAME. */
-export const scheduleId = (name: string) => `${PREFIX}${name}`;
 
 /** A cron expression Temporal accepts: five fields (minute hour day-of-month month day-of-week), or @daily and the like. */
 function checkCron(cron: string): void {
@@ -25,7 +21,7 @@ function checkCron(cron: string): void {
 /** Runs `work` on the schedule's handle; a schedule that does not exist is an input error naming it. */
 function onSchedule<T>(name: string, work: (handle: ReturnType<Client['schedule']['getHandle']>) => Promise<T>): Promise<T> {
   return withClient((client) =>
-    work(client.schedule.getHandle(scheduleId(name))).catch((err: unknown) => {
+    work(client.schedule.getHandle(backupScheduleId(name))).catch((err: unknown) => {
       if (err instanceof ScheduleNotFoundError)
         throw new InputError('schedule', [`${name}: no backup schedule of this name (sciops backup schedule list)`]);
       throw err;
@@ -52,16 +48,16 @@ export function createSchedule(name: string, file: string, options: { cron: stri
   return withClient(async (client) => {
     await client.schedule
       .create({
-        scheduleId: scheduleId(name),
+        scheduleId: backupScheduleId(name),
         spec: { cronExpressions: [options.cron] },
         action: {
           type: 'startWorkflow',
           workflowType: WorkflowType.backup,
           taskQueue: Queue.workflows,
-          workflowId: `backup-${spec.name}`,
+          workflowId: scheduledBackupWorkflowId(spec.name),
           args: [spec],
           staticSummary: workflowSummary(WorkflowType.backup, spec),
-          staticDetails: `Started by the Temporal Schedule \`${scheduleId(name)}\` (\`${options.cron}\` UTC), created with \`sciops backup schedule create\`.`,
+          staticDetails: `Started by the Temporal Schedule \`${backupScheduleId(name)}\` (\`${options.cron}\` UTC), created with \`sciops backup schedule create\`.`,
         },
         policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: options.catchup },
       })
@@ -78,9 +74,10 @@ export function listSchedules(): Promise<ScheduleSummary[]> {
   return withClient(async (client) => {
     const found: ScheduleSummary[] = [];
     for await (const s of client.schedule.list()) {
-      if (!s.scheduleId.startsWith(PREFIX)) continue;
+      const name = backupScheduleName(s.scheduleId);
+      if (name === undefined) continue;
       found.push({
-        name: s.scheduleId.slice(PREFIX.length),
+        name,
         paused: s.state.paused,
         nextRun: s.info.nextActionTimes[0]?.toISOString(),
         lastRun: s.info.recentActions.at(-1)?.takenAt.toISOString(),
@@ -102,7 +99,7 @@ export function registerBackupSchedule(parent: Command): void {
       withOutput(
         () => createSchedule(name, file, options),
         (r: { name: string }, out: Output) => {
-          out.print(`schedule ${r.name} created (Temporal Schedule ${scheduleId(r.name)}); see it with: sciops backup schedule list`);
+          out.print(`schedule ${r.name} created (Temporal Schedule ${backupScheduleId(r.name)}); see it with: sciops backup schedule list`);
           return 0;
         },
       )(undefined, command),

@@ -1,9 +1,10 @@
 import { type Client, WorkflowFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { InputError } from '../../../common/errors';
-import { EXPERIMENT_ID, type ExperimentResult, type ExperimentState, experimentWorkflowId } from '../../../common/experiment';
+import { EXPERIMENT_ID, type ExperimentResult, type ExperimentState } from '../../../common/experiment';
 import { type Progress, progressQuery } from '../../../common/progress';
 import { SearchAttribute } from '../../../common/search-attributes';
+import { experimentWorkflowId } from '../../../common/workflow-ids';
 import { connectClient } from '../../connection';
 import { type Output, withOutput } from '../../output';
 import { renderExperiment } from './render';

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { type ExperimentResult, experimentWorkflowId } from '../../../common/experiment';
+import type { ExperimentResult } from '../../../common/experiment';
+import { experimentWorkflowId } from '../../../common/workflow-ids';
 import { connectClient } from '../../connection';
 import { follow } from '../../follow';
 import { withOutput } from '../../output';

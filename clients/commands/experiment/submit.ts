@@ -1,9 +1,10 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { InputError } from '../../../common/errors';
-import { type ExperimentResult, experimentSpecSchema, experimentWorkflowId } from '../../../common/experiment';
+import { type ExperimentResult, experimentSpecSchema } from '../../../common/experiment';
 import { Queue } from '../../../common/queues';
 import { parseInput } from '../../../common/validate';
+import { experimentWorkflowId } from '../../../common/workflow-ids';
 import { WorkflowType } from '../../../common/workflow-types';
 import { connectClient } from '../../connection';
 import { follow } from '../../follow';
