@@ -189,10 +189,13 @@ const rejection = <T>(promise: Promise<T>) =>
     (err: Error & { type?: string; nonRetryable?: boolean }) => err,
   );
 
-/** The activities a workflow scheduled, in order. */
-async function scheduled(handle: WorkflowHandle): Promise<string[]> {
+/** The activities a workflow scheduled, in order, and the child workflows it started (target locks). */
+async function scheduled(handle: WorkflowHandle): Promise<{ activities: string[]; children: number }> {
   const { events } = await handle.fetchHistory();
-  return (events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+  return {
+    activities: (events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []),
+    children: (events ?? []).filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length,
+  };
 }
 
 const suffix = Date.now().toString(36);
@@ -268,8 +271,8 @@ describe('a backup of a server newer than pg_dump', () => {
     expect(failure.message).toContain(FIX);
     expect(failure.message).toContain('service mode');
     expect(failure.message).toContain('nothing was changed');
-    // Nothing changed: no activity but the check, no run in the store, the service never paused.
-    expect(await scheduled(handle)).toEqual(['checkPostgresClient']);
+    // Nothing changed: no activity but the check, no lock taken, no run in the store, the service never paused.
+    expect(await scheduled(handle)).toEqual({ activities: ['checkPostgresClient'], children: 0 });
     expect(existsSync(path.join(dir, name))).toBe(false);
     expect(await serviceVersion()).toBe(replicasAt);
     // The check read the version once, on one connection, and nothing else reached the server.
@@ -297,7 +300,7 @@ describe('a restore into a server newer than pg_dump', () => {
       const failure = await failureOf(handle.result());
       expect(failure.type).toBe(Failure.configInvalid);
       expect(failure.message).toContain(FIX);
-      expect(await scheduled(handle)).toEqual(['readManifest', 'checkPostgresClient']);
+      expect(await scheduled(handle)).toEqual({ activities: ['readManifest', 'checkPostgresClient'], children: 0 });
       expect(readdirSync(path.join(dir, name))).toEqual([report.run]);
       expect(await serviceVersion()).toBe(replicasAt);
       expect(fake.sessions.length).toBe(sessions + 1);
