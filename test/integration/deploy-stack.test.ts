@@ -93,7 +93,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // Every stack this file deploys (the main one, and those of secret rotation, migrations and the killed
   // worker), also when a test failed before its own teardown: nothing is left on the engine.
-  for (const name of [stack, `${stack}r`, `${stack}m`, `${stack}k`]) {
+  for (const name of [stack, `${stack}r`, `${stack}m`, `${stack}k`, `${stack}p`]) {
     await run(WorkflowType.teardownStack, { stack: name, purge: true }).catch(() => undefined);
   }
   await Promise.all(workers.map((w) => w.stop()));
@@ -248,6 +248,43 @@ describe('deployStack on the two-node swarm', () => {
     expect(await volumeNames(node2)).not.toContain(`${stack}_media`);
     expect(await volumeNames(docker)).not.toContain(`${stack}_data`);
     expect((await docker.listSecrets({ filters: { label: [`sciops.stack=${stack}`] } })).length).toBe(0);
+  });
+});
+
+describe('teardown --purge of running services', () => {
+  it('reports a volume removed only once no node lists it, though its containers take seconds to stop (issue 12)', async () => {
+    const name = `${stack}p`;
+    // Each task traps SIGTERM and takes 3 s to exit: its volume is in use for that long after the service is gone.
+    const slow = ['sh', '-c', "trap 'sleep 3; exit 0' TERM; while :; do sleep 1; done"];
+    await run(WorkflowType.deployStack, {
+      name,
+      volumes: [
+        { name: 'data', node: managerNode },
+        { name: 'media', node: NODE2 },
+      ],
+      services: [
+        {
+          name: 'web',
+          image: 'local/busybox:1',
+          command: slow,
+          volumes: [{ source: 'data', target: '/data' }],
+          constraints: [`node.hostname==${managerNode}`],
+        },
+        {
+          name: 'worker',
+          image: 'local/busybox:1',
+          command: slow,
+          volumes: [{ source: 'media', target: '/media' }],
+          constraints: [`node.hostname==${NODE2}`],
+        },
+      ],
+    });
+    const purged = await run<TeardownReport>(WorkflowType.teardownStack, { stack: name, purge: true });
+    expect(purged.removed).toEqual(expect.arrayContaining([`volume ${name}_data on ${managerNode}`, `volume ${name}_media on ${NODE2}`]));
+    // Right after the report, as `docker volume ls` on each node would show it.
+    expect(await volumeNames(docker)).not.toContain(`${name}_data`);
+    expect(await volumeNames(node2)).not.toContain(`${name}_media`);
+    expect((await docker.listServices({ filters: { label: [`sciops.stack=${name}`] } })).length).toBe(0);
   });
 });
 
