@@ -24,7 +24,17 @@ const dumpRecordSchema = z.strictObject({
   tables: counts.optional(),
   files: z.number().int().min(0).optional(),
   collections: counts.optional(),
+  database: z.string().min(1).optional(),
 }) satisfies z.ZodType<DumpRecord>;
+
+/** A run imported from a file made outside sciops (`sciops backup import`): where from, which bytes, when. */
+const importedSchema = z.strictObject({
+  from: z.string().min(1).max(4096),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex (of the original file)'),
+  at: z.iso.datetime(),
+  takenAt: z.iso.datetime({ offset: true }).optional(),
+  repaired: z.array(z.string()).optional(),
+});
 
 /** A backup run's manifest, written last: a run without one is incomplete and never restored. */
 export const manifestSchema = z.strictObject({
@@ -36,6 +46,7 @@ export const manifestSchema = z.strictObject({
   spec: backupSpecSchema,
   dumps: z.array(dumpRecordSchema),
   verified: z.boolean(),
+  imported: importedSchema.optional(),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;

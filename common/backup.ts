@@ -179,6 +179,11 @@ export interface DumpRecord {
   readonly files?: number;
   /** MongoDB: documents per collection. */
   readonly collections?: Readonly<Record<string, number>>;
+  /**
+   * MongoDB: the database dumped, whose collections a restore takes from the archive (runs of earlier
+   * versions lack it: their archive's only database is restored).
+   */
+  readonly database?: string;
 }
 
 /** What `backup` returns. */

@@ -8,6 +8,7 @@ import {
   type RestoreInput,
   runId,
 } from '../common/backup';
+import type { ImportCheck } from '../common/backup-import';
 import { db, dockerOn, manager } from './backup-activities';
 
 /** What a copy of a target holds, in the manifest's terms: rows per table, documents per collection, or files. */
@@ -36,6 +37,13 @@ export interface TargetEngine {
   restore(folder: string, dump: DumpRecord, version?: string): Promise<Contents>;
   /** What the target holds now, in words (rows in 2 tables, 40 documents, 3 files); undefined when empty. */
   contents(): Promise<string | undefined>;
+  /**
+   * Checks a file made outside sciops (on the worker that dumps this kind, or in S3) is a dump of this kind
+   * for this target, writing nothing; what storing it takes (see sciops backup import).
+   */
+  checkImport(file: string): Promise<ImportCheck>;
+  /** Streams a checked file into `<folder>` as the run's file, repaired as checked; its record, counts not yet taken. */
+  storeImport(folder: string, run: string, file: string, check: ImportCheck): Promise<DumpRecord>;
 }
 
 /** What a restore renames on the way in (MongoDB only: mongorestore's --nsFrom/--nsTo). */
@@ -71,6 +79,18 @@ export function targetEngine(target: BackupTarget, destination: Destination, ren
   });
   const check = (folder: string, d: DumpRecord) =>
     manager.verifyDumpFile({ destination, key: keyOf(folder, d.file), ...expectedOf(d), kind: d.kind });
+  // Imports are read by the worker that dumps the kind: the file is on its disk (or in S3).
+  const imports = (worker: Pick<typeof db, 'checkImportFile' | 'storeImportFile'>) => ({
+    checkImport: (file: string) => worker.checkImportFile({ file, target }),
+    storeImport: async (folder: string, run: string, file: string, checked: ImportCheck): Promise<DumpRecord> => ({
+      target: target.name,
+      kind: target.kind,
+      file: dumpFileName(target, run),
+      ...(await worker.storeImportFile({ file, ...at(folder, run), check: checked })),
+      tool: checked.tool,
+      ...(checked.server === undefined ? {} : { server: checked.server }),
+    }),
+  });
 
   switch (target.kind) {
     case 'postgres':
@@ -87,22 +107,30 @@ export function targetEngine(target: BackupTarget, destination: Destination, ren
           const tables = await db.postgresTablesWithRows({ urlEnv: target.urlEnv });
           return tables.length === 0 ? undefined : `rows in ${some(tables.length, 'table', 'tables')}`;
         },
+        ...imports(db),
       };
     case 'mongo': {
       // The one place Mongo's dump format and mongorestore's renames are chosen: where the mongodump archive
       // format (common/mongo-archive) plugs in. A restore writes to the database the renames name.
       const into = writtenTo(target, renames);
+      // Read from the database the dump was taken of (an archive may hold others; earlier runs name none).
+      const dumped = (folder: string, d: DumpRecord, version?: string) => ({
+        target: into,
+        ...stored(folder, d, version),
+        from: d.database,
+      });
       return {
         target: into,
         ready: async () => undefined,
         check,
         dump: (folder, run) => db.dumpMongo({ target: into, ...at(folder, run) }),
-        verify: async (...dump) => ({ collections: await db.verifyMongoDump({ target: into, ...stored(...dump) }) }),
-        restore: async (...dump) => ({ collections: await db.restoreMongo({ target: into, ...stored(...dump) }) }),
+        verify: async (...dump) => ({ collections: await db.verifyMongoDump(dumped(...dump)) }),
+        restore: async (...dump) => ({ collections: await db.restoreMongo(dumped(...dump)) }),
         contents: async () => {
           const documents = Object.values(await db.mongoDocuments({ target: into })).reduce((a, b) => a + b, 0);
           return some(documents, 'document', 'documents');
         },
+        ...imports(db),
       };
     }
     case 'volume': {
@@ -115,6 +143,7 @@ export function targetEngine(target: BackupTarget, destination: Destination, ren
         verify: async (...dump) => ({ files: await docker.verifyVolumeDump({ target, ...stored(...dump) }) }),
         restore: async (...dump) => ({ files: await docker.restoreVolume({ target, ...stored(...dump) }) }),
         contents: async () => some(await docker.volumeFiles({ target }), 'file', 'files'),
+        ...imports(docker),
       };
     }
   }

@@ -107,6 +107,7 @@ export function createMongoBackup(s3: () => S3Client) {
           tool: ARCHIVE_TOOL,
           server,
           collections: counts,
+          database: input.target.database,
         };
       });
     },

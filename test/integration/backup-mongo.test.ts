@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -10,7 +10,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { BSON, type Db, type Document, Long, MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMongoBackup } from '../../activities/db/mongo-backup';
-import { type BackupReport, type RestoreReport, runPath } from '../../common/backup';
+import { type BackupReport, type DumpRecord, type RestoreReport, runId, runPath } from '../../common/backup';
+import { MANIFEST_FILE, MANIFEST_FORMAT } from '../../common/backup-manifest';
 import { Failure } from '../../common/failures';
 import { MongoArchiveWriter, openArchive } from '../../common/mongo-archive';
 import { Queue } from '../../common/queues';
@@ -122,6 +123,49 @@ async function legacyDump(db: Db, extraLines: string[] = []): Promise<Buffer> {
   return gzipSync([header, ...lines, ...extraLines, ''].join('\n'));
 }
 
+/**
+ * An archive of two databases, as `mongodump` without --db writes them (here with the sciops writer), gzipped:
+ * `<database>_second.notes` and `<database>.samples`, one document each.
+ */
+async function twoDatabases(): Promise<Buffer> {
+  const other = { db: `${database}_second`, collection: 'notes', type: 'collection' as const, options: {}, indexes: [], size: 0 };
+  const samples = { ...other, db: database, collection: 'samples' };
+  const writer = new MongoArchiveWriter([other, samples]);
+  const chunks: Buffer[] = [];
+  writer.stream.on('data', (c: Buffer) => chunks.push(c));
+  const ended = new Promise((resolve) => writer.stream.on('end', resolve));
+  await writer.write(other, { _id: 1, note: 'the second database' });
+  await writer.write(samples, { _id: 1, name: 'the only sample' });
+  await writer.end(other);
+  await writer.end(samples);
+  writer.finish();
+  await ended;
+  return gzipSync(Buffer.concat(chunks));
+}
+
+/**
+ * A run of a backup of one Mongo target (database `into`), made by hand: `archive` as its dump, and a manifest
+ * that records it as given (its size and SHA-256 those of `archive`), for the restore workflow to restore.
+ */
+function handMadeRun(backup: string, into: string, archive: Buffer, record: Partial<DumpRecord>): string {
+  const run = runId(new Date(), randomBytes(4).toString('hex'));
+  const file = `meta-${run}.archive.gz`;
+  const { expected } = stored(`${runPath(backup, run)}${file}`, archive);
+  const at = new Date().toISOString();
+  const manifest = {
+    format: MANIFEST_FORMAT,
+    backup,
+    run,
+    startedAt: at,
+    finishedAt: at,
+    spec: { name: backup, targets: [target(into)], destination },
+    dumps: [{ target: 'meta', kind: 'mongo', file, ...expected, tool: 'made by the test', ...record }],
+    verified: false,
+  };
+  stored(`${runPath(backup, run)}${MANIFEST_FILE}`, Buffer.from(JSON.stringify(manifest)));
+  return run;
+}
+
 /** The failure an activity call ends with (it must fail). */
 async function refusal(call: Promise<unknown>): Promise<Error & { type?: string; nonRetryable?: boolean }> {
   return call.then(
@@ -175,7 +219,7 @@ describe('MongoDB backup and restore', () => {
     indexesBefore = await indexes(mongo.db(database));
     first = await run<BackupReport>(WorkflowType.backup, spec);
     expect(first.verified).toBe(true);
-    expect(first.dumps[0]).toMatchObject({ kind: 'mongo', collections: { samples: 2500, runs: 300 } });
+    expect(first.dumps[0]).toMatchObject({ kind: 'mongo', database, collections: { samples: 2500, runs: 300 } });
     expect(first.dumps[0]?.file).toBe(`meta-${first.run}.archive.gz`);
     expect(first.dumps[0]?.tool).toMatch(/^sciops \S+ \(mongodump archive format 0\.1, mongodb driver \d+\.\d+\.\d+\)$/);
     expect((await mongo.db('admin').admin().listDatabases()).databases.map((d) => d.name)).not.toContain(`${database}_sciops_verify`);
@@ -206,6 +250,18 @@ describe('MongoDB backup and restore', () => {
     expect(report.restored).toEqual(['meta']);
     expect(await contents(mongo.db(copy))).toEqual(before);
     expect(await contents(mongo.db(database))).toEqual(before);
+  });
+
+  it('restores the database the run recorded from an archive that holds two', async () => {
+    const backup = `two-${suffix}`;
+    const into = scratch('omics_two');
+    const recorded = `${database}_second`;
+    const made = handMadeRun(backup, into, await twoDatabases(), { database: recorded, collections: { notes: 1 } });
+    const report = await run<RestoreReport>(WorkflowType.restore, { destination, backup, run: made });
+    expect(report.restored).toEqual(['meta']);
+    expect(await contents(mongo.db(into))).toEqual({
+      notes: [BSON.EJSON.stringify({ _id: 1, note: 'the second database' }, { relaxed: false })],
+    });
   });
 
   it('refuses an nsFrom that names no database of the backup, even forced, changing nothing (review M4)', async () => {
@@ -304,20 +360,7 @@ describe('the mongodump archive format, with mongodump and mongorestore as refer
     });
 
     it('restores only the named database of an archive of several, and refuses such an archive when none is named', async () => {
-      // Two databases in one archive, as `mongodump` without --db writes them (here with the sciops writer).
-      const other = { db: `${database}_second`, collection: 'notes', type: 'collection' as const, options: {}, indexes: [], size: 0 };
-      const samples = { ...other, db: database, collection: 'samples' };
-      const writer = new MongoArchiveWriter([other, samples]);
-      const chunks: Buffer[] = [];
-      writer.stream.on('data', (c: Buffer) => chunks.push(c));
-      const ended = new Promise((resolve) => writer.stream.on('end', resolve));
-      await writer.write(other, { _id: 1, note: 'not to be restored' });
-      await writer.write(samples, { _id: 1, name: 'the only sample' });
-      await writer.end(other);
-      await writer.end(samples);
-      writer.finish();
-      await ended;
-      const both = stored(`imports/two-databases-${suffix}.archive.gz`, gzipSync(Buffer.concat(chunks)));
+      const both = stored(`imports/two-databases-${suffix}.archive.gz`, await twoDatabases());
       const into = scratch('omics_one_of_two');
       const restored = await inActivity(() => activities.restoreMongo({ target: target(into), ...both, from: database }));
       expect(restored).toEqual({ samples: 1 });
