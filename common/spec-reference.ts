@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { backupSpecSchema, restoreInputSchema } from './backup';
+import { importInputSchema } from './backup-import';
 import { doctorInputSchema } from './doctor';
 import { efsInputSchema } from './efs';
 import { experimentSpecSchema } from './experiment';
@@ -61,6 +62,13 @@ export const SPEC_INPUTS: readonly SpecInput[] = [
     schema: restoreInputSchema,
     workflows: [WorkflowType.restore],
     given: '`sciops restore LOCATION [--target …] [--ns-from … --ns-to …]`',
+  },
+  {
+    name: 'import',
+    title: 'Import input',
+    schema: importInputSchema,
+    workflows: [WorkflowType.importBackup],
+    given: '`sciops backup import FILE --spec SPEC --target NAME --kind postgres|mongo|volume [--taken-at TIME]`',
   },
   {
     name: 'doctor',

@@ -43,6 +43,11 @@ export function restoreWorkflowId(backup: string, run: string, at: Date): string
   return `restore-${backup}-${run}-${stamp(at)}`;
 }
 
+/** An import of a file as a run of a backup's target (`sciops backup import`). */
+export function importWorkflowId(backup: string, target: string, at: Date): string {
+  return `import-${backup}-${target}-${stamp(at)}`;
+}
+
 export function doctorWorkflowId(at: Date): string {
   return `doctor-${at.toISOString()}`;
 }

@@ -13,4 +13,5 @@ export const WorkflowType = {
   backup: 'backup',
   listBackups: 'listBackups',
   restore: 'restore',
+  importBackup: 'importBackup',
 } as const;

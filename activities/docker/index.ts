@@ -4,6 +4,7 @@ import { DEFAULT_STACK_SOURCE_POLICY, type StackSourcePolicy } from '../../commo
 import { classifyFailures } from '../classify-failures';
 import { createBackupDirProbe } from '../files/backup-dir-probe';
 import { createBackupRuns } from '../files/backup-runs';
+import { createBackupImport } from '../files/import-file';
 import { createSealedBoxes } from '../sealed-box';
 import { createEngineHealth } from './engine-health';
 import { createExperimentContainers } from './experiment-containers';
@@ -67,6 +68,8 @@ export function createDockerActivities(
     ...createServicePause(docker),
     ...createBackupRuns(s3),
     ...createBackupDirProbe(dirs.backup),
+    // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
+    ...createBackupImport(s3, dirs.backup),
   });
 }
 
