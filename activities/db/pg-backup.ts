@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Readable, type Writable } from 'node:stream';
-import { createGzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client } from 'pg';
@@ -14,6 +13,7 @@ import { libpqEnv, onDatabase as onDatabaseUrl, parsePgUrl } from '../../common/
 import { type ClientAndServer, serverVersionNum } from '../../common/pg-version';
 import { type Expected, gunzipped, readChecked } from '../files/backup-checks';
 import { backupStore, endWhen } from '../files/backup-store';
+import { parallelGzip } from '../files/parallel-gzip';
 import { heartbeating } from '../heartbeating';
 import { checkPgClient } from './pg-client-check';
 import { compatibleDump } from './pg-dump-compat';
@@ -126,7 +126,8 @@ export function createPgBackup(s3: () => S3Client) {
           if (input.target.mode === 'data-only') args.push('--data-only');
           const child = spawn(pgTools().pg_dump, args, { env: libpq(pg), stdio: ['ignore', 'pipe', 'pipe'] });
           signal.addEventListener('abort', () => child.kill('SIGTERM'));
-          const gzip = createGzip();
+          // Compressed on every core (members of one .gz): one gzip would hold pg_dump back on data that compresses like real data.
+          const gzip = parallelGzip();
           // The gzip stream ends only once pg_dump exited 0: a failed dump errors the write instead of completing it.
           child.stdout.pipe(gzip, { end: false });
           endWhen(gzip, exited(child, 'pg_dump'));

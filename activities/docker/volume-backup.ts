@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
@@ -11,6 +10,7 @@ import { SCRATCH_LABEL, VOLUME_HELPER_LABEL } from '../../common/labels';
 import { TarFileCounter } from '../../common/tar-files';
 import { type Expected, gunzipped, readChecked } from '../files/backup-checks';
 import { backupStore, endWhen } from '../files/backup-store';
+import { parallelGzip } from '../files/parallel-gzip';
 import { heartbeating } from '../heartbeating';
 import { engineMessage, engineStatus, ignoreStatus } from './errors';
 
@@ -156,7 +156,8 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
       // volume changes during the backup (a later `find` would count another state of it).
       const counter = new TarFileCounter();
       const written = await heartbeating(progress, () => {
-        const gzip = createGzip();
+        // Compressed on every core (members of one .gz), so the tar stream is not held back by one.
+        const gzip = parallelGzip();
         const write = store.write(input.key, gzip, (bytes) => {
           progress.bytes = bytes;
         });
