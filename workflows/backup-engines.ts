@@ -78,7 +78,7 @@ export function targetEngine(target: BackupTarget, destination: Destination, ren
     expected: expectedOf(d, version),
   });
   const check = (folder: string, d: DumpRecord) =>
-    manager.verifyDumpFile({ destination, key: keyOf(folder, d.file), ...expectedOf(d), kind: d.kind });
+    manager.verifyDumpFile({ destination, key: keyOf(folder, d.file), ...expectedOf(d), kind: d.kind, database: d.database });
   // Imports are read by the worker that dumps the kind: the file is on its disk (or in S3).
   const imports = (worker: Pick<typeof db, 'checkImportFile' | 'storeImportFile'>) => ({
     checkImport: (file: string) => worker.checkImportFile({ file, target }),

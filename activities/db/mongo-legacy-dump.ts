@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { BSON, type Document } from 'mongodb';
 import { gunzipped } from '../files/backup-checks';
 import { indexToCreate, type RestoreCollection } from './mongo-restore-plan';
@@ -62,9 +63,9 @@ export async function* boundedLines(input: AsyncIterable<Buffer>, maxBytes: numb
   if (size > 0) yield Buffer.concat(parts).toString('utf8');
 }
 
-/** The lines of a gzipped file; a gzip error says so. */
-async function* fileLines(file: string): AsyncGenerator<{ text: string; number: number }> {
-  const gunzip = gunzipped(createReadStream(file));
+/** The lines of a gzipped stream; a gzip error says so. */
+async function* dumpLines(source: Readable): AsyncGenerator<{ text: string; number: number }> {
+  const gunzip = gunzipped(source);
   let number = 0;
   try {
     for await (const text of boundedLines(gunzip, LEGACY_MAX_LINE)) yield { text, number: ++number };
@@ -115,20 +116,35 @@ export interface LegacyDump {
   batches(): AsyncGenerator<{ collection: string; documents: Document[] }>;
 }
 
-/**
- * Reads a legacy dump through (the check to make before anything is dropped) and returns how to restore
- * it. Throws LegacyDumpError naming the line at fault.
- */
-export async function checkLegacyDump(file: string): Promise<LegacyDump> {
+/** Reads a legacy dump through, every line parsed; its header. Throws LegacyDumpError naming the line at fault. */
+async function readThrough(source: Readable): Promise<LegacyHeader> {
   let header: LegacyHeader | undefined;
   let names = new Set<string>();
-  for await (const { text, number } of fileLines(file)) {
+  for await (const { text, number } of dumpLines(source)) {
     if (header === undefined) {
       header = parseHeader(text);
       names = new Set(header.collections.map((c) => c.name));
     } else if (text !== '') parseDocument(text, number, names);
   }
   if (header === undefined) throw new LegacyDumpError('it is empty');
+  return header;
+}
+
+/**
+ * Reads a legacy dump through as it streams past (a stored file checked before a restore locks anything) and
+ * returns the database it is of. Throws LegacyDumpError naming the line at fault.
+ */
+export async function checkLegacyStream(source: Readable): Promise<{ database: string }> {
+  return { database: (await readThrough(source)).database };
+}
+
+/**
+ * Reads a legacy dump through (the check to make before anything is dropped) and returns how to restore
+ * it. Throws LegacyDumpError naming the line at fault.
+ */
+export async function checkLegacyDump(file: string): Promise<LegacyDump> {
+  const header = await readThrough(createReadStream(file));
+  const names = new Set(header.collections.map((c) => c.name));
   const collections: RestoreCollection[] = header.collections.map((c) => {
     const options = EJSON.deserialize(c.options ?? {}) as Document;
     // That version listed views too, with the documents they showed: a view is created, never written to.
@@ -153,7 +169,7 @@ export async function checkLegacyDump(file: string): Promise<LegacyDump> {
     async *batches() {
       let batch: { collection: string; documents: Document[] } = { collection: '', documents: [] };
       let bytes = 0;
-      for await (const { text, number } of fileLines(file)) {
+      for await (const { text, number } of dumpLines(createReadStream(file))) {
         if (number === 1 || text === '') continue;
         const { c, d } = parseDocument(text, number, names);
         if (views.has(c)) continue;

@@ -6,6 +6,7 @@ import { type Destination, type DumpRecord, RUN_ID, runPath } from '../../common
 import { checkedManifest, MANIFEST_FILE, type Manifest } from '../../common/backup-manifest';
 import { SqlDumpLines } from '../../common/backup-sql-dump';
 import { Failure } from '../../common/failures';
+import { checkDumpStream, DumpRefused } from '../db/mongo-dump-file';
 import { heartbeating } from '../heartbeating';
 import { checksumOf, mismatch } from './backup-checks';
 import { backupStore } from './backup-store';
@@ -72,9 +73,11 @@ export function createBackupRuns(s3: () => S3Client) {
     },
 
     /**
-     * Refuses (no retry) a file that is missing, truncated or altered, and a SQL dump holding what pg_dump
-     * never writes (psql meta-commands such as `\!`): before anything is restored from it. Returns the version
-     * read (S3), for the restore to read that one only.
+     * Refuses (no retry) a file that is missing, truncated or altered, a SQL dump holding what pg_dump never
+     * writes (psql meta-commands such as `\!`), and a Mongo dump a restore would refuse (a block or CRC-64 of
+     * an archive, or a line of a `sciops-mongo/1` dump, that does not check out; no collection of `database`,
+     * the one dumped): before anything is locked or restored. Returns the version read (S3), for the restore
+     * to read that one only.
      */
     async verifyDumpFile(input: {
       destination: Destination;
@@ -82,28 +85,78 @@ export function createBackupRuns(s3: () => S3Client) {
       bytes: number;
       sha256: string;
       kind?: DumpRecord['kind'];
+      database?: string;
     }): Promise<{ version?: string }> {
       const store = backupStore(input.destination, s3);
       const progress = { checking: input.key, bytes: 0 };
       const refused = (why: string) => corrupt(`${input.key}: ${why}; nothing was changed`);
-      // A SQL dump is also read through, gunzipped, for what pg_dump never writes, in the same read.
+      // A SQL dump is also read through, gunzipped, for what pg_dump never writes, and a Mongo dump checked
+      // whole as a restore checks it, in the same read.
       const lines = input.kind === 'postgres' ? new SqlDumpLines() : undefined;
       const gunzip = lines === undefined ? undefined : createGunzip();
       gunzip?.pipe(sink(lines as SqlDumpLines));
+      const mongo = input.kind === 'mongo' ? streamedTo((chunks) => checkDumpStream(chunks, input.database)) : undefined;
       const found = await heartbeating(progress, () =>
-        checksumOf(store, input.key, (bytes) => Object.assign(progress, { bytes }), gunzip).catch((err: unknown) => {
+        checksumOf(store, input.key, (bytes) => Object.assign(progress, { bytes }), gunzip ?? mongo).catch((err: unknown) => {
           throw refused(`cannot be read (${(err as Error).message})`);
         }),
       );
       const why = mismatch(found, input);
       if (why !== undefined) throw refused(why);
-      if (found.inspectError !== undefined) throw refused(`cannot be gunzipped (${found.inspectError.message})`);
+      const inspected = found.inspectError;
+      if (inspected instanceof DumpRefused) throw refused(`cannot be restored: ${inspected.message}`);
+      if (inspected !== undefined && mongo !== undefined) throw inspected;
+      if (inspected !== undefined) throw refused(`cannot be gunzipped (${inspected.message})`);
       lines?.end();
       const problems = lines?.problems ?? [];
       if (problems.length > 0) throw refused(`not what pg_dump writes: ${problems.slice(0, 3).join('; ')}`);
       return found.version === undefined ? {} : { version: found.version };
     },
   };
+}
+
+/**
+ * A writable whose chunks `consume` reads as an async iterable, one at a time (a write completes once it has
+ * been taken, so the writer waits for the reader). Once `consume` has settled, later chunks are dropped; its
+ * failure is the writable's, at its end (so the whole file is still read, for its checksum).
+ */
+function streamedTo(consume: (chunks: AsyncIterable<Buffer>) => Promise<unknown>): Writable {
+  let pending: { chunk: Buffer | undefined; taken: () => void } | undefined;
+  let wake: (() => void) | undefined;
+  let settled = false;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for (;;) {
+      while (pending === undefined) await new Promise<void>((resolve) => (wake = resolve));
+      const { chunk, taken } = pending;
+      pending = undefined;
+      taken();
+      if (chunk === undefined) return;
+      yield chunk;
+    }
+  }
+  const result = consume(chunks()).finally(() => {
+    settled = true;
+    pending?.taken();
+    pending = undefined;
+  });
+  result.catch(() => undefined);
+  const offer = (chunk: Buffer | undefined, taken: () => void) => {
+    if (settled) return taken();
+    pending = { chunk, taken };
+    wake?.();
+  };
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      offer(chunk, () => done());
+    },
+    final(done) {
+      offer(undefined, () => undefined);
+      result.then(
+        () => done(),
+        (err: Error) => done(err),
+      );
+    },
+  });
 }
 
 /** A writable that hands every chunk to the dump scanner (whose output is not needed here). */

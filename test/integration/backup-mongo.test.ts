@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -147,9 +147,9 @@ async function twoDatabases(): Promise<Buffer> {
  * A run of a backup of one Mongo target (database `into`), made by hand: `archive` as its dump, and a manifest
  * that records it as given (its size and SHA-256 those of `archive`), for the restore workflow to restore.
  */
-function handMadeRun(backup: string, into: string, archive: Buffer, record: Partial<DumpRecord>): string {
+function handMadeRun(backup: string, into: string, archive: Buffer, record: Partial<DumpRecord>, extension = 'archive.gz'): string {
   const run = runId(new Date(), randomBytes(4).toString('hex'));
-  const file = `meta-${run}.archive.gz`;
+  const file = `meta-${run}.${extension}`;
   const { expected } = stored(`${runPath(backup, run)}${file}`, archive);
   const at = new Date().toISOString();
   const manifest = {
@@ -463,4 +463,72 @@ describe('a sciops-mongo/1 dump of an earlier version', () => {
       expect(await digest(mongo.db(into))).toBe(before);
     }
   });
+});
+
+describe('a restore whose Mongo dump fails its format check refuses it before it locks, pauses or backs up anything', () => {
+  const backup = `corrupt-${suffix}`;
+
+  /** Restores a run with the workflow, which must fail: its failure, and the activities it scheduled. */
+  async function refusedRestore(made: string) {
+    const handle = await client.workflow.start(WorkflowType.restore, {
+      taskQueue: Queue.workflows,
+      workflowId: uniqueId(WorkflowType.restore),
+      args: [{ destination, backup, run: made, force: true }],
+    });
+    const failure = await failureOf(handle.result());
+    const { events } = await handle.fetchHistory();
+    const scheduled = (events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    return { failure, scheduled };
+  }
+
+  const firstArchive = () =>
+    gunzipSync(readFileSync(path.join(destination.dir, `${runPath(spec.name, first.run)}${first.dumps[0]?.file}`)));
+  const cases = [
+    {
+      what: 'an archive with a flipped byte in a document, its checksums those of the manifest',
+      dump: async () => {
+        const archive = Buffer.from(firstArchive());
+        archive[archive.indexOf('sample 1234') + 9] = '9'.charCodeAt(0);
+        return gzipSync(archive);
+      },
+      record: () => ({ database, collections: first.dumps[0]?.collections }),
+      says: new RegExp(`: cannot be restored: mongodump archive: CRC mismatch: .* \\(at byte \\d+, namespace ${database}\\.samples\\)`),
+    },
+    {
+      what: 'an archive of two databases whose manifest names neither (a run of an earlier version)',
+      dump: twoDatabases,
+      record: () => ({ collections: { samples: 1 } }),
+      says: /: cannot be restored: mongodump archive: it holds the collections of several databases/,
+    },
+    {
+      what: 'an archive that holds no collection of the database its manifest names',
+      dump: twoDatabases,
+      record: () => ({ database: `${database}_third`, collections: { samples: 1 } }),
+      says: new RegExp(`: cannot be restored: mongodump archive: it holds no collection of database ${database}_third`),
+    },
+    {
+      what: 'a sciops-mongo/1 dump with a line that is not Extended JSON',
+      dump: () => legacyDump(mongo.db(database), ['{"c": "runs", "d": {"_id": ']),
+      record: () => ({ collections: {} }),
+      says: /: cannot be restored: sciops-mongo\/1 dump: line \d+ is not Extended JSON/,
+    },
+  ];
+  for (const c of cases) {
+    it(c.what, async () => {
+      const into = scratch(`omics_refused_${cases.indexOf(c)}`);
+      await mongo.db(into).collection('kept').insertOne({ kept: true });
+      const held = await digest(mongo.db(into));
+      const made = handMadeRun(backup, into, await c.dump(), c.record());
+      const { failure, scheduled } = await refusedRestore(made);
+      expect(failure.type).toBe(Failure.backupCorrupt);
+      expect(failure.message).toMatch(c.says);
+      expect(failure.message).toMatch(/; nothing was changed$/);
+      expect(scheduled).toContain('verifyDumpFile');
+      // No safety backup (dumpMongo), no restore, and so nothing to put back.
+      expect(scheduled).not.toContain('dumpMongo');
+      expect(scheduled).not.toContain('restoreMongo');
+      expect(readdirSync(path.join(destination.dir, backup)).filter((f) => f.startsWith('safety-'))).toEqual([]);
+      expect(await digest(mongo.db(into))).toBe(held);
+    });
+  }
 });
