@@ -83,6 +83,8 @@ export interface ImportCheck {
   /** The manifest's `tool`: what wrote it, and that sciops checked its format. */
   readonly tool: string;
   readonly server?: string;
+  /** MongoDB: the database the archive holds, whose collections a restore takes. */
+  readonly database?: string;
 }
 
 /** What an import returns. */

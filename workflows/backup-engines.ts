@@ -89,6 +89,7 @@ export function targetEngine(target: BackupTarget, destination: Destination, ren
       ...(await worker.storeImportFile({ file, ...at(folder, run), check: checked })),
       tool: checked.tool,
       ...(checked.server === undefined ? {} : { server: checked.server }),
+      ...(checked.database === undefined ? {} : { database: checked.database }),
     }),
   });
 

@@ -118,7 +118,8 @@ export function createBackupImport(s3: () => S3Client, backupDir: string | undef
 
     async mongo(file) {
       const scanned = await scanArchive(await openSource(file)).catch((err: unknown) => {
-        if (err instanceof MongoArchiveError) throw refused(file, `not a whole mongodump archive: ${err.message}`);
+        if (err instanceof MongoArchiveError)
+          throw refused(file, `not a whole mongodump archive (${err.message.replace(/^mongodump archive: /, '')})`);
         throw err;
       });
       const plan = archivePlan(scanned.collections);
@@ -128,6 +129,7 @@ export function createBackupImport(s3: () => S3Client, backupDir: string | undef
         gzip: !scanned.gzipped,
         tool: `imported (mongodump ${scanned.header.toolVersion}, archive checked by sciops)`,
         server: scanned.header.serverVersion,
+        ...(plan.database === undefined ? {} : { database: plan.database }),
       };
     },
 
