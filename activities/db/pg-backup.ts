@@ -3,39 +3,24 @@ import { randomBytes } from 'node:crypto';
 import { Readable, type Writable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { type Destination, type DumpRecord, fileOf, type PostgresTarget } from '../../common/backup';
-import { type DatabaseBefore, recreateStatements } from '../../common/backup-pg-database';
 import { restrictedTransaction } from '../../common/backup-sql-dump';
 import { pgErrorLines } from '../../common/failure-output';
 import { Failure } from '../../common/failures';
-import { libpqEnv, onDatabase as onDatabaseUrl, parsePgUrl } from '../../common/pg-url';
 import { type ClientAndServer, serverVersionNum } from '../../common/pg-version';
 import { type Expected, gunzipped, readChecked } from '../files/backup-checks';
 import { backupStore, endWhen } from '../files/backup-store';
 import { parallelGzip } from '../files/parallel-gzip';
 import { heartbeating } from '../heartbeating';
 import { checkPgClient } from './pg-client-check';
+import { libpq, withPg } from './pg-connection';
+import { createScratchDatabase, dropScratchDatabase, recreateDatabase } from './pg-databases';
 import { compatibleDump } from './pg-dump-compat';
 import { pgTools } from './pg-tools';
 import { type PgConnection, pgUrlFromEnv } from './url-from-env';
 
 const failed = (message: string) => ApplicationFailure.create({ type: Failure.backupFailed, nonRetryable: true, message });
-
-/** The environment pg_dump and psql run with: the worker's, plus libpq's variables for the connection's URL. */
-const libpq = (pg: PgConnection) => ({ ...process.env, ...libpqEnv(pg.url, pg.setting) });
-
-/** Runs `work` on a connection of its own to `pg`, closed afterwards whatever happens. */
-async function withPg<T>(pg: PgConnection, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: pg.url });
-  await client.connect();
-  return work(client).finally(() => client.end());
-}
-
-/** The database a URL names; the URL of another database of the same server, e.g. its maintenance database. */
-const databaseOf = (pg: PgConnection) => parsePgUrl(pg.url, pg.setting).database;
-const onDatabase = (pg: PgConnection, name: string): PgConnection => ({ ...pg, url: onDatabaseUrl(pg.url, name, pg.setting) });
-const maintenance = (pg: PgConnection) => onDatabase(pg, 'postgres');
 
 /** Where a dump to restore is, and what it must be (its manifest's size and SHA-256). */
 type StoredDump = { destination: Destination; key: string; expected: Expected };
@@ -265,49 +250,4 @@ async function psql(
       throw ApplicationFailure.create({ type, nonRetryable: true, message: `${message}; nothing of it was applied` });
     })
     .finally(() => feed.destroy());
-}
-
-/** A fresh scratch database on the server of `pg`, marked by a comment only this run knows. */
-async function createScratchDatabase(pg: PgConnection): Promise<{ pg: PgConnection; name: string; mark: string }> {
-  const name = `sciops_verify_${randomBytes(8).toString('hex')}`;
-  const mark = `sciops scratch database ${randomBytes(8).toString('hex')}; drop it when no verification runs`;
-  await withPg(maintenance(pg), async (client) => {
-    await client.query(`create database ${client.escapeIdentifier(name)}`);
-    await client.query(`comment on database ${client.escapeIdentifier(name)} is ${client.escapeLiteral(mark)}`);
-  });
-  return { pg: onDatabase(pg, name), name, mark };
-}
-
-/** Drops a scratch database, only if it still carries its mark: never one this run did not create. */
-async function dropScratchDatabase(scratch: { pg: PgConnection; name: string; mark: string }): Promise<void> {
-  await withPg(maintenance(scratch.pg), async (client) => {
-    const { rows } = await client.query<{ mark: string | null }>(
-      "select shobj_description(oid, 'pg_database') as mark from pg_database where datname = $1",
-      [scratch.name],
-    );
-    if (rows[0]?.mark === scratch.mark) await client.query(`drop database ${client.escapeIdentifier(scratch.name)} with (force)`);
-  });
-}
-
-/**
- * DROP DATABASE ... WITH (FORCE) and CREATE DATABASE, from the server's maintenance database, keeping the
- * owner, encoding, locale and settings it had (see recreateStatements).
- */
-async function recreateDatabase(pg: PgConnection): Promise<void> {
-  await withPg(maintenance(pg), async (client) => {
-    const { rows } = await client.query<DatabaseBefore>(
-      `select pg_get_userbyid(d.datdba) as owner, pg_has_role(d.datdba, 'member') as "mayOwn",
-         pg_encoding_to_char(d.encoding) as encoding, d.datcollate as collate, d.datctype as ctype,
-         coalesce((select s.setconfig from pg_db_role_setting s where s.setdatabase = d.oid and s.setrole = 0), '{}') as settings
-       from pg_database d where d.datname = $1`,
-      [databaseOf(pg)],
-    );
-    const statements = recreateStatements(
-      databaseOf(pg),
-      rows[0],
-      (s) => client.escapeIdentifier(s),
-      (s) => client.escapeLiteral(s),
-    );
-    for (const sql of statements) await client.query(sql);
-  });
 }
