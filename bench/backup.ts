@@ -1,21 +1,31 @@
 /**
- * bench/backup: a generated database (pgbench's tables) at two sizes, the second 4x the first, in the same
- * run: `sciops backup` against `pg_dump --data-only | gzip > file`, and `sciops restore` against `gunzip -c |
- * psql`, plus the peak RSS of the worker that streams the dumps (the db queue's) at each size.
- * Goals: backup ratio <= 1.10, restore ratio <= 1.10, worker peak RSS <= 200 MB and not growing with size.
- * Run: npm run bench:backup  (BENCH_BACKUP_SCALE: pgbench scale of the first size, default 20, ~300 MB)
+ * bench/backup: a generated database at two sizes, the second 4x the first, in the same run, for each engine:
+ * - PostgreSQL (pgbench's tables): `sciops backup` against `pg_dump --data-only | gzip > file`, and `sciops
+ *   restore` against `gunzip -c | psql`. Goals: ratios <= 1.10, db worker peak RSS <= 200 MB and flat.
+ * - MongoDB (multi-omics shaped documents, bench/support/omics-documents.ts): `sciops backup` against
+ *   `mongodump --archive --gzip`, and `sciops restore` against `mongorestore --archive --gzip --drop`
+ *   (`--noIndexRestore`: FerretDB refuses the index option `ns` mongorestore sends). Goals: ratios <= 1.0,
+ *   db worker peak RSS flat with size.
+ * Also the peak RSS (VmHWM) of the worker that streams the dumps (the db queue's, a fresh one per size).
+ * Run: npm run bench:backup
+ *   BENCH_BACKUP_ONLY=postgres|mongo  one engine only (default: both)
+ *   BENCH_BACKUP_SCALE                pgbench scale of the first size, default 20 (~300 MB)
+ *   BENCH_BACKUP_MONGO_MB             BSON MB of the first Mongo size, default 10 (FerretDB is slow)
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { BackupReport, RestoreReport } from '../common/backup';
+import { MongoClient } from 'mongodb';
+import { type BackupReport, type RestoreReport, runPath } from '../common/backup';
 import { libpqEnv } from '../common/pg-url';
 import { Queue } from '../common/queues';
 import { WorkflowType } from '../common/workflow-types';
 import { scratchDatabase } from '../test/support/database';
-import { benchEnvironment } from './support/environment';
+import { loadTestbed } from '../test/support/testbed';
+import { type BenchEnvironment, benchEnvironment } from './support/environment';
+import { fillOmics } from './support/omics-documents';
 import { seconds } from './support/stats';
 
 const run = promisify(execFile);
@@ -34,17 +44,44 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T 
   return { ms: Date.now() - t0, value };
 }
 
-async function main(): Promise<void> {
+async function runWorkflow<T>(bench: BenchEnvironment, type: string, id: string, input: unknown): Promise<T> {
+  return bench.client.workflow.execute(type, {
+    taskQueue: Queue.workflows,
+    workflowId: `${id}-${Date.now()}`,
+    args: [input],
+  }) as Promise<T>;
+}
+
+/** Where a workflow's time went: seconds per activity type (scheduled to closed, summed), longest first. */
+async function activityTimes(bench: BenchEnvironment, workflowId: string): Promise<string> {
+  const { events } = await bench.client.workflow.getHandle(workflowId).fetchHistory();
+  const ms = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
+    Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+  const scheduled = new Map<string, { type: string; at: number }>();
+  const spent = new Map<string, number>();
+  for (const e of events ?? []) {
+    const type = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (type) scheduled.set(String(e.eventId), { type, at: ms(e) });
+    const closed =
+      e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? undefined;
+    const from = closed ? scheduled.get(String(closed.scheduledEventId)) : undefined;
+    if (from) spent.set(from.type, (spent.get(from.type) ?? 0) + ms(e) - from.at);
+  }
+  return [...spent.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .filter(([, t]) => t >= 50)
+    .map(([type, t]) => `${type} ${seconds(t)}`)
+    .join(', ');
+}
+
+async function benchPostgres(bench: BenchEnvironment, dir: string): Promise<string[]> {
   const scale = Number(process.env.BENCH_BACKUP_SCALE ?? 20);
-  const bench = await benchEnvironment('backup', 27236);
   // The data lives in a database of its own: the workers' (DATABASE_URL) holds sciops' tables.
   const data = await scratchDatabase('sciops_bench_data');
-  const dir = mkdtempSync(path.join(tmpdir(), 'sciops-bench-backup-'));
   const pg = { ...process.env, ...libpqEnv(data.url, 'the bench database URL') };
   const sh = (script: string) => run('bash', ['-c', `set -euo pipefail; ${script}`], { env: pg, maxBuffer: 1 << 20 });
+  const rows: string[] = [];
   try {
-    bench.worker(['--queues', 'sciops,docker'], {});
-    const rows: string[] = [];
     for (const [i, s] of [scale, scale * 4].entries()) {
       // A fresh db worker per size, so its peak RSS is this size's.
       const db = bench.worker(['--queues', 'db'], { BENCH_DB_URL: data.url });
@@ -58,30 +95,23 @@ async function main(): Promise<void> {
 
       const plainFile = path.join(dir, `plain-${i}.sql.gz`);
       const plainDump = await timed(() => sh(`pg_dump --data-only | gzip > ${plainFile}`));
-      const backup = await timed(
-        () =>
-          bench.client.workflow.execute(WorkflowType.backup, {
-            taskQueue: Queue.workflows,
-            workflowId: `bench-backup-${i}-${Date.now()}`,
-            args: [spec],
-          }) as Promise<BackupReport>,
-      );
+      const backup = await timed(() => runWorkflow<BackupReport>(bench, WorkflowType.backup, `bench-backup-${i}`, spec));
       const tables = 'pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history';
       const plainRestore = await timed(() =>
         sh(`psql -Xq -c "truncate ${tables}" && gunzip -c ${plainFile} | psql -Xq -v ON_ERROR_STOP=1 >/dev/null`),
       );
-      const restore = await timed(
-        () =>
-          bench.client.workflow.execute(WorkflowType.restore, {
-            taskQueue: Queue.workflows,
-            workflowId: `bench-restore-${i}-${Date.now()}`,
-            args: [{ destination: spec.destination, backup: spec.name, run: backup.value.run, force: true }],
-          }) as Promise<RestoreReport>,
+      const restore = await timed(() =>
+        runWorkflow<RestoreReport>(bench, WorkflowType.restore, `bench-restore-${i}`, {
+          destination: spec.destination,
+          backup: spec.name,
+          run: backup.value.run,
+          force: true,
+        }),
       );
       const rss = peakRssMb(db.pid as number);
       rows.push(
         [
-          `size ${i + 1}: pgbench scale ${s}, database ${size}, dump ${(statSync(plainFile).size / 1e6).toFixed(0)} MB gzipped`,
+          `postgres size ${i + 1}: pgbench scale ${s}, database ${size}, dump ${(statSync(plainFile).size / 1e6).toFixed(0)} MB gzipped`,
           `  pg_dump --data-only | gzip     ${seconds(plainDump.ms)}`,
           `  sciops backup                  ${seconds(backup.ms)}   ratio ${(backup.ms / plainDump.ms).toFixed(2)} (goal <= 1.10)`,
           `  truncate; gunzip -c | psql     ${seconds(plainRestore.ms)}`,
@@ -92,11 +122,84 @@ async function main(): Promise<void> {
       db.kill('SIGTERM');
       await new Promise((r) => db.once('exit', r));
     }
+  } finally {
+    await data.drop();
+  }
+  return rows;
+}
+
+async function benchMongo(bench: BenchEnvironment, dir: string): Promise<string[]> {
+  const mb = Number(process.env.BENCH_BACKUP_MONGO_MB ?? 10);
+  const { mongoUrl, mongoTools } = loadTestbed();
+  const database = `sciops_bench_omics_${Date.now().toString(36)}`;
+  const mongo = new MongoClient(mongoUrl);
+  await mongo.connect();
+  const tool = (name: string, args: string[]) =>
+    run(path.join(mongoTools, name), [`--uri=${mongoUrl}`, '--quiet', ...args], { maxBuffer: 16 << 20 });
+  const rows: string[] = [];
+  try {
+    let bson = 0;
+    for (const [i, size] of [mb, mb * 4].entries()) {
+      const db = bench.worker(['--queues', 'db'], { BENCH_MONGO_URL: mongoUrl });
+      // The second size adds to the first: the same documents and 3x as many more.
+      bson = await fillOmics(mongo.db(database), size * 1e6, bson);
+      const documents = await mongo.db(database).collection('experiments').countDocuments();
+      const spec = {
+        name: `bench-mongo${i}`,
+        targets: [{ kind: 'mongo', name: 'omics', urlEnv: 'BENCH_MONGO_URL', database }],
+        destination: { kind: 'local', dir },
+      };
+
+      const plainFile = path.join(dir, `plain-${i}.archive.gz`);
+      const plainDump = await timed(() => tool('mongodump', [`--db=${database}`, `--archive=${plainFile}`, '--gzip']));
+      const backup = await timed(() => runWorkflow<BackupReport>(bench, WorkflowType.backup, `bench-mongo-backup-${i}`, spec));
+      const plainRestore = await timed(() => tool('mongorestore', [`--archive=${plainFile}`, '--gzip', '--drop', '--noIndexRestore']));
+      const restoreId = `bench-mongo-restore-${i}-${Date.now()}`;
+      const restore = await timed(
+        () =>
+          bench.client.workflow.execute(WorkflowType.restore, {
+            taskQueue: Queue.workflows,
+            workflowId: restoreId,
+            args: [{ destination: spec.destination, backup: spec.name, run: backup.value.run, force: true }],
+          }) as Promise<RestoreReport>,
+      );
+      const rss = peakRssMb(db.pid as number);
+      const sciopsFile = path.join(dir, runPath(spec.name, backup.value.run), backup.value.dumps[0]?.file ?? '');
+      rows.push(
+        [
+          `mongo size ${i + 1}: ${(bson / 1e6).toFixed(0)} MB of BSON, ${documents} experiments; archive ${(statSync(plainFile).size / 1e6).toFixed(1)} MB gzipped (mongodump), ${(statSync(sciopsFile).size / 1e6).toFixed(1)} MB (sciops)`,
+          `  mongodump --archive --gzip                     ${seconds(plainDump.ms)}`,
+          `  sciops backup                                  ${seconds(backup.ms)}   ratio ${(backup.ms / plainDump.ms).toFixed(2)} (goal <= 1.0)`,
+          `  mongorestore --archive --gzip --drop --noIndexRestore  ${seconds(plainRestore.ms)}`,
+          `  sciops restore                                 ${seconds(restore.ms)}   ratio ${(restore.ms / plainRestore.ms).toFixed(2)} (goal <= 1.0; includes the format check, a full safety dump and the indexes)`,
+          `    where its time went: ${await activityTimes(bench, restoreId)}`,
+          `  db worker peak RSS                             ${rss} MB (goal: flat with size)`,
+        ].join('\n'),
+      );
+      db.kill('SIGTERM');
+      await new Promise((r) => db.once('exit', r));
+    }
+  } finally {
+    await mongo.db(database).dropDatabase();
+    await mongo.close();
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const only = process.env.BENCH_BACKUP_ONLY;
+  if (only !== undefined && only !== 'postgres' && only !== 'mongo') throw new Error(`BENCH_BACKUP_ONLY is postgres or mongo, not ${only}`);
+  const bench = await benchEnvironment('backup', 27236);
+  const dir = mkdtempSync(path.join(tmpdir(), 'sciops-bench-backup-'));
+  try {
+    bench.worker(['--queues', 'sciops,docker'], {});
+    const rows: string[] = [];
+    if (only !== 'mongo') rows.push(...(await benchPostgres(bench, dir)));
+    if (only !== 'postgres') rows.push(...(await benchMongo(bench, dir)));
     console.log(`bench/backup\n${rows.join('\n')}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await bench.close();
-    await data.drop();
   }
 }
 
