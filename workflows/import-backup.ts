@@ -1,4 +1,4 @@
-import { CancellationScope, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, upsertSearchAttributes } from '@temporalio/workflow';
 import { backupLocation, type DumpRecord, runPath } from '../common/backup';
 import { type ImportInput, type ImportReport, importedTarget, importInputSchema, repairsOf } from '../common/backup-import';
 import { MANIFEST_FORMAT, type Manifest } from '../common/backup-manifest';
@@ -17,6 +17,16 @@ function countsOf(found: Contents): string {
   if (found.collections !== undefined)
     return `${total(found.collections)} documents in ${Object.keys(found.collections).length} collections`;
   return `${found.files ?? 0} files`;
+}
+
+/**
+ * An activity's own refusal as the workflow's failure, with its type and message (a file that is not what was
+ * said, naming it and why): what the operator reads, rather than "Activity task failed".
+ */
+function refusal(err: unknown): unknown {
+  if (!(err instanceof ActivityFailure) || !(err.cause instanceof ApplicationFailure)) return err;
+  const { type, message } = err.cause;
+  return ApplicationFailure.create({ ...(type ? { type } : {}), message, nonRetryable: true, cause: err });
 }
 
 /**
@@ -110,6 +120,6 @@ export async function importBackup(rawInput: unknown): Promise<ImportReport> {
     return report;
   } catch (err) {
     progress.end('failed');
-    throw err;
+    throw refusal(err);
   }
 }

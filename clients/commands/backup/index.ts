@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import { registerBackupImport } from './import';
 import { registerBackupList } from './list';
 import { registerBackupRun } from './run';
 import { registerBackupSchedule } from './schedule';
 
-/** `sciops backup <run|list|schedule>`: one file per subcommand. */
+/** `sciops backup <run|list|import|schedule>`: one file per subcommand. */
 export function registerBackup(program: Command): void {
   const backup = program
     .command('backup')
@@ -14,5 +15,6 @@ export function registerBackup(program: Command): void {
     );
   registerBackupRun(backup);
   registerBackupList(backup);
+  registerBackupImport(backup);
   registerBackupSchedule(backup);
 }
