@@ -51,6 +51,13 @@ export const manifestSchema = z.strictObject({
 
 export type Manifest = z.infer<typeof manifestSchema>;
 
+/**
+ * The names a target's dump may have in a run: this version's, and for MongoDB also the `.ejson.gz` of the
+ * runs written before mongodump archives (`sciops-mongo/1` dumps, which a restore still reads).
+ */
+const dumpFileNames = (target: BackupTarget, run: string) =>
+  target.kind === 'mongo' ? [dumpFileName(target, run), `${target.name}-${run}.ejson.gz`] : [dumpFileName(target, run)];
+
 /** What each kind's dump must record for a restore to be compared with it. */
 const COUNTS = { postgres: 'tables', mongo: 'collections', volume: 'files' } as const;
 
@@ -76,7 +83,7 @@ export function checkedManifest(raw: unknown, expected: { backup: string; run: s
     const target = m.spec.targets.find((t) => t.name === d.target);
     if (target === undefined) problems.push(`${at}.target: "${d.target}" is not a target of the manifest's spec`);
     else if (target.kind !== d.kind) problems.push(`${at}.kind: ${d.kind}, but the spec's target ${d.target} is ${target.kind}`);
-    else if (d.file !== dumpFileName(target, m.run))
+    else if (!dumpFileNames(target, m.run).includes(d.file))
       problems.push(`${at}.file: "${d.file}", but ${d.target}'s dump in this run is ${dumpFileName(target, m.run)}`);
     if (d[COUNTS[d.kind]] === undefined) problems.push(`${at}.${COUNTS[d.kind]}: missing (a ${d.kind} dump records it)`);
   }

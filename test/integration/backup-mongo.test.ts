@@ -445,6 +445,21 @@ describe('a sciops-mongo/1 dump of an earlier version', () => {
     expect(await indexes(mongo.db(into))).toEqual(heldIndexes);
   });
 
+  it('restores through the workflow from a run of that version (its manifest names a .ejson.gz file)', async () => {
+    const backup = `legacy-${suffix}`;
+    const into = scratch('omics_legacy_run');
+    const made = handMadeRun(
+      backup,
+      into,
+      readFileSync(path.join(destination.dir, legacy.key)),
+      { collections: countsOf(held) },
+      'ejson.gz',
+    );
+    const report = await run<RestoreReport>(WorkflowType.restore, { destination, backup, run: made });
+    expect(report.restored).toEqual(['meta']);
+    expect(await contents(mongo.db(into))).toEqual(held);
+  });
+
   it('is read through and checked before anything is dropped: a bad line, and a line too long to hold (L9)', async () => {
     const into = scratch('omics_legacy_bad');
     await mongo.db(into).collection('kept').insertOne({ kept: true });
