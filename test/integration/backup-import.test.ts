@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RestoreReport } from '../../common/backup';
@@ -154,6 +155,27 @@ describe('import of a pg_dump --data-only | gzip file', () => {
     // The CR inside the data came back as it was: only the line ends were repaired.
     const { rows } = await migrated.pool.query('select note from runs where id = 1');
     expect(rows[0].note).toBe('line\r\nnext\ttab \\ 1');
+  });
+});
+
+describe('import of a file in S3', () => {
+  it("reads s3://BUCKET/KEY with the worker's own client, and restores equal", async () => {
+    const bed = loadTestbed();
+    const s3 = new S3Client({ region: bed.awsRegion, endpoint: bed.awsEndpoint, forcePathStyle: true });
+    const bucket = `old-backups-${suffix}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const body = readFileSync(path.join(inbox, 'multiomix_postgres_backup.sql.gz'));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: '2024/multiomix_postgres_backup.sql.gz', Body: body }));
+    const report = await importFile(`s3://${bucket}/2024/multiomix_postgres_backup.sql.gz`);
+    expect(report.counts).toBe('7000 rows in 2 tables');
+    await migrated.pool.query('truncate samples, runs cascade');
+    await run<RestoreReport>(WorkflowType.restore, { destination, backup, run: report.run });
+    expect(await tableDigests(migrated)).toEqual(await tableDigests(source));
+    const missing = await failureOf(
+      run(WorkflowType.importBackup, { spec, target: 'db', kind: 'postgres', file: `s3://${bucket}/2024/none.sql.gz` }),
+    );
+    expect(missing.message).toMatch(/none\.sql\.gz: cannot be read \(NoSuchKey/);
+    s3.destroy();
   });
 });
 
