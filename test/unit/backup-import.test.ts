@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { backupSpecSchema } from '../../common/backup';
 import { CrlfToLf, importInputSchema, parseImportSource, SqlDumpShape, sqlDumpProblem } from '../../common/backup-import';
+import { checkedManifest, MANIFEST_FORMAT } from '../../common/backup-manifest';
 import { TarListing } from '../../common/tar-files';
 
 /** Feeds `data` in chunks of `size` bytes. */
@@ -163,5 +165,48 @@ describe('import input', () => {
       path: ['kind'],
       message: 'mongo, but target db of backup legacy is postgres',
     });
+  });
+});
+
+describe('the manifest of an imported run', () => {
+  const run = '20261201T101500.123Z-1a2b3c4d';
+  const manifest = {
+    format: MANIFEST_FORMAT,
+    backup: 'legacy',
+    run,
+    startedAt: '2026-12-01T10:15:00.123Z',
+    finishedAt: '2026-12-01T10:15:09.000Z',
+    spec: backupSpecSchema.parse({
+      name: 'legacy',
+      targets: [{ kind: 'postgres', name: 'db' }],
+      destination: { kind: 'local', dir: '/b' },
+    }),
+    dumps: [
+      {
+        target: 'db',
+        kind: 'postgres',
+        file: `db-${run}.sql.gz`,
+        bytes: 9,
+        sha256: 'a'.repeat(64),
+        tool: 'imported (pg_dump)',
+        tables: {},
+      },
+    ],
+    verified: true,
+  };
+  const imported = { from: '/b/import/x.sql.gz', sha256: 'b'.repeat(64), at: '2026-12-01T10:15:09.000Z', takenAt: '2024-03-01T03:00:00Z' };
+  const check = (raw: unknown) => checkedManifest(raw, { backup: 'legacy', run });
+
+  it('is valid with imported, as the manifests without it stay', () => {
+    expect(check({ ...manifest, imported: { ...imported, repaired: ['CRLF line ends made LF'] } })).toHaveProperty('manifest');
+    expect(check(manifest)).toHaveProperty('manifest');
+  });
+
+  it('is refused with an imported that does not check out, naming the field', () => {
+    expect(check({ ...manifest, imported: { ...imported, sha256: 'xyz' } })).toEqual({
+      problems: ['imported.sha256: a SHA-256 in hex (of the original file)'],
+    });
+    expect(check({ ...manifest, imported: { ...imported, at: 'yesterday' } })).toHaveProperty('problems');
+    expect(check({ ...manifest, imported: { ...imported, extra: 1 } })).toHaveProperty('problems');
   });
 });
