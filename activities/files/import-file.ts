@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, type Readable, Transform } from 'node:stream';
@@ -35,26 +36,34 @@ export function createBackupImport(s3: () => S3Client, backupDir: string | undef
       const got = await s3()
         .send(new GetObjectCommand({ Bucket: source.bucket, Key: source.key }))
         .catch((err: unknown) => {
-          throw refused(file, `cannot be read (${(err as Error).name}: ${(err as Error).message})`);
+          // What no retry changes is refused; anything else (a lost connection) is worth another attempt.
+          const name = (err as Error).name;
+          if (['NoSuchKey', 'NoSuchBucket', 'AccessDenied', 'InvalidObjectState'].includes(name))
+            throw refused(file, `cannot be read (${name}: ${(err as Error).message})`);
+          throw err;
         });
       return got.Body as Readable;
     }
     if (backupDir === undefined) {
       throw refused(file, 'this worker reads no file to import: it has no SCIOPS_BACKUP_DIR (put the file under it, or give an s3:// URL)');
     }
+    // Checked as written first, so that nothing outside the directory is even looked up (no probing of which
+    // files exist there); then with symlinks resolved.
+    const outside = () =>
+      refused(
+        file,
+        `not under this worker's SCIOPS_BACKUP_DIR (${backupDir}): copy it there (e.g. ${path.join(backupDir, 'import')}/) and import that`,
+      );
+    if (!source.path.startsWith(`${backupDir.replace(/\/+$/, '')}/`)) throw outside();
     const [root, real] = await Promise.all([
       realpath(backupDir),
       realpath(source.path).catch((err: unknown) => {
         throw refused(file, `cannot be read on this worker (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
       }),
     ]);
-    if (!real.startsWith(`${root}${path.sep}`)) {
-      throw refused(
-        file,
-        `not under this worker's SCIOPS_BACKUP_DIR (${backupDir}): copy it there (e.g. ${path.join(backupDir, 'import')}/) and import that`,
-      );
-    }
-    const handle = await open(real, 'r');
+    if (!real.startsWith(`${root}${path.sep}`)) throw outside();
+    // Not through a symlink put in its place since it was resolved.
+    const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
     if (!(await handle.stat()).isFile()) {
       await handle.close();
       throw refused(file, 'not a regular file');
