@@ -10,6 +10,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { BSON, type Db, type Document, Long, MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMongoBackup } from '../../activities/db/mongo-backup';
+import { createBackupRuns } from '../../activities/files/backup-runs';
 import { type BackupReport, type DumpRecord, type RestoreReport, runId, runPath } from '../../common/backup';
 import { MANIFEST_FILE, MANIFEST_FORMAT } from '../../common/backup-manifest';
 import { Failure } from '../../common/failures';
@@ -528,6 +529,30 @@ describe('a restore whose Mongo dump fails its format check refuses it before it
       says: /: cannot be restored: sciops-mongo\/1 dump: line \d+ is not Extended JSON/,
     },
   ];
+  it('is the check verifyDumpFile makes as it reads the file for its checksum, whole even when refused at byte 0', async () => {
+    const runs = createBackupRuns((): S3Client => {
+      throw new Error('no S3 here');
+    });
+    const verify = (bytes: Buffer, database?: string) => {
+      const { key, expected } = stored(`checks/${randomBytes(4).toString('hex')}.archive`, bytes);
+      return inActivity(() => runs.verifyDumpFile({ destination, key, ...expected, kind: 'mongo', database }));
+    };
+    // Not gzipped (mongodump --archive without --gzip), so that its many chunks pass after a refusal at byte 0.
+    const archive = Buffer.from(firstArchive());
+    expect(archive.length).toBeGreaterThan(256 * 1024);
+    await expect(verify(archive, database)).resolves.toEqual({});
+    await expect(verify(archive)).resolves.toEqual({});
+    await expect(verify(archive, `${database}_x`)).rejects.toThrow(
+      /cannot be restored: mongodump archive: it holds no collection of database/,
+    );
+    const wrongMagic = Buffer.from(archive);
+    wrongMagic[0] ^= 0xff;
+    await expect(verify(wrongMagic, database)).rejects.toMatchObject({
+      type: Failure.backupCorrupt,
+      message: expect.stringMatching(/: cannot be restored: .*not a mongodump archive: .*; nothing was changed$/),
+    });
+  });
+
   for (const c of cases) {
     it(c.what, async () => {
       const into = scratch(`omics_refused_${cases.indexOf(c)}`);
