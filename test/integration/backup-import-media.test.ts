@@ -170,6 +170,22 @@ describe('import of a mongodump --archive --gzip file', () => {
   });
 });
 
+describe('import of a mongodump --archive file without --gzip', () => {
+  it('is gzipped on the way in, and restores equal', async () => {
+    const file = path.join(inbox, 'plain.archive');
+    const tools = process.env.SCIOPS_TEST_MONGO_TOOLS as string;
+    await exec(path.join(tools, 'mongodump'), [`--uri=${process.env.SCIOPS_TEST_MONGO_URL}`, `--db=${sourceDb}`, `--archive=${file}`]);
+    const report = await importFile('meta', 'mongo', file);
+    expect(report.repaired).toEqual(['gzipped']);
+    const manifest = JSON.parse(readFileSync(path.join(dir, backup, report.run, 'manifest.json'), 'utf8')) as Manifest;
+    const stored = readFileSync(path.join(dir, backup, report.run, manifest.dumps[0]?.file as string));
+    expect([...stored.subarray(0, 2)]).toEqual([0x1f, 0x8b]);
+    await mongo.db(targetDb).dropDatabase();
+    await run<RestoreReport>(WorkflowType.restore, { destination, backup, run: report.run });
+    expect(await contents(mongo.db(targetDb))).toEqual(await contents(mongo.db(sourceDb)));
+  });
+});
+
 describe('a file that is not what it is said to be is refused, with nothing written', () => {
   let before: string[];
   beforeAll(() => {
