@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createGzip } from 'node:zlib';
 import type { Db } from 'mongodb';
 import {
   ARCHIVE_FORMAT_VERSION,
@@ -10,6 +9,7 @@ import {
   MongoArchiveWriter,
 } from '../../common/mongo-archive';
 import type { BackupStore, Written } from '../files/backup-store';
+import { parallelGzip } from '../files/parallel-gzip';
 
 /** The driver's own version, for the dump record. */
 const DRIVER_VERSION = (require('mongodb/package.json') as { version: string }).version;
@@ -68,7 +68,8 @@ export async function writeArchive(
   signal?: AbortSignal,
 ): Promise<{ written: Written; counts: Record<string, number> }> {
   const writer = new MongoArchiveWriter(collections, { header: { concurrentCollections: 1, serverVersion, toolVersion: ARCHIVE_TOOL } });
-  const gzip = createGzip();
+  // `--gzip` gzips the whole archive: members of one .gz, compressed on every core (mongorestore reads them as one).
+  const gzip = parallelGzip();
   writer.stream.on('error', (err) => gzip.destroy(err));
   writer.stream.pipe(gzip);
   const writing = store.write(key, gzip, onBytes);
