@@ -143,7 +143,9 @@ const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
 const secondsSince = (start: Date) => (Date.now() - start.getTime()) / 1000;
 
 /** `sciops backup list`: the complete runs of a backup in its destination, newest first, with their manifests. */
-export async function listBackups(rawSpec: unknown): Promise<Array<{ run: string; dumps: readonly DumpRecord[]; verified: boolean }>> {
+export async function listBackups(
+  rawSpec: unknown,
+): Promise<Array<{ run: string; dumps: readonly DumpRecord[]; verified: boolean; imported?: Manifest['imported'] }>> {
   const spec = validatedInput(backupSpecSchema, rawSpec, 'backup spec');
   const { complete } = await manager.listBackupRuns({ destination: spec.destination, backup: spec.name });
   const found = [];
@@ -152,7 +154,14 @@ export async function listBackups(rawSpec: unknown): Promise<Array<{ run: string
     const manifest = await manager
       .readManifest({ destination: spec.destination, backup: spec.name, run })
       .catch((err: unknown) => log.warn('a manifest that does not check out is not listed', { run, error: String(err) }));
-    if (manifest) found.push({ run, dumps: manifest.dumps, verified: manifest.verified });
+    // An imported run (sciops backup import) says where it came from.
+    if (manifest)
+      found.push({
+        run,
+        dumps: manifest.dumps,
+        verified: manifest.verified,
+        ...(manifest.imported ? { imported: manifest.imported } : {}),
+      });
   }
   return found;
 }

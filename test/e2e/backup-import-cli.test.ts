@@ -73,7 +73,9 @@ describe('sciops backup import', () => {
     expect(imported.stdout).toContain('400 rows in 1 tables');
     const location = /imported as a complete run: (\S+)/.exec(imported.stdout)?.[1] as string;
     expect(location).toMatch(new RegExp(`^${dir}/${name}/\\d{8}T\\d{6}\\.\\d{3}Z-[0-9a-f]{8}$`));
-    expect((await runCli(['backup', 'list', specFile], env)).stdout).toContain(`${location}  notes`);
+    expect((await runCli(['backup', 'list', specFile], env)).stdout).toContain(
+      `${location}  notes  ${/(\d+) bytes/.exec(imported.stdout)?.[1]} bytes  verified  imported from ${dump} (taken 2024-03-01T03:00:00Z)`,
+    );
     const restored = await runCli(['restore', location], env, 120_000);
     expect(restored.code).toBe(0);
     expect((await migrated.pool.query('select count(*)::int as n from notes')).rows[0].n).toBe(400);

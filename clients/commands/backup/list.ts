@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { backupLocation, backupSpecSchema, type DumpRecord } from '../../../common/backup';
+import type { Manifest } from '../../../common/backup-manifest';
 import { parseInput } from '../../../common/validate';
 import { WorkflowType } from '../../../common/workflow-types';
 import { type Output, withOutput } from '../../output';
@@ -11,6 +12,8 @@ export interface ListedBackup {
   readonly run: string;
   readonly dumps: readonly DumpRecord[];
   readonly verified: boolean;
+  /** Where an imported run came from (sciops backup import). */
+  readonly imported?: Manifest['imported'];
 }
 
 /** The complete runs of a backup, newest first, each with the location `sciops restore` takes. */
@@ -35,7 +38,13 @@ export function registerBackupList(parent: Command): void {
           if (runs.length === 0) out.print('no complete backup yet');
           for (const r of runs) {
             const bytes = r.dumps.reduce((sum, d) => sum + d.bytes, 0);
-            out.print(`${r.location}  ${r.dumps.map((d) => d.target).join(',')}  ${bytes} bytes${r.verified ? '  verified' : ''}`);
+            const imported =
+              r.imported === undefined
+                ? ''
+                : `  imported from ${r.imported.from}${r.imported.takenAt ? ` (taken ${r.imported.takenAt})` : ''}`;
+            out.print(
+              `${r.location}  ${r.dumps.map((d) => d.target).join(',')}  ${bytes} bytes${r.verified ? '  verified' : ''}${imported}`,
+            );
           }
           return 0;
         },
