@@ -8,7 +8,7 @@ import { ExitCode } from '../common/exit-codes';
  * `sciops`: a thin CLI over the sciops workflows. Every command is one file under commands/;
  * errors become one line and a documented exit code (see common/exit-codes.ts).
  */
-import { Failure } from '../common/failures';
+import { Failure, rootCause } from '../common/failures';
 import { registerBackup } from './commands/backup';
 import { registerCodec } from './commands/codec';
 import { registerCompletion } from './commands/completion';
@@ -66,10 +66,11 @@ export function exitCodeFor(err: unknown): { code: number; message?: string } {
   if (err instanceof DetachedError) return { code: ExitCode.interrupted, message: err.message };
   if (err instanceof WorkflowNotFoundError) return { code: ExitCode.notFound, message: err.message };
   if (err instanceof WorkflowFailedError) {
-    const cause = err.cause;
+    // What an activity or the workflow said, not the wrapper's "Activity task failed".
+    const cause = rootCause(err.cause);
     if (cause instanceof ApplicationFailure && cause.type === Failure.invalidInput)
       return { code: ExitCode.badInput, message: cause.message };
-    return { code: ExitCode.failed, message: `workflow failed: ${cause?.message ?? err.message}` };
+    return { code: ExitCode.failed, message: `workflow failed: ${cause instanceof Error ? cause.message : err.message}` };
   }
   const message = err instanceof Error ? err.message : String(err);
   return { code: ExitCode.failed, message: process.env.SCIOPS_DEBUG ? String((err as Error)?.stack ?? err) : message };

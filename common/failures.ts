@@ -66,3 +66,14 @@ export const PERMANENT_FAILURE_TYPES: readonly string[] = [
   Failure.programError,
   Failure.databaseRefused,
 ];
+
+/**
+ * The failure that says what went wrong: down a failure's cause chain (workflow → activity or child →
+ * ...), the first ApplicationFailure, which an activity or workflow threw on purpose; else the deepest cause.
+ * Duck-typed (`name`), so it works on failures from any copy of the SDK. Pure.
+ */
+export function rootCause(err: unknown): unknown {
+  let at = err;
+  while (at instanceof Error && at.name !== 'ApplicationFailure' && at.cause !== undefined) at = at.cause;
+  return at;
+}

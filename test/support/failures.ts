@@ -1,5 +1,6 @@
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { expect } from 'vitest';
+import { rootCause } from '../../common/failures';
 
 /** The ApplicationFailure at the root of a workflow's failure (through its activity failure, if any). */
 export async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -8,8 +9,7 @@ export async function failureOf(promise: Promise<unknown>): Promise<ApplicationF
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(WorkflowFailedError);
-  let cause: unknown = (err as WorkflowFailedError).cause;
-  while (cause instanceof Error && !(cause instanceof ApplicationFailure)) cause = cause.cause;
+  const cause = rootCause((err as WorkflowFailedError).cause);
   expect(cause).toBeInstanceOf(ApplicationFailure);
   return cause as ApplicationFailure;
 }

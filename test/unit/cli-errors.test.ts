@@ -1,5 +1,5 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure, RetryState } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { buildProgram, exitCodeFor } from '../../clients/cli';
 import { ConfigError, DetachedError, InputError, UnreachableError } from '../../common/errors';
@@ -19,6 +19,21 @@ describe('exitCodeFor', () => {
       RetryState.NON_RETRYABLE_FAILURE,
     );
     expect(exitCodeFor(invalid)).toEqual({ code: 2, message: 'invalid doctor input: nodes: bad' });
+    // An activity's own failure under the SDK's wrapper: its message, not "Activity task failed".
+    const psql = ApplicationFailure.create({ type: Failure.backupFailed, message: 'psql failed (exit code 3)', nonRetryable: true });
+    const inActivity = new WorkflowFailedError(
+      'failed',
+      new ActivityFailure('Activity task failed', 'restorePostgres', '7', RetryState.NON_RETRYABLE_FAILURE, 'worker', psql),
+      RetryState.NON_RETRYABLE_FAILURE,
+    );
+    expect(exitCodeFor(inActivity)).toEqual({ code: 1, message: 'workflow failed: psql failed (exit code 3)' });
+    const refused = ApplicationFailure.create({ type: Failure.invalidInput, message: 'invalid import input: kind', nonRetryable: true });
+    const deep = new WorkflowFailedError(
+      'failed',
+      new ActivityFailure('Activity task failed', 'checkImport', '1', RetryState.NON_RETRYABLE_FAILURE, 'worker', refused),
+      RetryState.NON_RETRYABLE_FAILURE,
+    );
+    expect(exitCodeFor(deep)).toEqual({ code: 2, message: 'invalid import input: kind' });
     expect(exitCodeFor(new Error('boom'))).toEqual({ code: 1, message: 'boom' });
     expect(exitCodeFor(new DetachedError('experiment-e1', 'sciops experiment stop e1'))).toEqual({
       code: 130,
