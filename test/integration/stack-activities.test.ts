@@ -540,14 +540,21 @@ describe('withRegistryAuth', () => {
       expect([created, updated]).toEqual([{ change: 'create' }, { change: 'update' }]);
 
       const writes = engine.seen.filter((r) => /\/services\/(create|[^/]+\/update)/.test(r.url));
-      expect(writes.map((r) => r.url.replace(/\?.*/, '').replace(/services\/\w+\/update/, 'services/ID/update'))).toEqual([
-        '/services/create',
-        '/services/ID/update',
-        '/services/ID/update',
-      ]);
+      // Which call each write is (by its command); an update is sent again when the swarm answers that the
+      // service changed since it was inspected (its allocator, on a busy engine), so a call may write twice.
+      const call = (r: { url: string; body: string }) =>
+        r.url.includes('/services/create')
+          ? 'v1'
+          : r.body.includes('"sleep","3601"')
+            ? 'v2'
+            : r.body.includes('"sleep","3602"')
+              ? 'v3'
+              : r.url;
+      const calls = writes.map(call);
+      expect(calls.filter((c, i) => c !== calls[i - 1])).toEqual(['v1', 'v2', 'v3']);
       const decoded = writes.map((r) => (r.auth === undefined ? undefined : JSON.parse(Buffer.from(r.auth, 'base64url').toString())));
       const expected = { username: 'deployer', password, serveraddress: 'https://index.docker.io/v1/' };
-      expect(decoded).toEqual([expected, expected, undefined]);
+      expect(decoded).toEqual(calls.map((c) => (c === 'v3' ? undefined : expected)));
       // Nowhere else: not in the request's query or body, nor in any result.
       for (const r of engine.seen) expect(`${r.url} ${r.body}`).not.toContain(password);
       expect(JSON.stringify([created, updated])).not.toContain(password);
