@@ -7,7 +7,7 @@ import type Dockerode from 'dockerode';
 import { type Destination, type DumpRecord, fileOf, type VolumeTarget } from '../../common/backup';
 import { Failure } from '../../common/failures';
 import { SCRATCH_LABEL, VOLUME_HELPER_LABEL } from '../../common/labels';
-import { TarFileCounter } from '../../common/tar-files';
+import { TarListing } from '../../common/tar-files';
 import { type Expected, gunzipped, readChecked } from '../files/backup-checks';
 import { backupStore, endWhen } from '../files/backup-store';
 import { parallelGzip } from '../files/parallel-gzip';
@@ -154,7 +154,7 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
       const progress = { target: input.target.name, bytes: 0 };
       // The files the archive holds, counted from its headers as it passes: what was written, even when the
       // volume changes during the backup (a later `find` would count another state of it).
-      const counter = new TarFileCounter();
+      const listing = new TarListing();
       const written = await heartbeating(progress, () => {
         // Compressed on every core (members of one .gz), so the tar stream is not held back by one.
         const gzip = parallelGzip();
@@ -167,7 +167,7 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
           consume: (stdout) =>
             new Promise((resolve) => {
               stdout.on('end', resolve);
-              stdout.on('data', (chunk: Buffer) => counter.push(chunk));
+              stdout.on('data', (chunk: Buffer) => listing.push(chunk));
               stdout.pipe(gzip, { end: false });
             }),
         });
@@ -180,7 +180,7 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
         file: fileOf(input.key),
         ...written,
         tool: `tar in ${input.target.image}`,
-        files: counter.files,
+        files: listing.files,
       };
     },
 
