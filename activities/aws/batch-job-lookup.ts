@@ -20,33 +20,38 @@ export function createBatchJobLookup(batch: BatchClient) {
     return details;
   }
 
-  /**
-   * Every job of the experiment in its queue, in any status. `known` ids (one just submitted, which the
-   * listing may not show yet) are described directly. DescribeJobs may leave out the exit code that the
-   * listing's summary carries; it is taken from the summary then.
-   */
-  async function experimentJobs(spec: ExperimentSpec, known: readonly string[] = []): Promise<JobDetail[]> {
-    const name = experimentJobName(spec.id);
-    const exitCodes = new Map<string, number>();
-    const ids = new Set(known);
+  /** The experiment's job ids in its queue (by name), with the exit code and status each summary carries. */
+  async function listed(name: string, queue: string | undefined): Promise<Map<string, { exitCode?: number; ended: boolean }>> {
+    const summaries = new Map<string, { exitCode?: number; ended: boolean }>();
     let nextToken: string | undefined;
     do {
-      const page = await batch.send(
-        new ListJobsCommand({ jobQueue: spec.batch?.jobQueue, filters: [{ name: 'JOB_NAME', values: [name] }], nextToken }),
-      );
+      const page = await batch.send(new ListJobsCommand({ jobQueue: queue, filters: [{ name: 'JOB_NAME', values: [name] }], nextToken }));
       for (const summary of page.jobSummaryList ?? []) {
         if (summary.jobName !== name || summary.jobId === undefined) continue;
-        ids.add(summary.jobId);
-        if (summary.container?.exitCode !== undefined) exitCodes.set(summary.jobId, summary.container.exitCode);
+        summaries.set(summary.jobId, { exitCode: summary.container?.exitCode, ended: BATCH_ENDED.has(summary.status ?? '') });
       }
       nextToken = page.nextToken;
     } while (nextToken !== undefined);
-    return (await describe([...ids]))
-      .filter((job) => isExperimentJob(job, spec.id))
-      .map((job) => {
-        const exitCode = job.container?.exitCode ?? exitCodes.get(job.jobId ?? '');
-        return exitCode === undefined ? job : { ...job, container: { ...job.container, exitCode } };
-      });
+    return summaries;
+  }
+
+  /**
+   * Every job of the experiment in its queue, in any status. `known` ids (one just submitted, which the
+   * listing may not show yet) are described directly. DescribeJobs may leave out the exit code that the
+   * listing's summary carries; it is taken from the summary then. A job that ended between the listing and
+   * the description has a summary from before its end, without the code: it is listed once more.
+   */
+  async function experimentJobs(spec: ExperimentSpec, known: readonly string[] = []): Promise<JobDetail[]> {
+    const name = experimentJobName(spec.id);
+    let summaries = await listed(name, spec.batch?.jobQueue);
+    const jobs = (await describe([...new Set([...known, ...summaries.keys()])])).filter((job) => isExperimentJob(job, spec.id));
+    const endedSinceListed = (job: JobDetail) =>
+      BATCH_ENDED.has(job.status ?? '') && job.container?.exitCode === undefined && summaries.get(job.jobId ?? '')?.ended !== true;
+    if (jobs.some(endedSinceListed)) summaries = await listed(name, spec.batch?.jobQueue);
+    return jobs.map((job) => {
+      const exitCode = job.container?.exitCode ?? summaries.get(job.jobId ?? '')?.exitCode;
+      return exitCode === undefined ? job : { ...job, container: { ...job.container, exitCode } };
+    });
   }
 
   async function terminate(job: JobDetail, reason: string): Promise<void> {

@@ -52,6 +52,8 @@ interface Faults {
   listingLagMs?: number;
   /** The next this-many SubmitJob calls reach Batch, but their answer never comes back. */
   lostSubmitAnswers?: number;
+  /** Once: a ListJobs that shows a running job answers only after that job has ended (it ends between list and describe). */
+  endsAfterListing?: boolean;
 }
 
 /** A Batch client on the emulator with `faults` injected between the SDK and the caller. */
@@ -73,6 +75,13 @@ function faultyBatch(faults: Faults): BatchClient {
         const lag = faults.listingLagMs;
         const out = result.output as ListJobsCommandOutput;
         out.jobSummaryList = out.jobSummaryList?.filter((j) => Date.now() - (submittedAt.get(j.jobId ?? '') ?? 0) >= lag);
+      }
+      if (context.commandName === 'ListJobsCommand' && faults.endsAfterListing === true) {
+        const running = (result.output as ListJobsCommandOutput).jobSummaryList?.find((j) => j.status === 'RUNNING');
+        if (running?.jobId !== undefined) {
+          faults.endsAfterListing = false;
+          await ended(running.jobId);
+        }
       }
       return result;
     },
@@ -250,6 +259,15 @@ describe('output and logs of a Batch job', () => {
     }
     expect(existsSync(path.join(elsewhere, 'stdout.txt'))).toBe(false);
     expect(existsSync(path.join(elsewhere, 'run'))).toBe(false);
+  });
+
+  it('a job that ends between the listing and its description keeps its exit code (the listing is read again)', async () => {
+    const faults: Faults = { endsAfterListing: true };
+    const s = spec(uniqueId('endsbetween'), 'sleep 3; echo finished; exit 4');
+    const outcome = await attempt().run(activities(faultyBatch(faults)).runBatchJob, { spec: s, timeLimitSeconds: 60 });
+    expect(faults.endsAfterListing).toBe(false);
+    expect(outcome.exitCode).toBe(4);
+    expect(read(s.id, 'stdout.txt')).toContain('finished');
   });
 
   it('a long CloudWatch log is copied while heartbeating: no silence near the 20 s heartbeat timeout', async () => {
