@@ -19,8 +19,8 @@ import { type RunningWorkers, startWorkers, testClient } from '../support/worker
 // Review H4: a long log copy heartbeats (proof p6), and what the engine refuses for good ends the run at once.
 const outputs = tempDir('no-endless-retry');
 const LOG_BYTES = 1_200_000;
-/** Slow enough that the copy takes about 6 s: three heartbeat intervals. */
-const BYTES_PER_SECOND = 200_000;
+/** Slow enough that the copy takes about 8 s: four heartbeat intervals (the test needs more than three, with room for timers). */
+const BYTES_PER_SECOND = 150_000;
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 const spec = (name: string, extra: Record<string, unknown> = {}) =>
