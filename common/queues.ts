@@ -2,7 +2,8 @@
  * Task queues name where work can run.
  * - `sciops`: workflow tasks only.
  * - `docker`: activities against a swarm manager's engine.
- * - `docker@<node>`: activities that must run on one node's own engine (volumes, swarm join).
+ * - `docker@<node>`: activities that must run on one node's own engine (volumes, swarm join, containers). The
+ *   docker worker polls its own engine's too: a run pins its engine-local steps there after the first one.
  * - `db`, `aws`: activities against PostgreSQL / MongoDB and against AWS.
  */
 export const Queue = {

@@ -10,6 +10,7 @@ import { type AwsClients, createAwsActivities } from '../activities/aws';
 import { createDbActivities } from '../activities/db';
 import { explainPgError } from '../activities/db/errors';
 import { createDockerActivities } from '../activities/docker';
+import { engineNodeName } from '../activities/docker/engine-node';
 import { explainDockerError } from '../activities/docker/errors';
 import { createExperimentContainers } from '../activities/docker/experiment-containers';
 import { createExperimentServices } from '../activities/docker/experiment-services';
@@ -99,7 +100,10 @@ export interface WorkerSetup {
   readonly connection: NativeConnection;
   readonly namespace: string;
   readonly queues: readonly QueueKind[];
-  /** Also poll `docker@<node>`, with the same engine client: run this worker on that node. */
+  /**
+   * Also poll `docker@<node>`, with the same engine client: run this worker on that node. A docker worker polls
+   * its engine's node queue anyway (named after the engine) when this is not given.
+   */
   readonly node?: string;
   readonly clients: ActivityClients;
   readonly concurrency: Readonly<Record<QueueKind, number>>;
@@ -166,10 +170,13 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
       );
     } else if (kind === 'docker') {
       const { client, endpoint } = required(setup.clients.docker, kind);
-      // The manager's worker also talks to GitLab for the stacks' runners (the access token is in its environment).
+      // The manager's worker polls its engine's own queue too (docker@<node>, the node --node names, else the
+      // engine's name): workflows pin engine-local work there once a first step on docker has told them which.
+      const node = setup.node ?? (await engineNodeName(client));
+      // It also talks to GitLab for the stacks' runners (the access token is in its environment).
       const policy = setup.experimentPolicy ?? DEFAULT_EXPERIMENT_POLICY;
       const activities = {
-        ...createDockerActivities(client, endpoint, dirs, setup.clients.s3, setup.stackSources),
+        ...createDockerActivities(client, endpoint, dirs, setup.clients.s3, setup.stackSources, node),
         ...createGitlabRunners(setup.stackSources),
         // The experiment activities again, under the configured policy (the ones above have the default).
         // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
@@ -178,6 +185,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
         ...createExperimentServices(client, dirs.experiments, policy),
       };
       workers.push(activityWorker(Queue.docker, kind, activities));
+      if (node !== undefined) workers.push(activityWorker(nodeQueue(node), kind, activities));
     } else if (kind === 'db') {
       const { pool, url } = required(setup.clients.db, kind);
       workers.push(
@@ -192,9 +200,16 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
       workers.push(activityWorker(Queue.aws, kind, createAwsActivities(aws, aws, setup.experimentsDir)));
     }
   }
-  if (setup.node !== undefined) {
+  if (setup.node !== undefined && !setup.queues.includes('docker')) {
+    // A node-local worker alone (sciops worker --node): that node's volumes, swarm join and tasks, nothing of the manager's.
     const { client, endpoint } = required(setup.clients.docker, nodeQueue(setup.node));
-    workers.push(activityWorker(nodeQueue(setup.node), 'docker', createDockerActivities(client, endpoint, dirs, setup.clients.s3)));
+    workers.push(
+      activityWorker(
+        nodeQueue(setup.node),
+        'docker',
+        createDockerActivities(client, endpoint, dirs, setup.clients.s3, undefined, setup.node),
+      ),
+    );
   }
   return Promise.all(workers);
 }

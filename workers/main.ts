@@ -12,7 +12,7 @@ import { clientDataConverter, loadPayloadCodec } from '../common/codec-keys';
 import { readConfig } from '../common/config';
 import { ConfigError, UnreachableError } from '../common/errors';
 import { ExitCode } from '../common/exit-codes';
-import { NODE_NAME, nodeQueue, parseQueueKinds, QUEUE_KINDS, type QueueKind } from '../common/queues';
+import { NODE_NAME, nodeOfQueue, parseQueueKinds, QUEUE_KINDS, type QueueKind } from '../common/queues';
 import { loadTemporalTarget, temporalUnreachable } from '../common/temporal-connection';
 import { FAILURE_CONVERTER, WORKFLOW_BUNDLE } from './bundle-workflows';
 import { closeActivityClients, createActivityClients, createWorkers, probeActivityClients } from './create-workers';
@@ -81,13 +81,18 @@ async function main(): Promise<void> {
       failureConverterPath: FAILURE_CONVERTER,
       codec,
     });
-    const polled = [...queues, ...(node ? [nodeQueue(node)] : [])];
+    const polled = workers.map((w) => w.options.taskQueue);
     log.info(`polling ${polled.join(', ')} on ${target.address} (namespace ${target.namespace})`, {
       taskQueues: polled,
       ...(config.metricsAddress ? { metrics: `http://${config.metricsAddress}/metrics` } : {}),
       payloadEncryption: codec === undefined ? 'off' : `on (keys ${codec.keyIds.join(', ')})`,
     });
     for (const warning of await probeActivityClients(clients)) log.warn(warning);
+    if (queues.includes('docker') && !polled.some((q) => nodeOfQueue(q) !== undefined)) {
+      log.warn(
+        'the docker worker polls no node queue (its engine did not answer at start): experiments, volumes and runners are not pinned to one engine; restart it once the engine answers, or give --node',
+      );
+    }
     if (clients.db !== undefined) {
       // The experiments table exists as soon as a db worker runs, for the platform's app to read and write.
       await applyMigrations(clients.db.pool, MIGRATIONS_TABLE, EXPERIMENT_MIGRATIONS).then(

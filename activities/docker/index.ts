@@ -7,6 +7,7 @@ import { createBackupRuns } from '../files/backup-runs';
 import { createBackupImport } from '../files/import-file';
 import { createSealedBoxes } from '../sealed-box';
 import { createEngineHealth } from './engine-health';
+import { createEngineNode } from './engine-node';
 import { createExperimentContainers } from './experiment-containers';
 import { createExperimentServices } from './experiment-services';
 import { createRunnerRegistration } from './runner-registration';
@@ -27,7 +28,8 @@ import { createVolumeBackup } from './volume-backup';
  * Activities of the `docker` and `docker@<node>` queues, over one injected engine client.
  * `endpoint` is the DOCKER_HOST text, used in messages; `dirs` are where experiment output and generated
  * secrets (to be read once by the operator) go, and the local backup directory the doctor probes
- * (SCIOPS_BACKUP_DIR); `s3` serves backups kept in a bucket. Errors no retry can
+ * (SCIOPS_BACKUP_DIR); `s3` serves backups kept in a bucket; `node` is the node queue this worker polls
+ * (docker@<node>), which `engineNode` tells the workflows that pin their engine-local work. Errors no retry can
  * fix (the engine's 400, 404, 409, 501; a TypeError) end an activity at once (see classify-failures).
  */
 export function createDockerActivities(
@@ -36,6 +38,7 @@ export function createDockerActivities(
   dirs: { experiments: string; secrets: string; backup?: string },
   s3: () => S3Client,
   sources: StackSourcePolicy = DEFAULT_STACK_SOURCE_POLICY,
+  node?: string,
 ) {
   // What a stack's secrets and configs may read on this worker (default: no file, no variable).
   const guard = createSourceGuard(sources);
@@ -44,6 +47,7 @@ export function createDockerActivities(
   return classifyFailures({
     // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
     ...createEngineHealth(docker, endpoint),
+    ...createEngineNode(node),
     // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
     ...createExperimentContainers(docker, dirs.experiments),
     // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
