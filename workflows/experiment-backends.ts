@@ -4,7 +4,7 @@ import type { DockerActivities } from '../activities/docker';
 import { queueTimeoutSeconds } from '../common/batch-jobs';
 import type { ExperimentSpec, RunOutcome } from '../common/experiment';
 import { Failure } from '../common/failures';
-import { Queue } from '../common/queues';
+import { nodeQueue, Queue } from '../common/queues';
 
 /** One backend's three moves; each activity finds the experiment's container, service or job by its id. */
 export interface ExperimentBackend {
@@ -26,11 +26,14 @@ export interface ExperimentBackend {
 }
 
 /** The docker worker's policy check: quick, and waits for a docker worker to answer (waiting is no attempt). Bounded: 10 attempts. */
-const checkSpec = proxyActivities<DockerActivities>({
-  taskQueue: Queue.docker,
-  startToCloseTimeout: '60s',
-  retry: { maximumInterval: '30s', maximumAttempts: 10 },
-});
+const CHECK_OPTIONS = { startToCloseTimeout: '60s', retry: { maximumInterval: '30s', maximumAttempts: 10 } } as const;
+const checkSpec = proxyActivities<DockerActivities>({ ...CHECK_OPTIONS, taskQueue: Queue.docker });
+
+/**
+ * Docker runs started before their steps were pinned to the engine of the worker that took the first one replay
+ * on the docker queue, where any manager's worker could take each step.
+ */
+export const ENGINE_PINNED = 'experiment-engine-pinned';
 
 /** A worker that dies is noticed within this, and the retry re-attaches to the run. */
 const HEARTBEAT_TIMEOUT = '20s';
@@ -80,21 +83,35 @@ export function experimentBackend(spec: ExperimentSpec, timeLimitSeconds: number
       remove: async () => {}, // Batch keeps finished jobs for a while and then forgets them by itself.
     };
   }
-  const run = proxyActivities<DockerActivities>(starting(Queue.docker, longest));
-  const stop = proxyActivities<DockerActivities>(options(Queue.docker, stopTimeout));
-  const check = async () => (await checkSpec.checkExperimentSpec({ spec })).refusals;
   if (spec.backend === 'swarm') {
+    // A service is the swarm's: any manager's worker finds it.
+    const run = proxyActivities<DockerActivities>(starting(Queue.docker, longest));
+    const stop = proxyActivities<DockerActivities>(options(Queue.docker, stopTimeout));
     return {
-      check,
+      check: async () => (await checkSpec.checkExperimentSpec({ spec })).refusals,
       run: () => run.runExperimentService({ spec }),
       stop: () => stop.stopExperimentService({ spec }),
       remove: () => stop.removeExperimentService({ spec }),
     };
   }
+  // A container is one engine's: the worker that takes the check names its node queue, and every later step
+  // (the run, its retries, the stop, the removal) goes there, never to another manager's worker on docker.
+  let queue: string = Queue.docker;
+  const onEngine = () => ({
+    check: proxyActivities<DockerActivities>({ ...CHECK_OPTIONS, taskQueue: queue }),
+    run: proxyActivities<DockerActivities>(starting(queue, longest)),
+    stop: proxyActivities<DockerActivities>(options(queue, stopTimeout)),
+  });
   return {
-    check,
-    run: () => run.runExperimentContainer({ spec }),
-    stop: () => stop.stopExperimentContainer({ spec }),
-    remove: () => stop.removeExperimentContainer({ spec }),
+    check: async () => {
+      if (patched(ENGINE_PINNED)) {
+        const { node } = await checkSpec.engineNode();
+        if (node !== undefined) queue = nodeQueue(node);
+      }
+      return (await onEngine().check.checkExperimentSpec({ spec })).refusals;
+    },
+    run: () => onEngine().run.runExperimentContainer({ spec }),
+    stop: () => onEngine().stop.stopExperimentContainer({ spec }),
+    remove: () => onEngine().stop.removeExperimentContainer({ spec }),
   };
 }

@@ -28,7 +28,7 @@ import { Failure } from '../common/failures';
 import { Queue } from '../common/queues';
 import { SearchAttribute } from '../common/search-attributes';
 import { experimentWorkflowId } from '../common/workflow-ids';
-import { experimentBackend, RUN_LETS_GO } from './experiment-backends';
+import { type ExperimentBackend, experimentBackend, RUN_LETS_GO } from './experiment-backends';
 import { experimentFinished } from './metrics';
 import { type ProgressTracker, trackProgress } from './progress-tracker';
 import { validatedInput } from './validated-input';
@@ -105,7 +105,7 @@ export async function runExperiment(rawSpec: unknown): Promise<ExperimentResult>
   }
   progress.finish(Step.register, 'done', `attempt ${row.attempts} of ${spec.maxAttempts}`);
 
-  let end: { state: ExperimentState; outcome?: RunOutcome; message?: string };
+  let end: RunEnd;
   if (row.attempts > spec.maxAttempts) {
     end = { state: State.finishedWithError, message: `gave up after ${spec.maxAttempts} attempts (maxAttempts); nothing was started` };
   } else {
@@ -133,13 +133,23 @@ export async function runExperiment(rawSpec: unknown): Promise<ExperimentResult>
         .catch(() => undefined),
     ),
   );
-  await CancellationScope.nonCancellable(() => experimentBackend(spec, timeLimitSeconds).remove()).catch((err: unknown) =>
+  // The backend the run used: a docker run's removal goes to the engine its container is on.
+  const used = end.backend ?? experimentBackend(spec, timeLimitSeconds);
+  await CancellationScope.nonCancellable(() => used.remove()).catch((err: unknown) =>
     log.warn('could not remove the finished run; remove it by hand', { experiment: spec.id, error: String(err) }),
   );
   progress.finish(Step.record, 'done', finished.state);
   progress.end(finished.state === State.completed ? 'completed' : 'failed');
   experimentFinished(finished.state, spec.type);
   return finished;
+}
+
+/** How a run ended, and the backend that ran it (absent: none was asked to). */
+interface RunEnd {
+  readonly state: ExperimentState;
+  readonly outcome?: RunOutcome;
+  readonly message?: string;
+  readonly backend?: ExperimentBackend;
 }
 
 /** Takes a slot and runs the experiment to one of the four ends. Never throws for an experiment's own failure. */
@@ -151,8 +161,9 @@ async function run(
   waitingFor: string | undefined,
   progress: ProgressTracker,
   show: (state: ExperimentState) => void,
-): Promise<{ state: ExperimentState; outcome?: RunOutcome; message?: string }> {
+): Promise<RunEnd> {
   const backend = experimentBackend(spec, timeLimitSeconds);
+  const ended = (end: Omit<RunEnd, 'backend'>): RunEnd => ({ ...end, backend });
   try {
     // Before it waits for a slot: a spec the worker refuses (a host path, a volume, a capability or an output
     // directory its policy does not allow) ends at once; the run activity would refuse it too.
@@ -161,7 +172,7 @@ async function run(
       const message = `refused by the docker worker's experiment policy, nothing was started: ${refusals.join('; ')}`;
       progress.finish(Step.slot, 'skipped');
       progress.finish(Step.run, 'failed', message);
-      return { state: State.finishedWithError, message };
+      return ended({ state: State.finishedWithError, message });
     }
     if (waitingFor !== undefined) await claimSlot(spec, waitingFor, progress);
     show(State.inProcess);
@@ -172,24 +183,28 @@ async function run(
     if (outcome === 'expired') {
       progress.finish(Step.run, 'failed', 'soft time limit exceeded: stopping');
       const stopped = await CancellationScope.nonCancellable(() => backend.stop(`soft time limit of ${timeLimitSeconds}s exceeded`));
-      return { state: State.timeoutExceeded, outcome: stopped, message: `soft time limit of ${timeLimitSeconds}s exceeded; stopped` };
+      return ended({
+        state: State.timeoutExceeded,
+        outcome: stopped,
+        message: `soft time limit of ${timeLimitSeconds}s exceeded; stopped`,
+      });
     }
     progress.finish(Step.run, outcome.exitCode === 0 ? 'done' : 'failed', `exit code ${outcome.exitCode}`);
-    if (outcome.exitCode === 0) return { state: State.completed, outcome };
+    if (outcome.exitCode === 0) return ended({ state: State.completed, outcome });
     // Where its stderr is, never what it says: an experiment's output may be its data (see RunOutcome.errorLog).
     const log = `${outcome.outputDir.replace(/\/$/, '')}/${outcome.errorLog ?? 'stderr.txt'}`;
     const message = `exited with code ${outcome.exitCode}; its stderr is in ${log} on the worker that ran it (sciops experiment logs ${spec.id})`;
-    return { state: State.finishedWithError, outcome, message };
+    return ended({ state: State.finishedWithError, outcome, message });
   } catch (err) {
     if (isCancellation(err)) {
       progress.finish(Step.run, 'failed', 'stopped by request');
       const stopped = await CancellationScope.nonCancellable(() => backend.stop('stopped by request'));
-      return { state: State.stopped, outcome: stopped, message: 'stopped by request' };
+      return ended({ state: State.stopped, outcome: stopped, message: 'stopped by request' });
     }
     const cause = err instanceof ActivityFailure ? err.cause : err;
     if (cause instanceof ApplicationFailure && cause.type === Failure.experimentRunRejected) {
       progress.finish(Step.run, 'failed', cause.message);
-      return { state: State.finishedWithError, message: cause.message };
+      return ended({ state: State.finishedWithError, message: cause.message });
     }
     throw err;
   }

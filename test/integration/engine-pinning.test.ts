@@ -1,0 +1,91 @@
+import type { Client } from '@temporalio/client';
+import type Dockerode from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engineNodeName } from '../../activities/docker/engine-node';
+import { parseDockerHost } from '../../common/config';
+import type { ExperimentResult } from '../../common/experiment';
+import { EXPERIMENT_LABEL } from '../../common/labels';
+import { dockerClient } from '../../workers/create-workers';
+import { type ScratchDatabase, scratchDatabase } from '../support/database';
+import { containersCreated, eventually, startExperiment, tempDir, uniqueId } from '../support/experiments';
+import { loadTestbed } from '../support/testbed';
+import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+
+// Review M2: two docker workers on two engines both poll the docker queue (two managers' workers, or a second
+// replica). Each docker-backend experiment's steps after the first go to the node queue of the worker that took
+// that first step, so the run, its stop and its removal all meet the one container; none runs twice or on.
+let client: Client;
+let closeClient: () => Promise<void>;
+let db: ScratchDatabase;
+let manager: RunningWorkers;
+let second: RunningWorkers;
+let engines: Array<{ name: string; docker: Dockerode }>;
+const outputs = tempDir('engine-pinning');
+
+beforeAll(async () => {
+  const bed = loadTestbed();
+  db = await scratchDatabase('sciops_engine_pinning');
+  ({ client, close: closeClient } = await testClient());
+  const env = { DATABASE_URL: db.url, SCIOPS_EXPERIMENTS_DIR: outputs };
+  manager = await startWorkers({ queues: ['sciops', 'docker', 'db'], env });
+  second = await startWorkers({ queues: ['docker'], env: { ...env, DOCKER_HOST: bed.node3DockerHost } });
+  engines = await Promise.all(
+    [bed.dockerHost, bed.node3DockerHost].map(async (host) => {
+      const docker = dockerClient(parseDockerHost(host));
+      return { name: (await engineNodeName(docker)) as string, docker };
+    }),
+  );
+});
+
+afterAll(async () => {
+  await second?.stop();
+  await manager?.stop();
+  await closeClient?.();
+  await db?.drop();
+});
+
+const containersOf = (docker: Dockerode, id: string) =>
+  docker.listContainers({ all: true, filters: { label: [`${EXPERIMENT_LABEL}=${id}`] } });
+
+describe('engine-local steps stay on one engine (M2)', () => {
+  it('names each engine as its node queue: the two workers poll different docker@<node> queues', () => {
+    expect(engines.map((e) => e.name)).toEqual([expect.any(String), expect.any(String)]);
+    expect(engines[0]?.name).not.toBe(engines[1]?.name);
+  });
+
+  it('with two docker pollers, every stopped experiment had one container, on one engine, and none is left', async () => {
+    const since = Date.now();
+    const specs = Array.from({ length: 8 }, (_, i) => ({
+      id: uniqueId(`pinned-${i}`),
+      type: 'pinning',
+      image: 'local/busybox:1',
+      command: ['sleep', '120'],
+      stopGraceSeconds: 1,
+    }));
+    const handles = await Promise.all(specs.map((s) => startExperiment(client, s)));
+    // Each one running somewhere before it is stopped.
+    await Promise.all(
+      specs.map((s) =>
+        eventually(`the container of ${s.id} to run on an engine`, 60_000, async () => {
+          for (const engine of engines) {
+            const [c] = await containersOf(engine.docker, s.id);
+            if (c?.State === 'running') return engine.name;
+          }
+          return undefined;
+        }),
+      ),
+    );
+    await Promise.all(handles.map((h) => h.cancel()));
+    const results = (await Promise.all(handles.map((h) => h.result()))) as ExperimentResult[];
+    expect(results.map((r) => r.state)).toEqual(specs.map(() => 'STOPPED'));
+    for (const s of specs) {
+      const created = await Promise.all(engines.map((e) => containersCreated(e.docker, s.id, since)));
+      expect(
+        created.reduce((a, b) => a + b, 0),
+        `containers created for ${s.id}`,
+      ).toBe(1);
+      // The stop and the removal reached the engine the container was on: nothing of the run is left anywhere.
+      for (const engine of engines) expect(await containersOf(engine.docker, s.id), `${s.id} on ${engine.name}`).toEqual([]);
+    }
+  });
+});
