@@ -1,4 +1,4 @@
-import { uuid4 } from '@temporalio/workflow';
+import { patched, uuid4 } from '@temporalio/workflow';
 import {
   type BackupTarget,
   type Destination,
@@ -70,7 +70,13 @@ const some = (n: number, one: string, many: string) => (n === 0 ? undefined : `$
  * databases run on the db queue, of volumes on the docker worker of the volume's node; reading a stored file
  * back is the manager's (file-store work, the same for every kind).
  */
-export function targetEngine(target: BackupTarget, destination: Destination, renames: Renames = {}): TargetEngine {
+export function targetEngine(
+  target: BackupTarget,
+  destination: Destination,
+  renames: Renames = {},
+  /** The node a volume naming none is on: the one pinnedNode returned for this run (undefined: any docker worker). */
+  pinned?: string,
+): TargetEngine {
   const at = (folder: string, run: string) => ({ destination, key: keyOf(folder, dumpFileName(target, run)) });
   const stored = (folder: string, d: DumpRecord, version?: string) => ({
     destination,
@@ -135,7 +141,7 @@ export function targetEngine(target: BackupTarget, destination: Destination, ren
       };
     }
     case 'volume': {
-      const docker = dockerOn(target.node);
+      const docker = dockerOn(target.node ?? pinned);
       return {
         target,
         ready: async () => undefined,
@@ -148,6 +154,20 @@ export function targetEngine(target: BackupTarget, destination: Destination, ren
       };
     }
   }
+}
+
+/** Backups, restores and imports started before a volume naming no node was pinned to one engine replay without it. */
+const VOLUMES_PINNED = 'backup-volumes-pinned';
+
+/**
+ * The node of the engine that a run's volumes naming no node are on: the docker worker that answers first tells
+ * its node queue, and every later step on those volumes (dump, verify, contents, safety copy, restore) goes
+ * there, never to another manager's worker with a volume of the same name. Undefined: no such volume, a run
+ * from before, or a worker that polls no node queue (the steps stay on docker).
+ */
+export async function pinnedNode(targets: readonly BackupTarget[]): Promise<string | undefined> {
+  if (!targets.some((t) => t.kind === 'volume' && t.node === undefined) || !patched(VOLUMES_PINNED)) return undefined;
+  return (await manager.engineNode()).node;
 }
 
 /** The Mongo target a restore writes to: the backed-up one, except a database that nsFrom names, which goes to nsTo's. Pure. */

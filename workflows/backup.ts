@@ -16,7 +16,7 @@ import { Failure } from '../common/failures';
 import { serviceLockKey, targetLockKey } from '../common/locks';
 import { SearchAttribute } from '../common/search-attributes';
 import { manager } from './backup-activities';
-import { newRunId, type TargetEngine, targetEngine } from './backup-engines';
+import { newRunId, pinnedNode, type TargetEngine, targetEngine } from './backup-engines';
 import { withTargetLocks } from './backup-lock';
 import { withServicesPaused } from './backup-services';
 import { backupFinished } from './metrics';
@@ -61,14 +61,15 @@ export async function backup(rawSpec: unknown): Promise<BackupReport> {
   const started = new Date();
   try {
     // Before the first side effect (a lock, a paused service, a file): client tools too old for a server stop the run here.
-    if (patched(CLIENT_CHECKED_FIRST)) for (const t of spec.targets) await targetEngine(t, spec.destination).ready(spec.verify);
+    const pinned = await pinnedNode(spec.targets);
+    if (patched(CLIENT_CHECKED_FIRST)) for (const t of spec.targets) await targetEngine(t, spec.destination, {}, pinned).ready(spec.verify);
     progress.start('lock targets');
     const waiting = (key: string) => progress.start('lock targets', `waiting: another backup or restore holds ${key}`);
     const keys = [...spec.targets.map(targetLockKey), ...spec.stopServices.map(serviceLockKey)];
     const { run, dumps, location } = await withTargetLocks(keys, waiting, () => {
       progress.finish('lock targets', 'done', spec.targets.map((t) => t.name).join(', '));
       // Bounded, so that a run folder older than this without a manifest is known to be a leftover.
-      return CancellationScope.withTimeout(`${BACKUP_MAX_HOURS}h`, () => dumpAndPublish(spec, progress)).catch((err: unknown) => {
+      return CancellationScope.withTimeout(`${BACKUP_MAX_HOURS}h`, () => dumpAndPublish(spec, pinned, progress)).catch((err: unknown) => {
         if (isCancellation(err) && !CancellationScope.current().consideredCancelled) {
           throw ApplicationFailure.create({
             type: Failure.backupFailed,
@@ -98,7 +99,7 @@ export async function backup(rawSpec: unknown): Promise<BackupReport> {
 }
 
 /** Pause, dump, resume, verify and write the manifest, with the targets locked. */
-async function dumpAndPublish(spec: BackupSpec, progress: ReturnType<typeof trackProgress>) {
+async function dumpAndPublish(spec: BackupSpec, pinned: string | undefined, progress: ReturnType<typeof trackProgress>) {
   const started = new Date();
   const run = newRunId();
   const folder = runPath(spec.name, run);
@@ -108,7 +109,7 @@ async function dumpAndPublish(spec: BackupSpec, progress: ReturnType<typeof trac
     const done: Array<{ engine: TargetEngine; dump: DumpRecord }> = [];
     for (const target of spec.targets) {
       progress.start('dump', target.name);
-      const engine = targetEngine(target, spec.destination);
+      const engine = targetEngine(target, spec.destination, {}, pinned);
       done.push({ engine, dump: await engine.dump(folder, run) });
     }
     progress.finish('dump', 'done', `${done.length} files`);

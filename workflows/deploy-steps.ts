@@ -4,7 +4,7 @@ import type { PlannedChange } from '../common/stack-plan';
 import { networkRequest, type ObjectRef, serviceRequest, volumeRequest } from '../common/stack-resources';
 import { type SwarmView, swarmActions } from '../common/stack-swarm';
 import type { ProgressTracker } from './progress-tracker';
-import { converging, database, manager, onNode, taskEngine } from './stack-activities';
+import { converging, database, engineOn, manager, onNode, taskEngine } from './stack-activities';
 import type { DeployPlan } from './stack-observe';
 import { ensureRunner, type Undo } from './stack-runners';
 
@@ -64,10 +64,10 @@ export async function createVolumes(run: Run): Promise<void> {
     const change = planned(run, 'volume', v.name);
     if (change === 'create') {
       const request = volumeRequest(run.spec.name, v);
-      const node = v.node === run.plan.self ? undefined : v.node;
-      const { created } = await onNode(node).ensureVolume({ request });
+      const engine = engineOn(v.node, run.plan.self);
+      const { created } = await engine.ensureVolume({ request });
       if (created)
-        run.undo.unshift({ what: `volume ${request.Name} on ${v.node}`, run: () => onNode(node).removeVolume({ name: request.Name }) });
+        run.undo.unshift({ what: `volume ${request.Name} on ${v.node}`, run: () => engine.removeVolume({ name: request.Name }) });
     }
     run.changes.push({ kind: 'volume', name: v.name, change, ...(v.external ? {} : { node: v.node }) });
   }

@@ -5,7 +5,7 @@ import { MANIFEST_FORMAT, type Manifest } from '../common/backup-manifest';
 import { targetLockKey } from '../common/locks';
 import { SearchAttribute } from '../common/search-attributes';
 import { manager } from './backup-activities';
-import { type Contents, newRunId, targetEngine } from './backup-engines';
+import { type Contents, newRunId, pinnedNode, targetEngine } from './backup-engines';
 import { withTargetLocks } from './backup-lock';
 import { trackProgress } from './progress-tracker';
 import { validatedInput } from './validated-input';
@@ -48,10 +48,10 @@ export async function importBackup(rawInput: unknown): Promise<ImportReport> {
     { key: SearchAttribute.backupTarget, value: [target.name] },
   ]);
   const progress = trackProgress(['check file', 'lock target', 'store', 'verify', 'manifest']);
-  const engine = targetEngine(target, spec.destination);
   try {
     // Before anything is locked or written: tools too old for the server, and a file that is not this kind's dump.
     progress.start('check file', input.file);
+    const engine = targetEngine(target, spec.destination, {}, await pinnedNode([target]));
     await engine.ready(true);
     const checked = await engine.checkImport(input.file);
     const repaired = repairsOf(checked);

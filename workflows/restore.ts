@@ -26,7 +26,7 @@ import { Failure } from '../common/failures';
 import { serviceLockKey, targetLockKey } from '../common/locks';
 import { SearchAttribute } from '../common/search-attributes';
 import { manager } from './backup-activities';
-import { newRunId, type TargetEngine, targetEngine } from './backup-engines';
+import { newRunId, pinnedNode, type TargetEngine, targetEngine } from './backup-engines';
 import { withTargetLocks } from './backup-lock';
 import { withServicesPaused } from './backup-services';
 import { trackProgress } from './progress-tracker';
@@ -86,7 +86,8 @@ async function chosenDumps(input: RestoreInput): Promise<{ spec: BackupSpec; cho
   const targetOf = (d: DumpRecord) => spec.targets.find((t) => t.name === d.target) as BackupTarget;
   const wrongNs = patched(NS_FROM_MATCHES) ? nsFromProblem(dumps.map(targetOf), input.nsFrom) : undefined;
   if (wrongNs !== undefined) throw refuse(Failure.invalidInput, `invalid restore input: ${wrongNs}; nothing was changed`);
-  const engineOf = (d: DumpRecord) => targetEngine(targetOf(d), input.destination, input);
+  const pinned = await pinnedNode(dumps.map(targetOf));
+  const engineOf = (d: DumpRecord) => targetEngine(targetOf(d), input.destination, input, pinned);
   return { spec, chosen: dumps.map((dump) => ({ dump, engine: engineOf(dump) })) };
 }
 

@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { DbActivities } from '../activities/db';
 import type { DockerActivities } from '../activities/docker';
 import type { GitlabActivities } from '../activities/gitlab/runners';
@@ -74,9 +74,24 @@ export const gitlab: typeof gitlabCalls = new Proxy(gitlabCalls, {
   get: (calls, name) => (name === 'waitRunnerOnline' ? gitlabWaits.waitRunnerOnline : Reflect.get(calls, name)),
 });
 
-/** The engine running a service's task: the manager's (`self`) through the docker queue, any other node through its own. */
+/**
+ * Deploys started before the manager's own engine-local work (its volumes, its tasks' exec, sealed boxes) went to
+ * its node queue replay on the docker queue, where another manager's worker could take a step.
+ */
+const SELF_ON_NODE_QUEUE = 'stack-self-on-node-queue';
+
+/**
+ * The engine of `node`, through its own queue (docker@<node>); the manager's own (`self`, the engine that
+ * observed the swarm) too, whose worker polls its node queue beside docker. Runs started before that replay
+ * with the manager's work on the docker queue.
+ */
+export function engineOn(node: string, self: string, waitForWorker?: string) {
+  return onNode(node === self && !patched(SELF_ON_NODE_QUEUE) ? undefined : node, waitForWorker);
+}
+
+/** The engine running a service's task (see engineOn). */
 export function taskEngine(task: { node: string }, self: string) {
-  return onNode(task.node === self ? undefined : task.node);
+  return engineOn(task.node, self);
 }
 
 /** The platform database's migrations, on the db queue. Bounded: a handful of attempts (each may take minutes). */

@@ -4,7 +4,7 @@ import { bindSources, externalNames, objectFiles } from '../common/stack-inputs'
 import { type ObjectStatus, type Observed, type PlacedSpec, planStack } from '../common/stack-plan';
 import type { SourceCheck } from '../common/stack-sources';
 import type { SwarmView } from '../common/stack-swarm';
-import { database, gitlab, manager, onNode } from './stack-activities';
+import { database, engineOn, gitlab, manager, onNode } from './stack-activities';
 
 /** Deploys started before the worker checked the stack's sources replay without the check. */
 const SOURCES_CHECK = 'stack-sources-check';
@@ -50,7 +50,9 @@ export async function observeAndPlan(spec: StackSpec): Promise<DeployPlan> {
   const readable = <T extends { file?: string }>(o: T) => o.file === undefined || !missingPaths.includes(o.file);
   const [volumes, secrets, configs, externals, runners] = await Promise.all([
     Promise.all([
-      ...(own.some((v) => v.node === undefined) && swarm.active ? [manager.observeVolumes({ stack: spec.name, node: swarm.self })] : []),
+      ...(own.some((v) => v.node === undefined) && swarm.active
+        ? [engineOn(swarm.self, swarm.self).observeVolumes({ stack: spec.name, node: swarm.self })]
+        : []),
       ...named.map((node) => onNode(node).observeVolumes({ stack: spec.name, node })),
     ]),
     // An engine in no swarm has no secrets or configs yet: all of them are to be created.

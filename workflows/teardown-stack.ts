@@ -5,7 +5,7 @@ import { type TeardownReport, teardownInputSchema } from '../common/stack';
 import type { Observed, ResourceKind } from '../common/stack-plan';
 import { STACK_LOCK, withTargetLocks } from './backup-lock';
 import { type ProgressTracker, trackProgress } from './progress-tracker';
-import { manager, onNode } from './stack-activities';
+import { engineOn, manager } from './stack-activities';
 import { removeStackRunners } from './stack-runners';
 import { validatedInput } from './validated-input';
 
@@ -82,9 +82,9 @@ async function teardownLocked(stack: string, purge: boolean, progress: ProgressT
   progress.start('volumes');
   if (purge) {
     for (const { name: node } of swarm.nodes) {
-      // The manager's volumes through the docker queue; every other node's through its own worker, which has
-      // 20 s to answer (the stack's volumes may not be on that node at all).
-      const engine = onNode(node === swarm.self ? undefined : node, '20s');
+      // Each node's volumes through its own worker, which has 20 s to answer (the stack's volumes may not be on
+      // that node at all).
+      const engine = engineOn(node, swarm.self, '20s');
       const found = await engine.observeVolumes({ stack, node }).catch(() => undefined);
       if (found === undefined) {
         kept.push(`volumes on ${node}: no worker answered on docker@${node}; run \`sciops worker --node ${node}\` there and purge again`);
