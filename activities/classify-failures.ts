@@ -1,6 +1,6 @@
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { ConfigError, InputError } from '../common/errors';
-import { Failure, PERMANENT_FAILURE_TYPES } from '../common/failures';
+import { Failure, type FailureType, PERMANENT_FAILURE_TYPES, permanent } from '../common/failures';
 
 /** The engine statuses that mean the request itself is wrong; the same request gets the same answer. */
 const ENGINE_REFUSALS = new Set([400, 404, 409, 501]);
@@ -18,7 +18,7 @@ const PG_REFUSED_CLASSES = new Set(['22', '28', '42']);
  */
 export function permanentFailure(err: unknown): ApplicationFailure | undefined {
   if (!(err instanceof Error) || err instanceof TemporalFailure) return undefined;
-  const fail = (type: string, message: string) => ApplicationFailure.create({ type, nonRetryable: true, message, cause: err });
+  const fail = (type: FailureType, message: string) => permanent(type, message, { cause: err });
   if (err instanceof ConfigError || err instanceof InputError) return fail(Failure.configInvalid, err.message);
   const status = (err as { statusCode?: unknown }).statusCode;
   if (typeof status === 'number' && ENGINE_REFUSALS.has(status)) {
@@ -43,12 +43,12 @@ type Activities = Record<string, unknown>;
  * instead (the one the workflow handles, e.g. an experiment run rejected). Everything else is rethrown as
  * it was. Wrapping twice changes nothing.
  */
-export function classifyFailures<T extends Activities>(activities: T, as?: string): T {
+export function classifyFailures<T extends Activities>(activities: T, as?: FailureType): T {
   const classified = (err: unknown) => {
     const already = err instanceof ApplicationFailure && PERMANENT_FAILURE_TYPES.includes(err.type ?? '');
     const failure = already ? err : permanentFailure(err);
     if (failure === undefined || as === undefined) return failure;
-    return ApplicationFailure.create({ type: as, nonRetryable: true, message: failure.message, cause: failure.cause });
+    return permanent(as, failure.message, { cause: failure.cause });
   };
   const wrapped: Activities = {};
   for (const [name, fn] of Object.entries(activities)) {

@@ -1,7 +1,10 @@
+import { ApplicationFailure } from '@temporalio/common';
+
 /**
  * Every failure type a workflow or activity ends with on purpose, in one place: the types a retry policy
- * lists as non-retryable, the CLI maps to exit codes, and tests compare with. Raw errors become the
- * permanent ones in `activities/classify-failures.ts`.
+ * lists as non-retryable, the CLI maps to exit codes, and tests compare with; and the one way to make such a
+ * failure (`permanent`, with `backupFailed` and `experimentRunRejected` for the types thrown in many places).
+ * Raw errors become the permanent ones in `activities/classify-failures.ts`. No Node imports: workflows use it.
  */
 export const Failure = {
   /** An input rejected at the top of a workflow (schema, or an id it must not run under): never retried. */
@@ -66,6 +69,29 @@ export const PERMANENT_FAILURE_TYPES: readonly string[] = [
   Failure.programError,
   Failure.databaseRefused,
 ];
+
+/** What a failure may carry besides its type and message. */
+export interface FailureOptions {
+  /** Values for code that reads the failure (a plan's problems, a schema's issues), so it need not parse the message. */
+  readonly details?: unknown[];
+  /** The error it stands for, kept on the chain the UI shows (the message should still say what went wrong). */
+  readonly cause?: Error;
+}
+
+/**
+ * Thrown (or returned to be thrown) by an activity or workflow when no retry can fix what failed: an
+ * ApplicationFailure of `type` with `nonRetryable` set, so it ends the activity at once whatever its retry
+ * policy. The message speaks to the operator: what failed, on which resource, what to do.
+ */
+export function permanent(type: FailureType, message: string, options: FailureOptions = {}): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true, ...options });
+}
+
+/** Thrown when a dump, copy or restore step fails in a way no retry fixes (see `Failure.backupFailed`). */
+export const backupFailed = (message: string): ApplicationFailure => permanent(Failure.backupFailed, message);
+
+/** Thrown when Docker, the swarm or Batch refuses to run an experiment (see `Failure.experimentRunRejected`). */
+export const experimentRunRejected = (message: string): ApplicationFailure => permanent(Failure.experimentRunRejected, message);
 
 /**
  * The failure that says what went wrong: down a failure's cause chain (workflow → activity or child →

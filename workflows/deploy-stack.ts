@@ -1,5 +1,5 @@
-import { ApplicationFailure, patched, upsertSearchAttributes } from '@temporalio/workflow';
-import { Failure } from '../common/failures';
+import { patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { Failure, permanent } from '../common/failures';
 import { serviceLockKey, stackLockKey } from '../common/locks';
 import { SearchAttribute } from '../common/search-attributes';
 import { type DeployReport, resourceName, type StackSpec, stackSpecSchema } from '../common/stack';
@@ -84,10 +84,7 @@ async function deployLocked(spec: StackSpec, progress: ProgressTracker): Promise
   if (plan.problems.length > 0) {
     progress.finish('plan', 'failed', plan.problems.join('; '));
     progress.end('failed');
-    throw ApplicationFailure.create({
-      type: Failure.stackRejected,
-      nonRetryable: true,
-      message: `stack ${spec.name} cannot be deployed here, nothing was changed: ${plan.problems.join('; ')}`,
+    throw permanent(Failure.stackRejected, `stack ${spec.name} cannot be deployed here, nothing was changed: ${plan.problems.join('; ')}`, {
       details: [plan.problems],
     });
   }

@@ -24,7 +24,7 @@ import {
   type RunOutcome,
   ExperimentState as State,
 } from '../common/experiment';
-import { Failure } from '../common/failures';
+import { Failure, permanent } from '../common/failures';
 import { Queue } from '../common/queues';
 import { SearchAttribute } from '../common/search-attributes';
 import { experimentWorkflowId } from '../common/workflow-ids';
@@ -55,11 +55,10 @@ function refuseForeignWorkflowId(id: string): void {
   const expected = experimentWorkflowId(id);
   const { workflowId } = workflowInfo();
   if (workflowId === expected) return;
-  throw ApplicationFailure.create({
-    type: Failure.invalidInput,
-    nonRetryable: true,
-    message: `experiment ${id} must be started with the workflow id ${expected}, not ${workflowId}: nothing was run`,
-  });
+  throw permanent(
+    Failure.invalidInput,
+    `experiment ${id} must be started with the workflow id ${expected}, not ${workflowId}: nothing was run`,
+  );
 }
 
 /** Sent by an ending experiment to the ones of its type waiting for the slot it freed. */

@@ -1,7 +1,6 @@
-import { ApplicationFailure } from '@temporalio/workflow';
 import type { z } from 'zod';
 import { InputError } from '../common/errors';
-import { Failure } from '../common/failures';
+import { Failure, permanent } from '../common/failures';
 import { parseInput } from '../common/validate';
 
 /**
@@ -13,7 +12,7 @@ export function validatedInput<S extends z.ZodType>(schema: S, value: unknown, w
     return parseInput(schema, value, what);
   } catch (err) {
     if (err instanceof InputError) {
-      throw ApplicationFailure.create({ type: Failure.invalidInput, message: err.message, nonRetryable: true, details: [err.issues] });
+      throw permanent(Failure.invalidInput, err.message, { details: [err.issues] });
     }
     throw err;
   }

@@ -57,7 +57,7 @@ describe('errors no retry can fix (review H4c)', () => {
     await expect(activities.ok(1)).resolves.toBe(2);
     await expect(activities.create()).rejects.toMatchObject({ type: Failure.engineRefused, nonRetryable: true });
     await expect(activities.flaky()).rejects.toMatchObject({ statusCode: 500 });
-    const rejected = classifyFailures({ run: activities.create }, 'ExperimentRunRejected');
+    const rejected = classifyFailures({ run: activities.create }, Failure.experimentRunRejected);
     await expect(rejected.run()).rejects.toMatchObject({ type: 'ExperimentRunRejected', nonRetryable: true });
   });
 });
