@@ -11,8 +11,7 @@ import {
 } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
-import { Failure } from '../common/failures';
+import { Failure, permanent } from '../common/failures';
 
 /**
  * Handing a secret from one worker to another through workflow history without it ever being readable there
@@ -75,8 +74,7 @@ export function createSealedBoxes(secretsDir: string) {
  * another worker, or discarded): the sender must seal again for a new box.
  */
 export async function unseal(secretsDir: string, keyId: string, sealed: string): Promise<string> {
-  const unreadable = (why: string) =>
-    ApplicationFailure.create({ type: Failure.sealedBoxUnreadable, nonRetryable: true, message: `sealed value unreadable: ${why}` });
+  const unreadable = (why: string) => permanent(Failure.sealedBoxUnreadable, `sealed value unreadable: ${why}`);
   const privateKey = await readFile(keyFile(secretsDir, keyId), 'utf8').catch(() => {
     throw unreadable(`box ${keyId} is not on this worker (opened elsewhere, or already used); run the workflow again`);
   });

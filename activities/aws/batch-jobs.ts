@@ -13,7 +13,7 @@ import { BATCH_ENDED, type BatchHeartbeat, batchHeartbeat, keptJob, queueTimeout
 import { InputError } from '../../common/errors';
 import { type ExperimentSpec, experimentJobName, experimentSpecSchema, type RunOutcome } from '../../common/experiment';
 import { DEFAULT_EXPERIMENT_POLICY } from '../../common/experiment-policy';
-import { Failure } from '../../common/failures';
+import { experimentRunRejected, Failure } from '../../common/failures';
 import { EXPERIMENT_LABEL, SPEC_HASH_LABEL } from '../../common/labels';
 import { parseInput } from '../../common/validate';
 import { createExperimentGuard } from '../docker/experiment-policy';
@@ -35,10 +35,6 @@ export interface BatchJobOptions {
   readonly listingLagMs?: number;
 }
 
-function rejected(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: Failure.experimentRunRejected, nonRetryable: true, message });
-}
-
 /**
  * Experiments as AWS Batch jobs: the job definition registered once per distinct setup, one job per
  * experiment named after its id and tagged with it, its id recorded in the heartbeat as soon as it is known,
@@ -55,10 +51,11 @@ export function createBatchJobs(batch: BatchClient, logs: CloudWatchLogsClient, 
     try {
       spec = parseInput(experimentSpecSchema, raw, 'experiment spec');
     } catch (err) {
-      if (err instanceof InputError) throw rejected(`the aws worker refuses the experiment: ${err.issues.join('; ')}`);
+      if (err instanceof InputError) throw experimentRunRejected(`the aws worker refuses the experiment: ${err.issues.join('; ')}`);
       throw err;
     }
-    if (spec.batch === undefined) throw rejected(`experiment ${spec.id} is not a Batch experiment: give backend: batch and batch.jobQueue`);
+    if (spec.batch === undefined)
+      throw experimentRunRejected(`experiment ${spec.id} is not a Batch experiment: give backend: batch and batch.jobQueue`);
     return { spec, outputDir: await guard.outputDir(spec) };
   }
 
@@ -130,7 +127,7 @@ export function createBatchJobs(batch: BatchClient, logs: CloudWatchLogsClient, 
   async function current(spec: ExperimentSpec, jobId: string): Promise<JobDetail & { jobId: string }> {
     const job = await lookup.keptJob(spec, [jobId]);
     if (job?.jobId === undefined) {
-      throw rejected(`Batch job ${jobId} of experiment ${spec.id} is not known to job queue ${spec.batch?.jobQueue} any more`);
+      throw experimentRunRejected(`Batch job ${jobId} of experiment ${spec.id} is not known to job queue ${spec.batch?.jobQueue} any more`);
     }
     return job as JobDetail & { jobId: string };
   }
@@ -161,7 +158,7 @@ export function createBatchJobs(batch: BatchClient, logs: CloudWatchLogsClient, 
     });
     const exitCode = ended.container?.exitCode;
     if (exitCode === undefined) {
-      throw rejected(
+      throw experimentRunRejected(
         `Batch job ${ended.jobId} of experiment ${spec.id} ended ${ended.status} without running: ${ended.statusReason ?? 'no reason given'}`,
       );
     }
@@ -190,7 +187,7 @@ export function createBatchJobs(batch: BatchClient, logs: CloudWatchLogsClient, 
           const waited = Math.round((Date.now() - (job.createdAt ?? Date.now())) / 1000);
           if (waited >= limit) {
             await lookup.terminate(job, `waited ${waited}s in the queue without starting (batch.queueTimeoutSeconds ${limit})`);
-            throw rejected(
+            throw experimentRunRejected(
               `Batch job ${job.jobId} of experiment ${spec.id} waited ${waited}s in job queue ${spec.batch?.jobQueue} without starting (still ${job.status}); it was terminated. Raise batch.queueTimeoutSeconds (${limit}s) or give the queue more compute`,
             );
           }

@@ -11,9 +11,8 @@ import {
   type MountTargetDescription,
   PutLifecycleConfigurationCommand,
 } from '@aws-sdk/client-efs';
-import { ApplicationFailure } from '@temporalio/common';
 import { accessPointMismatch, type EfsInput } from '../../common/efs';
-import { Failure } from '../../common/failures';
+import { Failure, permanent } from '../../common/failures';
 import { heartbeating, pause } from '../heartbeating';
 
 export interface EfsOptions {
@@ -33,10 +32,6 @@ export function accessPointToken(input: { creationToken: string; path: string; u
   return createHash('sha256').update([input.creationToken, input.path, input.uid, input.gid].join('|')).digest('hex').slice(0, 64);
 }
 
-function notAvailable(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: Failure.efsNotAvailable, nonRetryable: true, message });
-}
-
 /**
  * EFS for Batch experiments, every call idempotent: the creation token names the file system, mount targets
  * are looked up per subnet, the access point by a client token derived from its directory and user. Nothing
@@ -53,10 +48,11 @@ export function createEfsActivities(efs: EFSClient, options: EfsOptions = {}) {
         const now = await state();
         if (now === 'available') return;
         if (now !== undefined && BROKEN.has(now)) {
-          throw notAvailable(`${what} is ${now}; it will not become available: look at it in the EFS console`);
+          throw permanent(Failure.efsNotAvailable, `${what} is ${now}; it will not become available: look at it in the EFS console`);
         }
         if (Date.now() - since >= availableWithinMs) {
-          throw notAvailable(
+          throw permanent(
+            Failure.efsNotAvailable,
             `${what} is still ${now ?? 'missing'} after ${Math.round(availableWithinMs / 1000)}s; check it in the EFS console, then run ensureEfs again`,
           );
         }
@@ -164,11 +160,10 @@ export function createEfsActivities(efs: EFSClient, options: EfsOptions = {}) {
       if (existing?.AccessPointId !== undefined) {
         const mismatch = accessPointMismatch(existing, input);
         if (mismatch !== undefined) {
-          throw ApplicationFailure.create({
-            type: Failure.efsAccessPointMismatch,
-            nonRetryable: true,
-            message: `EFS access point ${existing.AccessPointId} carries the client token of ${input.path} (uid ${input.uid}, gid ${input.gid}) but ${mismatch}; delete it, then run ensureEfs again`,
-          });
+          throw permanent(
+            Failure.efsAccessPointMismatch,
+            `EFS access point ${existing.AccessPointId} carries the client token of ${input.path} (uid ${input.uid}, gid ${input.gid}) but ${mismatch}; delete it, then run ensureEfs again`,
+          );
         }
         return { id: existing.AccessPointId, created: false };
       }

@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/common';
+import type { ApplicationFailure } from '@temporalio/common';
 import type { Pool, PoolClient } from 'pg';
 import { InputError } from '../../common/errors';
 import {
@@ -12,7 +12,7 @@ import {
   ExperimentState as State,
 } from '../../common/experiment';
 import type { ExperimentLimits } from '../../common/experiment-limits';
-import { Failure } from '../../common/failures';
+import { Failure, permanent } from '../../common/failures';
 import { canonicalJson } from '../../common/fingerprint';
 import { parseInput } from '../../common/validate';
 import { EXPERIMENT_MIGRATIONS, MIGRATIONS_TABLE } from './experiments-schema';
@@ -135,11 +135,10 @@ export function createExperimentState(pool: Pool, limits: ExperimentLimits) {
         if (!(err instanceof InputError)) throw err;
       }
       if (canonicalJson(storedSpec) !== canonicalJson(spec)) {
-        throw ApplicationFailure.create({
-          type: Failure.experimentSpecConflict,
-          nonRetryable: true,
-          message: `experiment "${spec.id}" already exists with a different spec; give the new experiment another id`,
-        });
+        throw permanent(
+          Failure.experimentSpecConflict,
+          `experiment "${spec.id}" already exists with a different spec; give the new experiment another id`,
+        );
       }
       await pool.query(
         `update experiments
@@ -214,12 +213,10 @@ export function createExperimentState(pool: Pool, limits: ExperimentLimits) {
 }
 
 function illegal(id: string, from: ExperimentState | undefined, to: ExperimentState): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: Failure.illegalTransition,
-    nonRetryable: true,
-    message:
-      from === undefined
-        ? `experiment "${id}" has no row in experiments`
-        : `experiment "${id}" is ${from}; it cannot move to ${to} (states only move forward)`,
-  });
+  return permanent(
+    Failure.illegalTransition,
+    from === undefined
+      ? `experiment "${id}" has no row in experiments`
+      : `experiment "${id}" is ${from}; it cannot move to ${to} (states only move forward)`,
+  );
 }

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ApplicationFailure } from '@temporalio/common';
 import { MongoClient } from 'mongodb';
 import { type Destination, type DumpRecord, fileOf, type MongoTarget } from '../../common/backup';
-import { Failure } from '../../common/failures';
+import { backupFailed } from '../../common/failures';
 import { checkedCopy, type Expected } from '../files/backup-checks';
 import { backupStore } from '../files/backup-store';
 import { heartbeating } from '../heartbeating';
@@ -11,8 +10,6 @@ import { ARCHIVE_TOOL, archiveCollections, writeArchive } from './mongo-dump';
 import { checkDumpFile, DumpRefused } from './mongo-dump-file';
 import { type RestoreProgress, restoreDump } from './mongo-restore';
 import { urlFromEnv } from './url-from-env';
-
-const failed = (message: string) => ApplicationFailure.create({ type: Failure.backupFailed, nonRetryable: true, message });
 
 async function withMongo<T>(urlEnv: string, work: (client: MongoClient) => Promise<T>): Promise<T> {
   const client = new MongoClient(urlFromEnv(urlEnv), { serverSelectionTimeoutMS: 10_000 });
@@ -68,7 +65,7 @@ export function createMongoBackup(s3: () => S3Client) {
     try {
       progress.step = 'checking the dump';
       const dump = await checkDumpFile(copy.file, source.from).catch((err: unknown) => {
-        if (err instanceof DumpRefused) throw failed(`${key} cannot be restored: ${err.message}; nothing was changed`);
+        if (err instanceof DumpRefused) throw backupFailed(`${key} cannot be restored: ${err.message}; nothing was changed`);
         throw err;
       });
       await restoreDump(client.db(into), dump, progress, signal);
@@ -138,7 +135,7 @@ export function createMongoBackup(s3: () => S3Client) {
       return withMongo(input.target.urlEnv, async (client) => {
         const { databases } = await client.db().admin().listDatabases({ nameOnly: true });
         if (databases.some((d) => d.name === scratch))
-          throw failed(`a database ${scratch} exists already: not used as a scratch database, try again`);
+          throw backupFailed(`a database ${scratch} exists already: not used as a scratch database, try again`);
         const progress = { verifying: input.key, bytes: 0, total: 0 };
         try {
           return await heartbeating(progress, (signal) => restoreInto(client, input, scratch, progress, signal));

@@ -7,7 +7,7 @@ import type { Client } from 'pg';
 import { type Destination, type DumpRecord, fileOf, type PostgresTarget } from '../../common/backup';
 import { restrictedTransaction } from '../../common/backup-sql-dump';
 import { pgErrorLines } from '../../common/failure-output';
-import { Failure } from '../../common/failures';
+import { backupFailed, Failure, type FailureType, permanent } from '../../common/failures';
 import { type ClientAndServer, serverVersionNum } from '../../common/pg-version';
 import { type Expected, gunzipped, readChecked } from '../files/backup-checks';
 import { backupStore, endWhen } from '../files/backup-store';
@@ -19,8 +19,6 @@ import { createScratchDatabase, dropScratchDatabase, recreateDatabase } from './
 import { compatibleDump } from './pg-dump-compat';
 import { pgTools } from './pg-tools';
 import { type PgConnection, pgUrlFromEnv } from './url-from-env';
-
-const failed = (message: string) => ApplicationFailure.create({ type: Failure.backupFailed, nonRetryable: true, message });
 
 /** Where a dump to restore is, and what it must be (its manifest's size and SHA-256). */
 type StoredDump = { destination: Destination; key: string; expected: Expected };
@@ -62,11 +60,11 @@ function exited(child: ChildProcess, what: string): Promise<void> {
   });
   return new Promise((resolve, reject) => {
     child.on('error', (err) =>
-      reject(failed(`${what} could not start: ${err.message} (is the PostgreSQL client installed on the db worker?)`)),
+      reject(backupFailed(`${what} could not start: ${err.message} (is the PostgreSQL client installed on the db worker?)`)),
     );
     const old = () => (/invalid command \\restrict/.test(stderr) ? ' (restores need psql 15.14, 16.10, 17.6 or later)' : '');
     child.on('close', (code, signal) =>
-      code === 0 ? resolve() : reject(failed(`${what} failed (${signal ?? `exit code ${code}`}): ${pgErrorLines(stderr)}${old()}`)),
+      code === 0 ? resolve() : reject(backupFailed(`${what} failed (${signal ?? `exit code ${code}`}): ${pgErrorLines(stderr)}${old()}`)),
     );
   });
 }
@@ -245,9 +243,10 @@ async function psql(
   await done
     .catch((err: unknown) => {
       if (broken === undefined) throw err;
-      const type = (broken instanceof ApplicationFailure && broken.type) || Failure.backupFailed;
+      // A failure the dump's reader threw (its type is one of Failure's) keeps its type; a read error is the backup's.
+      const type = broken instanceof ApplicationFailure && broken.type ? (broken.type as FailureType) : Failure.backupFailed;
       const message = broken instanceof ApplicationFailure ? broken.message : `reading ${what}: ${broken.message}`;
-      throw ApplicationFailure.create({ type, nonRetryable: true, message: `${message}; nothing of it was applied` });
+      throw permanent(type, `${message}; nothing of it was applied`);
     })
     .finally(() => feed.destroy());
 }

@@ -1,11 +1,9 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from 'pg';
-import { Failure } from '../../common/failures';
+import { Failure, permanent } from '../../common/failures';
 import { type ClientAndServer, clientProblem } from '../../common/pg-version';
 import { pgTools, versionLine } from './pg-tools';
 
-const refused = (message: string) =>
-  ApplicationFailure.create({ type: Failure.configInvalid, nonRetryable: true, message: `${message}; nothing was changed` });
+const refused = (message: string) => permanent(Failure.configInvalid, `${message}; nothing was changed`);
 
 /** The one statement the check sends: the server's version, as `server_version` (`16.4 (Debian ...)`) and `server_version_num` (`160004`). */
 export const VERSION_QUERY = "select current_setting('server_version') as version, current_setting('server_version_num') as num";

@@ -2,19 +2,17 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ApplicationFailure } from '@temporalio/common';
-import { Failure } from '../../common/failures';
+import { Failure, permanent } from '../../common/failures';
 
 /** The PostgreSQL client tools sciops runs, and that SCIOPS_PG_BIN_DIR must hold. */
 export const PG_TOOLS = ['pg_dump', 'psql', 'pg_restore'] as const;
 export type PgTool = (typeof PG_TOOLS)[number];
 
 const invalid = (message: string) =>
-  ApplicationFailure.create({
-    type: Failure.configInvalid,
-    nonRetryable: true,
-    message: `SCIOPS_PG_BIN_DIR: ${message}; name the bin directory of a PostgreSQL client (e.g. /usr/lib/postgresql/17/bin), or unset it to use PATH's tools`,
-  });
+  permanent(
+    Failure.configInvalid,
+    `SCIOPS_PG_BIN_DIR: ${message}; name the bin directory of a PostgreSQL client (e.g. /usr/lib/postgresql/17/bin), or unset it to use PATH's tools`,
+  );
 
 /**
  * The client tools' commands on this worker: those in SCIOPS_PG_BIN_DIR when it is set, else the bare names

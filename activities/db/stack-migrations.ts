@@ -1,6 +1,5 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { Client } from 'pg';
-import { Failure } from '../../common/failures';
+import { Failure, permanent } from '../../common/failures';
 import { DEFAULT_STACK_SOURCE_POLICY, type StackSourcePolicy } from '../../common/stack-sources';
 import { createSourceGuard } from '../docker/stack-sources';
 
@@ -32,9 +31,9 @@ export function createStackMigrations(sources: StackSourcePolicy = DEFAULT_STACK
       sql?: string;
       file?: string;
     }): Promise<{ applied: boolean }> {
-      const fail = (message: string) => ApplicationFailure.create({ type: Failure.migrationFailed, nonRetryable: true, message });
       const url = process.env[input.urlEnv];
-      if (url === undefined || url === '') throw fail(`database.urlEnv: ${input.urlEnv} is not set on the db worker`);
+      if (url === undefined || url === '')
+        throw permanent(Failure.migrationFailed, `database.urlEnv: ${input.urlEnv} is not set on the db worker`);
       const sql = input.sql ?? (await guard.readFile('migration', `migrations.${input.name}.file`, input.file as string)).toString('utf8');
       const client = new Client({ connectionString: url });
       await client.connect();
@@ -50,7 +49,7 @@ export function createStackMigrations(sources: StackSourcePolicy = DEFAULT_STACK
         try {
           await client.query(sql);
         } catch (err) {
-          throw fail(`migration ${input.name} failed, nothing of it was applied: ${(err as Error).message}`);
+          throw permanent(Failure.migrationFailed, `migration ${input.name} failed, nothing of it was applied: ${(err as Error).message}`);
         }
         await client.query('insert into sciops_stack_migrations (stack, name) values ($1, $2)', [input.stack, input.name]);
         await client.query('commit');

@@ -1,6 +1,5 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { ConfigError } from '../../common/errors';
-import { Failure } from '../../common/failures';
+import { backupFailed, Failure, permanent } from '../../common/failures';
 import { parsePgUrl } from '../../common/pg-url';
 
 /**
@@ -10,11 +9,7 @@ import { parsePgUrl } from '../../common/pg-url';
 export function urlFromEnv(urlEnv: string): string {
   const url = process.env[urlEnv];
   if (url === undefined || url === '') {
-    throw ApplicationFailure.create({
-      type: Failure.backupFailed,
-      nonRetryable: true,
-      message: `urlEnv: ${urlEnv} is not set on the db worker`,
-    });
+    throw backupFailed(`urlEnv: ${urlEnv} is not set on the db worker`);
   }
   return url;
 }
@@ -36,7 +31,7 @@ export function pgUrlFromEnv(urlEnv: string): PgConnection {
     parsePgUrl(connection.url, urlEnv);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    throw ApplicationFailure.create({ type: Failure.configInvalid, nonRetryable: true, message: `urlEnv: ${err.message}` });
+    throw permanent(Failure.configInvalid, `urlEnv: ${err.message}`);
   }
   return connection;
 }

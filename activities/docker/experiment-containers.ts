@@ -1,9 +1,8 @@
 import { log } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import type { ExperimentSpec, RunOutcome } from '../../common/experiment';
 import { DEFAULT_EXPERIMENT_POLICY, type ExperimentPolicy } from '../../common/experiment-policy';
-import { Failure } from '../../common/failures';
+import { experimentRunRejected, Failure } from '../../common/failures';
 import { EXPERIMENT_LABEL } from '../../common/labels';
 import { classifyFailures } from '../classify-failures';
 import { saveRunOutput } from '../files/run-output';
@@ -43,30 +42,20 @@ export function createExperimentContainers(
     } catch (err) {
       if (engineStatus(err) === 409) return startOrFind(spec); // created meanwhile by a retry racing this one
       if (engineStatus(err) === 404) {
-        throw ApplicationFailure.create({
-          type: Failure.experimentRunRejected,
-          nonRetryable: true,
-          message: `image ${spec.image} is not on this engine: ${engineMessage(err)}. Build or load it there (docker load / docker build)`,
-        });
+        throw experimentRunRejected(
+          `image ${spec.image} is not on this engine: ${engineMessage(err)}. Build or load it there (docker load / docker build)`,
+        );
       }
       // The engine refused the spec itself (a bad mount, a limit out of range): the same request fails again.
       if (engineStatus(err) === 400) {
-        throw ApplicationFailure.create({
-          type: Failure.experimentRunRejected,
-          nonRetryable: true,
-          message: `Docker refused experiment ${spec.id}'s container: ${engineMessage(err)}`,
-        });
+        throw experimentRunRejected(`Docker refused experiment ${spec.id}'s container: ${engineMessage(err)}`);
       }
       throw err;
     }
     try {
       await container.start();
     } catch (err) {
-      throw ApplicationFailure.create({
-        type: Failure.experimentRunRejected,
-        nonRetryable: true,
-        message: `Docker could not start experiment ${spec.id}: ${engineMessage(err)}`,
-      });
+      throw experimentRunRejected(`Docker could not start experiment ${spec.id}: ${engineMessage(err)}`);
     }
     log.info('experiment container started', { experiment: spec.id, container: container.id.slice(0, 12), image: spec.image });
     return container;

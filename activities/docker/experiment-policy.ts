@@ -1,6 +1,5 @@
 import { mkdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { InputError } from '../../common/errors';
 import { type ExperimentSpec, experimentSpecSchema } from '../../common/experiment';
 import {
@@ -12,7 +11,7 @@ import {
   pathsToResolve,
   policyRefusals,
 } from '../../common/experiment-policy';
-import { Failure } from '../../common/failures';
+import { experimentRunRejected } from '../../common/failures';
 import { parseInput } from '../../common/validate';
 
 /** The real path of `p` as this worker sees it: its deepest existing ancestor with symlinks resolved, the rest appended. */
@@ -28,10 +27,6 @@ async function realPathOf(p: string): Promise<string> {
       head = path.dirname(head);
     }
   }
-}
-
-function rejected(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: Failure.experimentRunRejected, nonRetryable: true, message });
 }
 
 export interface Review {
@@ -88,13 +83,17 @@ export function createExperimentGuard(experimentsDir: string, policy: Experiment
       const { spec, refusals, outputDir } = await review(raw);
       const id = (raw as { id?: unknown } | null)?.id;
       if (spec === undefined || outputDir === undefined || refusals.length > 0) {
-        throw rejected(`the ${worker} worker refuses experiment ${typeof id === 'string' ? id : '(no id)'}: ${refusals.join('; ')}`);
+        throw experimentRunRejected(
+          `the ${worker} worker refuses experiment ${typeof id === 'string' ? id : '(no id)'}: ${refusals.join('; ')}`,
+        );
       }
       for (const m of spec.mounts) {
         const source = m.type === 'bind' ? normalPath(m.source) : undefined;
         if (source !== undefined && isWithin(source, outputDir)) {
           await mkdir(source, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-            throw rejected(`the output directory ${source} of experiment ${spec.id} cannot be made (${err.code ?? err.message})`);
+            throw experimentRunRejected(
+              `the output directory ${source} of experiment ${spec.id} cannot be made (${err.code ?? err.message})`,
+            );
           });
         }
       }
@@ -104,9 +103,9 @@ export function createExperimentGuard(experimentsDir: string, policy: Experiment
     /** Where a stopped run's output goes: the same rule, without the rest of the check (nothing is created). */
     async outputDir(raw: unknown): Promise<string> {
       const spec = parse(raw);
-      if (spec instanceof InputError) throw rejected(`the ${worker} worker refuses the experiment: ${spec.issues.join('; ')}`);
+      if (spec instanceof InputError) throw experimentRunRejected(`the ${worker} worker refuses the experiment: ${spec.issues.join('; ')}`);
       const output = experimentOutputDir(spec, await context(spec));
-      if ('refusal' in output) throw rejected(`the ${worker} worker refuses experiment ${spec.id}: ${output.refusal}`);
+      if ('refusal' in output) throw experimentRunRejected(`the ${worker} worker refuses experiment ${spec.id}: ${output.refusal}`);
       return output.dir;
     },
   };

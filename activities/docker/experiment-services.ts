@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import type { ExperimentSpec, RunOutcome } from '../../common/experiment';
 import { DEFAULT_EXPERIMENT_POLICY, type ExperimentPolicy } from '../../common/experiment-policy';
-import { Failure } from '../../common/failures';
+import { experimentRunRejected, Failure } from '../../common/failures';
 import { EXPERIMENT_LABEL } from '../../common/labels';
 import { classifyFailures } from '../classify-failures';
 import { saveRunOutput } from '../files/run-output';
@@ -89,11 +89,9 @@ export function createExperimentServices(docker: Dockerode, experimentsDir: stri
     if (ended === undefined) return undefined;
     const exitCode = ran(ended) ? ended.Status.ContainerStatus?.ExitCode : undefined;
     if (exitCode === undefined) {
-      throw ApplicationFailure.create({
-        type: Failure.experimentRunRejected,
-        nonRetryable: true,
-        message: `the swarm could not run experiment ${id}: task ${ended.Status.State}: ${ended.Status.Err ?? ended.Status.Message ?? 'no reason given'}`,
-      });
+      throw experimentRunRejected(
+        `the swarm could not run experiment ${id}: task ${ended.Status.State}: ${ended.Status.Err ?? ended.Status.Message ?? 'no reason given'}`,
+      );
     }
     const progress = { service: service.id, bytes: 0 };
     return heartbeating(progress, (signal) =>
@@ -124,11 +122,7 @@ export function createExperimentServices(docker: Dockerode, experimentsDir: stri
           } catch (err) {
             if (engineStatus(err) === 400) {
               // The swarm refused the spec itself (a bad mount, a limit out of range): the same request fails again.
-              throw ApplicationFailure.create({
-                type: Failure.experimentRunRejected,
-                nonRetryable: true,
-                message: `the swarm refused experiment ${spec.id}'s service: ${engineMessage(err)}`,
-              });
+              throw experimentRunRejected(`the swarm refused experiment ${spec.id}'s service: ${engineMessage(err)}`);
             }
             if (engineStatus(err) === 409) service = await find(spec.id);
             else throw err;

@@ -2,8 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
-import { Failure } from '../../common/failures';
+import { Failure, permanent } from '../../common/failures';
 
 /**
  * Registry credentials for `withRegistryAuth`, found in this worker's docker CLI config the way the docker
@@ -146,15 +145,16 @@ export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(env.DOCKER_CONFIG || path.join(homedir(), '.docker'), 'config.json');
 }
 
-const rejected = (message: string) => ApplicationFailure.create({ type: Failure.registryAuthFailed, nonRetryable: true, message });
-
 async function readConfig(file: string): Promise<DockerConfigFile | undefined> {
   let body: string;
   try {
     body = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw rejected(`withRegistryAuth: ${file} cannot be read on the manager's worker (${(err as NodeJS.ErrnoException).code})`);
+    throw permanent(
+      Failure.registryAuthFailed,
+      `withRegistryAuth: ${file} cannot be read on the manager's worker (${(err as NodeJS.ErrnoException).code})`,
+    );
   }
   if (body.trim() === '') return undefined;
   let parsed: unknown;
@@ -162,9 +162,9 @@ async function readConfig(file: string): Promise<DockerConfigFile | undefined> {
     parsed = JSON.parse(body);
   } catch {
     // The parser's message quotes the text: it is not repeated here.
-    throw rejected(`withRegistryAuth: ${file} is not valid JSON`);
+    throw permanent(Failure.registryAuthFailed, `withRegistryAuth: ${file} is not valid JSON`);
   }
-  if (!isObject(parsed)) throw rejected(`withRegistryAuth: ${file} is not a JSON object`);
+  if (!isObject(parsed)) throw permanent(Failure.registryAuthFailed, `withRegistryAuth: ${file} is not a JSON object`);
   return parsed as DockerConfigFile;
 }
 
@@ -221,7 +221,7 @@ export async function registryAuthFor(image: string, env: NodeJS.ProcessEnv = pr
       if (isObject(inline) && isObject(inline?.auths))
         configs.push({ where: 'DOCKER_AUTH_CONFIG', config: { auths: inline?.auths ?? {} } });
     } catch {
-      throw rejected("withRegistryAuth: DOCKER_AUTH_CONFIG on the manager's worker is not valid JSON");
+      throw permanent(Failure.registryAuthFailed, "withRegistryAuth: DOCKER_AUTH_CONFIG on the manager's worker is not valid JSON");
     }
   }
   const file = dockerConfigPath(env);
@@ -232,7 +232,7 @@ export async function registryAuthFor(image: string, env: NodeJS.ProcessEnv = pr
     try {
       source = authSource(config, image);
     } catch (err) {
-      throw rejected(`withRegistryAuth: ${where}: ${(err as Error).message}`);
+      throw permanent(Failure.registryAuthFailed, `withRegistryAuth: ${where}: ${(err as Error).message}`);
     }
     const auth = await credentialsOf(source, env);
     if (auth !== undefined) return auth;

@@ -1,7 +1,6 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { lastLines } from '../../common/experiment';
-import { Failure } from '../../common/failures';
+import { Failure, permanent } from '../../common/failures';
 import { RUNNER_CONFIG_FILE, registerCommand, registeredRunners } from '../../common/gitlab-runners';
 import { discardBox, unseal } from '../sealed-box';
 import { execIn } from './stack-exec';
@@ -34,11 +33,10 @@ export function createRunnerRegistration(docker: Dockerode, secretsDir: string) 
       const { exitCode, output } = await execIn(docker, input.containerId, registerCommand(input), [`CI_SERVER_TOKEN=${token}`]);
       await discardBox(secretsDir, input.keyId);
       if (exitCode !== 0) {
-        throw ApplicationFailure.create({
-          type: Failure.runnerFailed,
-          nonRetryable: true,
-          message: `gitlab-runner register for ${input.name} exited with code ${exitCode}: ${lastLines(output.replaceAll(token, '[token]'), 5)}`,
-        });
+        throw permanent(
+          Failure.runnerFailed,
+          `gitlab-runner register for ${input.name} exited with code ${exitCode}: ${lastLines(output.replaceAll(token, '[token]'), 5)}`,
+        );
       }
     },
   };

@@ -1,13 +1,10 @@
 import { hostname } from 'node:os';
-import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { pauseLabels, resumeLabels } from '../../common/backup-pause';
-import { Failure } from '../../common/failures';
+import { backupFailed } from '../../common/failures';
 import { CONTROL_PLANE_LABEL } from '../../common/labels';
 import { heartbeating, pause } from '../heartbeating';
 import { ignoreStatus } from './errors';
-
-const failed = (message: string) => ApplicationFailure.create({ type: Failure.backupFailed, nonRetryable: true, message });
 
 /**
  * Scaling services to 0 around a backup or restore, and back. The replicas a service had and the workflow
@@ -78,7 +75,7 @@ export function createServicePause(docker: Dockerode) {
       const running = tasks.filter((t) => live.includes(t.Status?.State ?? '')).length;
       if (running === 0) return;
       if (Date.now() > deadline) {
-        throw failed(
+        throw backupFailed(
           `stopServices: ${running} task(s) of service ${name} still run ${seconds}s after it was scaled to 0; see docker service ps ${name} (a node down, a container that ignores SIGTERM)`,
         );
       }
@@ -97,7 +94,7 @@ export function createServicePause(docker: Dockerode) {
         const problem = await refusal(name, await spec(name));
         if (problem !== undefined) problems.push(problem);
       }
-      if (problems.length > 0) throw failed(`stopServices: ${problems.join('; ')}; nothing was paused`);
+      if (problems.length > 0) throw backupFailed(`stopServices: ${problems.join('; ')}; nothing was paused`);
     },
 
     /**
@@ -107,7 +104,7 @@ export function createServicePause(docker: Dockerode) {
     async pauseService(input: { name: string; holder: string; drainSeconds?: number }): Promise<{ replicas: number; tookOver?: string }> {
       const found = await spec(input.name);
       const problem = await refusal(input.name, found);
-      if (found === undefined || problem !== undefined) throw failed(`stopServices: ${problem}`);
+      if (found === undefined || problem !== undefined) throw backupFailed(`stopServices: ${problem}`);
       const { service, version, spec: s } = found;
       const next = pauseLabels(s.Labels, s.Mode?.Replicated?.Replicas, input.holder);
       // The version makes a concurrent change of the service fail this update, and the retry re-reads it.

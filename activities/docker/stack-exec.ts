@@ -1,8 +1,7 @@
 import { PassThrough } from 'node:stream';
-import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { maskedTail } from '../../common/failure-output';
-import { Failure } from '../../common/failures';
+import { Failure, permanent } from '../../common/failures';
 import { demuxToEnd } from './demux';
 
 /** Runs a command in a container (`docker exec`), with extra environment variables; returns its exit code and output. */
@@ -34,11 +33,10 @@ export function createStackExec(docker: Dockerode) {
     async findServiceTask(input: { service: string }): Promise<{ node: string; containerId: string }> {
       const { Spec } = await docker.getService(input.service).inspect();
       if (Spec?.Mode?.Replicated?.Replicas === 0) {
-        throw ApplicationFailure.create({
-          type: Failure.migrationFailed,
-          nonRetryable: true,
-          message: `service ${input.service} is scaled to 0 replicas: there is no task to exec in; scale it up (replicas: 1 or more) and deploy again`,
-        });
+        throw permanent(
+          Failure.migrationFailed,
+          `service ${input.service} is scaled to 0 replicas: there is no task to exec in; scale it up (replicas: 1 or more) and deploy again`,
+        );
       }
       const tasks = (await docker.listTasks({ filters: { service: [input.service], 'desired-state': ['running'] } })) as Array<{
         NodeID: string;
@@ -59,11 +57,10 @@ export function createStackExec(docker: Dockerode) {
       if ((await execIn(docker, input.containerId, input.unless)).exitCode === 0) return { ran: false };
       const { exitCode, output } = await execIn(docker, input.containerId, input.command);
       if (exitCode !== 0) {
-        throw ApplicationFailure.create({
-          type: Failure.migrationFailed,
-          nonRetryable: true,
-          message: `step ${input.step} exited with code ${exitCode} (its last lines, masked; run the command with docker exec in container ${input.containerId.slice(0, 12)} for all of it): ${maskedTail(output)}`,
-        });
+        throw permanent(
+          Failure.migrationFailed,
+          `step ${input.step} exited with code ${exitCode} (its last lines, masked; run the command with docker exec in container ${input.containerId.slice(0, 12)} for all of it): ${maskedTail(output)}`,
+        );
       }
       return { ran: true };
     },

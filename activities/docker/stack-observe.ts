@@ -1,6 +1,5 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
-import { Failure } from '../../common/failures';
+import { Failure, permanent } from '../../common/failures';
 import { CONFIG_LABEL, SPEC_HASH_LABEL, STACK_LABEL } from '../../common/labels';
 import type { Observed } from '../../common/stack-plan';
 import type { SwarmView } from '../../common/stack-swarm';
@@ -23,11 +22,10 @@ export function createStackObserver(docker: Dockerode) {
       const state = info.Swarm?.LocalNodeState;
       if (state !== 'active') return { swarm: { self: info.Name, active: false, nodes: [] }, resources: [] };
       if (info.Swarm?.ControlAvailable !== true) {
-        throw ApplicationFailure.create({
-          type: Failure.swarmConflict,
-          nonRetryable: true,
-          message: `the docker queue's engine (${info.Name}) is a swarm worker, not a manager: point that worker's DOCKER_HOST at a manager`,
-        });
+        throw permanent(
+          Failure.swarmConflict,
+          `the docker queue's engine (${info.Name}) is a swarm worker, not a manager: point that worker's DOCKER_HOST at a manager`,
+        );
       }
       const [inspected, nodes, networks, secrets, configs, services, allNetworks] = await Promise.all([
         docker.swarmInspect() as Promise<{ DataPathPort?: number }>,

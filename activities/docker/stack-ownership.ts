@@ -1,5 +1,4 @@
-import { ApplicationFailure } from '@temporalio/common';
-import { Failure } from '../../common/failures';
+import { Failure, permanent } from '../../common/failures';
 import { STACK_LABEL } from '../../common/labels';
 
 /**
@@ -15,9 +14,8 @@ export function refuseForeign(
 ): void {
   const owner = existing?.[STACK_LABEL];
   if (owner === undefined || owner === wanted[STACK_LABEL]) return;
-  throw ApplicationFailure.create({
-    type: Failure.stackRejected,
-    nonRetryable: true,
-    message: `${kind} ${name} belongs to stack ${owner}, not ${wanted[STACK_LABEL]}: rename one of them; nothing of it was changed`,
-  });
+  throw permanent(
+    Failure.stackRejected,
+    `${kind} ${name} belongs to stack ${owner}, not ${wanted[STACK_LABEL]}: rename one of them; nothing of it was changed`,
+  );
 }

@@ -1,9 +1,9 @@
 import { createHash, randomInt } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
+import type { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
-import { Failure } from '../../common/failures';
+import { Failure, type FailureType, permanent } from '../../common/failures';
 import { FINGERPRINT_LABEL, SECRET_LABEL, SECRET_VERSION_LABEL, STACK_LABEL } from '../../common/labels';
 import { type SecretSpec, swarmName } from '../../common/stack';
 import { namespaced, type ObjectRef } from '../../common/stack-resources';
@@ -95,28 +95,23 @@ export async function pruneVersions(all: readonly Version[], keep: number, remov
 }
 
 /** A version about to be made whose name an object sciops did not make (none of its labels) already has. */
-export function nameTaken(kind: 'secret' | 'config', field: string, dockerName: string, type: string): ApplicationFailure {
-  return ApplicationFailure.create({
+export function nameTaken(kind: 'secret' | 'config', field: string, dockerName: string, type: FailureType): ApplicationFailure {
+  return permanent(
     type,
-    nonRetryable: true,
-    message: `${field}: a ${kind} named ${dockerName} already exists on the swarm and was not made by sciops for this stack; remove it, give the ${kind} another name (dockerName), or declare it external: true`,
-  });
+    `${field}: a ${kind} named ${dockerName} already exists on the swarm and was not made by sciops for this stack; remove it, give the ${kind} another name (dockerName), or declare it external: true`,
+  );
 }
 
 /**
  * A catch handler for creating a version: the engine's 409 (the name was taken between the check and the
  * create) becomes the same final failure, and its 400 (empty data, too large) one saying why.
  */
-export function refusedVersion(kind: 'secret' | 'config', field: string, dockerName: string, type: string) {
+export function refusedVersion(kind: 'secret' | 'config', field: string, dockerName: string, type: FailureType) {
   return (err: unknown): never => {
     const status = engineStatus(err);
     if (status === 409) throw nameTaken(kind, field, dockerName, type);
     if (status !== 400) throw err;
-    throw ApplicationFailure.create({
-      type,
-      nonRetryable: true,
-      message: `${field}: the swarm refused ${kind} ${dockerName}: ${engineMessage(err)}`,
-    });
+    throw permanent(type, `${field}: the swarm refused ${kind} ${dockerName}: ${engineMessage(err)}`);
   };
 }
 

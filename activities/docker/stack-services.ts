@@ -1,6 +1,5 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
-import { Failure } from '../../common/failures';
+import { Failure, permanent } from '../../common/failures';
 import { SPEC_HASH_LABEL } from '../../common/labels';
 import type { ServiceRequest } from '../../common/stack-resources';
 import { heartbeating } from '../heartbeating';
@@ -13,11 +12,7 @@ import { refuseForeign } from './stack-ownership';
 function refused(service: string) {
   return (err: unknown): never => {
     if (engineStatus(err) !== 400) throw err;
-    throw ApplicationFailure.create({
-      type: Failure.serviceRejected,
-      nonRetryable: true,
-      message: `the swarm refused service ${service}: ${engineMessage(err)}`,
-    });
+    throw permanent(Failure.serviceRejected, `the swarm refused service ${service}: ${engineMessage(err)}`);
   };
 }
 
@@ -90,11 +85,10 @@ export function createStackServices(docker: Dockerode) {
       let stableSince: number | undefined;
       const notConverged = (why: string, tasks: readonly Task[]) => {
         const errors = taskErrors(tasks);
-        return ApplicationFailure.create({
-          type: Failure.serviceNotConverged,
-          nonRetryable: true,
-          message: `service ${input.name}: ${why}${errors.length > 0 ? `; recent tasks: ${errors.join('; ')}` : ''}`,
-        });
+        return permanent(
+          Failure.serviceNotConverged,
+          `service ${input.name}: ${why}${errors.length > 0 ? `; recent tasks: ${errors.join('; ')}` : ''}`,
+        );
       };
       return heartbeating({ service: input.name }, async (signal) => {
         for (;;) {

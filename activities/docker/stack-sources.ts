@@ -1,9 +1,8 @@
 import { constants } from 'node:fs';
 import { open, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { isWithin, normalPath } from '../../common/experiment-policy';
-import { Failure } from '../../common/failures';
+import { Failure, type FailureType, permanent } from '../../common/failures';
 import {
   checkSources,
   envSourceProblem,
@@ -18,15 +17,11 @@ import {
   sourcePathsToResolve,
 } from '../../common/stack-sources';
 
-const REJECTED: Readonly<Record<FileKind, string>> = {
+const REJECTED: Readonly<Record<FileKind, FailureType>> = {
   secret: Failure.secretRejected,
   config: Failure.configRejected,
   migration: Failure.migrationFailed,
 };
-
-function rejected(kind: FileKind, message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: REJECTED[kind], nonRetryable: true, message });
-}
 
 /** The real path of `p`: its deepest existing ancestor with symlinks resolved, the rest appended. */
 async function realPathOf(p: string): Promise<string> {
@@ -94,19 +89,20 @@ export function createSourceGuard(configured: StackSourcePolicy) {
       const written = normalPath(file);
       const real = await realPaths(filePathsToResolve(written === undefined ? [] : [written], policy));
       const refusal = fileSourceRefusal(kind, field, file, policy, real);
-      if (refusal !== undefined) throw rejected(kind, refusal);
+      if (refusal !== undefined) throw permanent(REJECTED[kind], refusal);
       const cannot = (err: NodeJS.ErrnoException): never => {
-        throw rejected(kind, `${field}: ${file} cannot be read on ${FILE_READER[kind]} (${err.code ?? err.message})`);
+        throw permanent(REJECTED[kind], `${field}: ${file} cannot be read on ${FILE_READER[kind]} (${err.code ?? err.message})`);
       };
       const checked = real(normalPath(file) as string);
       const handle = await open(checked, constants.O_RDONLY | constants.O_NOFOLLOW).catch(cannot);
       try {
-        if (!(await handle.stat()).isFile()) throw rejected(kind, `${field}: ${file} is not a regular file`);
+        if (!(await handle.stat()).isFile()) throw permanent(REJECTED[kind], `${field}: ${file} is not a regular file`);
         // Linux names the file a descriptor is open on; elsewhere the check above is all there is.
         const opened = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => checked);
         const inRoot = policy.fileRoots[kind].some((root) => isWithin(opened, real(root)));
         const guarded = policy.protectedPaths.some((p) => isWithin(opened, real(p)) || isWithin(real(p), opened));
-        if (!inRoot || guarded) throw rejected(kind, `${field}: ${file} moved while it was opened (to ${opened}); nothing was read`);
+        if (!inRoot || guarded)
+          throw permanent(REJECTED[kind], `${field}: ${file} moved while it was opened (to ${opened}); nothing was read`);
         return await handle.readFile();
       } finally {
         await handle.close();
@@ -116,10 +112,10 @@ export function createSourceGuard(configured: StackSourcePolicy) {
     /** The value of an `env` source, when the policy allows that variable. */
     readEnv(kind: SourceKind, field: string, name: string, allowEmpty: boolean): string {
       const problem = envSourceProblem(kind, name);
-      if (problem !== undefined) throw rejected(kind, `${field}: ${problem}`);
+      if (problem !== undefined) throw permanent(REJECTED[kind], `${field}: ${problem}`);
       const found = process.env[name];
       if (found === undefined || (!allowEmpty && found === '')) {
-        throw rejected(kind, `${field}: ${name} is not set in the environment of the manager's worker`);
+        throw permanent(REJECTED[kind], `${field}: ${name} is not set in the environment of the manager's worker`);
       }
       return found;
     },

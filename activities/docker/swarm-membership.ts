@@ -1,6 +1,5 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
-import { Failure } from '../../common/failures';
+import { Failure, permanent } from '../../common/failures';
 import { heartbeating, pause } from '../heartbeating';
 import { discardBox, seal, unseal } from '../sealed-box';
 
@@ -16,8 +15,6 @@ interface SwarmNode {
   Description?: { Hostname?: string };
   Status?: { State?: string };
 }
-
-const conflict = (message: string) => ApplicationFailure.create({ type: Failure.swarmConflict, nonRetryable: true, message });
 
 /**
  * The swarm's own runbook: `docker swarm init` on the manager, `join-token` there and `docker swarm join` on
@@ -64,7 +61,8 @@ export function createSwarmMembership(docker: Dockerode, secretsDir: string) {
         const theirs = (own.Swarm.RemoteManagers ?? []).map((m) => m.Addr);
         await discardBox(secretsDir, input.keyId);
         if (theirs.some((a) => input.managers.includes(a))) return { joined: false };
-        throw conflict(
+        throw permanent(
+          Failure.swarmConflict,
           `node ${own.Name} is in another swarm (managers ${theirs.join(', ') || 'unknown'}); run docker swarm leave on it first if it should move`,
         );
       }
@@ -85,7 +83,10 @@ export function createSwarmMembership(docker: Dockerode, secretsDir: string) {
       await heartbeating({ node: input.name }, async () => {
         while ((await nodeNamed(input.name))?.Status?.State !== 'ready') {
           if (Date.now() > deadline)
-            throw conflict(`node ${input.name} joined but is not Ready after ${input.seconds} s: see its engine's log`);
+            throw permanent(
+              Failure.swarmConflict,
+              `node ${input.name} joined but is not Ready after ${input.seconds} s: see its engine's log`,
+            );
           await pause(500);
         }
       });

@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ApplicationFailure } from '@temporalio/common';
 import type Dockerode from 'dockerode';
 import { type Destination, type DumpRecord, fileOf, type VolumeTarget } from '../../common/backup';
-import { Failure } from '../../common/failures';
+import { backupFailed } from '../../common/failures';
 import { SCRATCH_LABEL, VOLUME_HELPER_LABEL } from '../../common/labels';
 import { TarListing } from '../../common/tar-files';
 import { type Expected, gunzipped, readChecked } from '../files/backup-checks';
@@ -15,7 +14,6 @@ import { heartbeating } from '../heartbeating';
 import { engineMessage, engineStatus, ignoreStatus } from './errors';
 
 const MOUNT = '/volume';
-const failed = (message: string) => ApplicationFailure.create({ type: Failure.backupFailed, nonRetryable: true, message });
 
 /**
  * Named volumes, read and filled by a short-lived helper container on the volume's own engine (run these on
@@ -33,7 +31,7 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
       .getVolume(target.volume)
       .inspect()
       .catch((err: unknown) => {
-        throw engineStatus(err) === 404 ? failed(`volume ${target.volume} does not exist on this node's engine`) : err;
+        throw engineStatus(err) === 404 ? backupFailed(`volume ${target.volume} does not exist on this node's engine`) : err;
       });
     const request: Dockerode.ContainerCreateOptions = {
       Image: target.image,
@@ -71,9 +69,9 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
         options.input.pipe(stream as unknown as NodeJS.WritableStream);
       }
       const [{ StatusCode }] = await Promise.all([container.wait() as Promise<{ StatusCode: number }>, consumed]);
-      if (broken !== undefined) throw failed(`reading the archive for volume ${target.volume} failed: ${broken.message}`);
+      if (broken !== undefined) throw backupFailed(`reading the archive for volume ${target.volume} failed: ${broken.message}`);
       if (StatusCode !== 0)
-        throw failed(`${command.split(' ')[0]} in ${target.image} on volume ${target.volume} exited ${StatusCode}: ${stderr.trim()}`);
+        throw backupFailed(`${command.split(' ')[0]} in ${target.image} on volume ${target.volume} exited ${StatusCode}: ${stderr.trim()}`);
       return stderr;
     } finally {
       await container.remove({ force: true }).catch(ignoreStatus(404));
@@ -92,7 +90,7 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
         docker.modem.followProgress(progress, (err: Error | null) => (err ? reject(err) : resolve())),
       );
     }).catch((err: unknown) => {
-      throw failed(
+      throw backupFailed(
         `the helper image ${image} is not on this node's engine and could not be pulled (${engineMessage(err)}): load it there (docker load) or give the target another image`,
       );
     });
@@ -208,11 +206,11 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
         return info?.Labels?.[SCRATCH_LABEL] === mark;
       };
       if ((await docker.getVolume(scratch).inspect().catch(ignoreStatus(404))) !== undefined) {
-        throw failed(`a volume ${scratch} exists already: not used as a scratch volume, try again`);
+        throw backupFailed(`a volume ${scratch} exists already: not used as a scratch volume, try again`);
       }
       // Creating a volume whose name exists returns the existing one: the label tells which it is.
       await docker.createVolume({ Name: scratch, Labels: { [VOLUME_HELPER_LABEL]: input.target.volume, [SCRATCH_LABEL]: mark } });
-      if (!(await ours())) throw failed(`the volume ${scratch} is not the scratch volume this verification created; left alone`);
+      if (!(await ours())) throw backupFailed(`the volume ${scratch} is not the scratch volume this verification created; left alone`);
       try {
         return await restore({ ...input.target, volume: scratch }, input.destination, input.key, input.expected);
       } finally {

@@ -5,8 +5,7 @@ import path from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { ApplicationFailure } from '@temporalio/common';
-import { Failure } from '../../common/failures';
+import { Failure, permanent } from '../../common/failures';
 import { type BackupStore, tap, type Written } from './backup-store';
 
 /**
@@ -63,8 +62,7 @@ export async function checksumOf(
   };
 }
 
-const corrupt = (key: string, why: string) =>
-  ApplicationFailure.create({ type: Failure.backupCorrupt, nonRetryable: true, message: `${key}: ${why}` });
+const corrupt = (key: string, why: string) => permanent(Failure.backupCorrupt, `${key}: ${why}`);
 
 /** How the bytes found differ from what the manifest says; undefined when they are the same. */
 export function mismatch(found: Written, expected: Written): string | undefined {

@@ -1,17 +1,14 @@
 import { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ApplicationFailure } from '@temporalio/common';
 import { type Destination, type DumpRecord, RUN_ID, runPath } from '../../common/backup';
 import { checkedManifest, MANIFEST_FILE, type Manifest } from '../../common/backup-manifest';
 import { SqlDumpLines } from '../../common/backup-sql-dump';
-import { Failure } from '../../common/failures';
+import { Failure, permanent } from '../../common/failures';
 import { checkDumpStream, DumpRefused } from '../db/mongo-dump-file';
 import { heartbeating } from '../heartbeating';
 import { checksumOf, mismatch } from './backup-checks';
 import { backupStore } from './backup-store';
-
-const corrupt = (message: string) => ApplicationFailure.create({ type: Failure.backupCorrupt, nonRetryable: true, message });
 
 /**
  * The runs of a backup in its destination: `<backup>/<run>/`, complete once its manifest is there (written
@@ -39,10 +36,11 @@ export function createBackupRuns(s3: () => S3Client) {
       try {
         raw = JSON.parse(text);
       } catch (err) {
-        throw corrupt(`${key} is not JSON (${(err as Error).message}); nothing was changed`);
+        throw permanent(Failure.backupCorrupt, `${key} is not JSON (${(err as Error).message}); nothing was changed`);
       }
       const checked = checkedManifest(raw, input);
-      if ('problems' in checked) throw corrupt(`${key} is not a manifest of this run: ${checked.problems.join('; ')}; nothing was changed`);
+      if ('problems' in checked)
+        throw permanent(Failure.backupCorrupt, `${key} is not a manifest of this run: ${checked.problems.join('; ')}; nothing was changed`);
       return checked.manifest;
     },
 
@@ -89,7 +87,7 @@ export function createBackupRuns(s3: () => S3Client) {
     }): Promise<{ version?: string }> {
       const store = backupStore(input.destination, s3);
       const progress = { checking: input.key, bytes: 0 };
-      const refused = (why: string) => corrupt(`${input.key}: ${why}; nothing was changed`);
+      const refused = (why: string) => permanent(Failure.backupCorrupt, `${input.key}: ${why}; nothing was changed`);
       // A SQL dump is also read through, gunzipped, for what pg_dump never writes, and a Mongo dump checked
       // whole as a restore checks it, in the same read.
       const lines = input.kind === 'postgres' ? new SqlDumpLines() : undefined;

@@ -6,9 +6,8 @@ import { PassThrough, type Readable, Transform, type Writable } from 'node:strea
 import { pipeline } from 'node:stream/promises';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { ApplicationFailure } from '@temporalio/common';
 import type { Destination } from '../../common/backup';
-import { Failure } from '../../common/failures';
+import { Failure, permanent } from '../../common/failures';
 
 /** What a store wrote: its size and SHA-256, counted on the bytes as they went by. */
 export interface Written {
@@ -82,11 +81,7 @@ export function endWhen(stream: Writable, finished: Promise<unknown>): void {
 function checkedKey(key: string): string {
   const segments = key.split('/');
   if (segments.slice(0, -1).some((s) => s === '' || s === '.' || s === '..') || ['.', '..'].includes(segments.at(-1) as string)) {
-    throw ApplicationFailure.create({
-      type: Failure.backupCorrupt,
-      nonRetryable: true,
-      message: `${key}: not a key inside the backup store`,
-    });
+    throw permanent(Failure.backupCorrupt, `${key}: not a key inside the backup store`);
   }
   return key;
 }

@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { BackupTarget, Destination } from '../../common/backup';
 import { CrlfToLf, type ImportCheck, parseImportSource, SqlDumpShape, sqlDumpProblem } from '../../common/backup-import';
 import { SqlDumpLines } from '../../common/backup-sql-dump';
-import { Failure } from '../../common/failures';
+import { Failure, permanent } from '../../common/failures';
 import { MongoArchiveError, scanArchive } from '../../common/mongo-archive';
 import { TarListing } from '../../common/tar-files';
 import { archivePlan } from '../db/mongo-restore-plan';
@@ -18,8 +18,7 @@ import { backupStore, tap, type Written } from './backup-store';
 
 const GZIP = [0x1f, 0x8b];
 /** An import's file is refused for good: it is not what the target's kind restores (or not there to read). */
-const refused = (file: string, why: string) =>
-  ApplicationFailure.create({ type: Failure.backupCorrupt, nonRetryable: true, message: `${file}: ${why}; nothing was imported` });
+const refused = (file: string, why: string) => permanent(Failure.backupCorrupt, `${file}: ${why}; nothing was imported`);
 
 /**
  * Files made outside sciops, imported as a run of a backup: read from this worker's disk (only under its

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ApplicationFailure } from '@temporalio/common';
-import { Failure } from '../../common/failures';
+import { Failure, permanent } from '../../common/failures';
 import { runnerCreateRequest } from '../../common/gitlab-runners';
 import type { GitlabSpec, RunnerSpec } from '../../common/stack';
 import { DEFAULT_STACK_SOURCE_POLICY, GITLAB_CA_FILE_SETTING, gitlabRefusal, type StackSourcePolicy } from '../../common/stack-sources';
@@ -13,8 +12,6 @@ export interface GitlabRunner {
   readonly description: string;
   readonly status: string;
 }
-
-const failed = (message: string) => ApplicationFailure.create({ type: Failure.runnerFailed, nonRetryable: true, message });
 
 /** TLS errors no retry can fix: the GitLab's certificate is not one this worker trusts. */
 const UNTRUSTED_CERTIFICATE = new Set([
@@ -43,17 +40,23 @@ export function createGitlabRunners(policy: StackSourcePolicy = DEFAULT_STACK_SO
         ? Promise.resolve(undefined)
         : readFile(file).catch((err: NodeJS.ErrnoException) => {
             ca = undefined;
-            throw failed(`${GITLAB_CA_FILE_SETTING}: ${file} cannot be read on the manager's worker (${err.code ?? err.message})`);
+            throw permanent(
+              Failure.runnerFailed,
+              `${GITLAB_CA_FILE_SETTING}: ${file} cannot be read on the manager's worker (${err.code ?? err.message})`,
+            );
           });
     return ca;
   };
 
   async function call<T>(gitlab: GitlabSpec, method: string, path: string, body?: unknown): Promise<{ data: T; next: string }> {
     const refusal = gitlabRefusal(gitlab, policy);
-    if (refusal !== undefined) throw failed(`the manager's worker refuses to call GitLab: ${refusal}`);
+    if (refusal !== undefined) throw permanent(Failure.runnerFailed, `the manager's worker refuses to call GitLab: ${refusal}`);
     const token = process.env[gitlab.tokenEnv];
     if (token === undefined || token === '') {
-      throw failed(`${gitlab.tokenEnv} is not set on the manager's worker: set it to a GitLab access token with the create_runner scope`);
+      throw permanent(
+        Failure.runnerFailed,
+        `${gitlab.tokenEnv} is not set on the manager's worker: set it to a GitLab access token with the create_runner scope`,
+      );
     }
     const url = new URL(`${gitlab.url.replace(/\/$/, '')}/api/v4${path}`);
     const res = await gitlabRequest(url, {
@@ -64,7 +67,8 @@ export function createGitlabRunners(policy: StackSourcePolicy = DEFAULT_STACK_SO
       timeoutMs: 30_000,
     }).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== undefined && UNTRUSTED_CERTIFICATE.has(err.code)) {
-        throw failed(
+        throw permanent(
+          Failure.runnerFailed,
           `the certificate of ${url.origin} is not trusted on the manager's worker (${err.code}): set ${GITLAB_CA_FILE_SETTING} to the PEM file of its CA`,
         );
       }
@@ -72,17 +76,22 @@ export function createGitlabRunners(policy: StackSourcePolicy = DEFAULT_STACK_SO
       throw new Error(`GitLab at ${url.origin} cannot be reached (${err.code ?? err.name}) on ${method} ${path}`);
     });
     if (res.status === 401 || res.status === 403) {
-      throw failed(
+      throw permanent(
+        Failure.runnerFailed,
         `GitLab refused the token in ${gitlab.tokenEnv} (HTTP ${res.status} on ${method} ${path}): it needs the create_runner scope (and admin rights for instance runners)`,
       );
     }
     if (res.status >= 300 && res.status < 400) {
-      throw failed(
+      throw permanent(
+        Failure.runnerFailed,
         `GitLab answered ${method} ${path} with a redirect (HTTP ${res.status}): set gitlab.url to the address GitLab itself uses`,
       );
     }
     if (res.status >= 400 && res.status < 500 && res.status !== 404) {
-      throw failed(`GitLab refused ${method} ${path} (HTTP ${res.status}): see GitLab's log for the reason (production_json.log)`);
+      throw permanent(
+        Failure.runnerFailed,
+        `GitLab refused ${method} ${path} (HTTP ${res.status}): see GitLab's log for the reason (production_json.log)`,
+      );
     }
     // 5xx and network errors are retried by Temporal; 404 is the caller's to read.
     if (res.status >= 500) throw new Error(`GitLab answered HTTP ${res.status} on ${method} ${path}`);
@@ -90,7 +99,10 @@ export function createGitlabRunners(policy: StackSourcePolicy = DEFAULT_STACK_SO
     try {
       return { data: JSON.parse(res.text) as T, next: res.nextPage };
     } catch {
-      throw failed(`GitLab answered ${method} ${path} (HTTP ${res.status}) with something other than JSON: is ${url.origin} a GitLab?`);
+      throw permanent(
+        Failure.runnerFailed,
+        `GitLab answered ${method} ${path} (HTTP ${res.status}) with something other than JSON: is ${url.origin} a GitLab?`,
+      );
     }
   }
 
@@ -148,10 +160,11 @@ export function createGitlabRunners(policy: StackSourcePolicy = DEFAULT_STACK_SO
       await heartbeating({ runner: input.id }, async () => {
         for (;;) {
           const { data } = await call<GitlabRunner | undefined>(input.gitlab, 'GET', `/runners/${input.id}`);
-          if (data === undefined) throw failed(`runner ${input.id} is gone from GitLab`);
+          if (data === undefined) throw permanent(Failure.runnerFailed, `runner ${input.id} is gone from GitLab`);
           if (data.status === 'online') return;
           if (Date.now() > deadline) {
-            throw failed(
+            throw permanent(
+              Failure.runnerFailed,
               `runner ${input.id} (${data.description}) is ${data.status} after ${input.seconds} s: see the runner service's logs (can its container reach ${input.gitlab.url}?)`,
             );
           }
