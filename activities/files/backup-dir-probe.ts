@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { BACKUP_DIR_CHECK, type CheckResult } from '../../common/doctor';
+import { Failure, permanent } from '../../common/failures';
 
 /** What the db worker found when it wrote its probe: its SCIOPS_BACKUP_DIR (none set: nothing to check), or why it could not. */
 export interface BackupDirProbeWritten {
@@ -27,7 +27,7 @@ const PROBE_FILE = 'probe';
 /** The probe's folder, refusing any other name: the remove below must never reach outside the probe. */
 function probeFolder(dir: string, name: string): string {
   if (!PROBE_NAME.test(name)) {
-    throw ApplicationFailure.create({ type: 'InvalidInput', nonRetryable: true, message: `"${name}" is not a doctor probe name` });
+    throw permanent(Failure.invalidInput, `"${name}" is not a doctor probe name`);
   }
   return path.join(dir, name);
 }

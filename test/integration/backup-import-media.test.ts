@@ -10,6 +10,7 @@ import type { RestoreReport } from '../../common/backup';
 import type { ImportReport } from '../../common/backup-import';
 import type { Manifest } from '../../common/backup-manifest';
 import { parseDockerHost } from '../../common/config';
+import { Failure } from '../../common/failures';
 import { Queue } from '../../common/queues';
 import { WorkflowType } from '../../common/workflow-types';
 import { dockerClient } from '../../workers/create-workers';
@@ -238,7 +239,7 @@ for name, entry in ((sys.argv[1], '../escape.txt'), (sys.argv[2], '/etc/cron.d/x
     await refused('meta', 'mongo', tar, /not a whole mongodump archive \(not a mongodump archive: /);
     await refused('media', 'volume', path.join(inbox, 'multiomix_mongo_backup.txt.gz'), /not a tar archive/);
     const failure = await failureOf(run(WorkflowType.importBackup, { spec, target: 'meta', kind: 'volume', file: tar }));
-    expect(failure.type).toBe('InvalidInput');
+    expect(failure.type).toBe(Failure.invalidInput);
     expect(failure.message).toContain('kind: volume, but target meta of backup');
   });
 });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RestoreReport } from '../../common/backup';
 import type { ImportReport } from '../../common/backup-import';
 import type { Manifest } from '../../common/backup-manifest';
+import { Failure, type FailureType } from '../../common/failures';
 import { Queue } from '../../common/queues';
 import { WorkflowType } from '../../common/workflow-types';
 import { type ScratchDatabase, scratchDatabase } from '../support/database';
@@ -184,7 +185,7 @@ describe('a file that is not what it is said to be is refused, with nothing writ
   beforeAll(() => {
     before = runsInStore();
   });
-  const refused = async (input: Record<string, unknown>, type: string, message: string | RegExp) => {
+  const refused = async (input: Record<string, unknown>, type: FailureType, message: string | RegExp) => {
     const failure = await failureOf(run(WorkflowType.importBackup, { spec, target: 'db', kind: 'postgres', ...input }));
     expect(failure.type).toBe(type);
     expect(failure.message).toMatch(message);
@@ -194,46 +195,46 @@ describe('a file that is not what it is said to be is refused, with nothing writ
   it('a text file', async () => {
     const file = path.join(inbox, 'notes.txt');
     writeFileSync(file, 'these are not the backups you are looking for\n');
-    await refused({ file }, 'BackupCorrupt', /notes\.txt: not a plain SQL dump of pg_dump: .*; nothing was imported/);
+    await refused({ file }, Failure.backupCorrupt, /notes\.txt: not a plain SQL dump of pg_dump: .*; nothing was imported/);
   });
 
   it('a truncated gzip', async () => {
     const whole = readFileSync(path.join(inbox, 'multiomix_postgres_backup.sql.gz'));
     const file = path.join(inbox, 'truncated.sql.gz');
     writeFileSync(file, whole.subarray(0, Math.floor(whole.length / 2)));
-    await refused({ file }, 'BackupCorrupt', /truncated\.sql\.gz: the gzip stream is truncated or corrupt/);
+    await refused({ file }, Failure.backupCorrupt, /truncated\.sql\.gz: the gzip stream is truncated or corrupt/);
   });
 
   it('a dump cut short before its last line (a whole gzip of half a dump)', async () => {
     const text = gunzipSync(readFileSync(path.join(inbox, 'multiomix_postgres_backup.sql.gz'))).toString();
     const file = path.join(inbox, 'half.sql.gz');
     writeFileSync(file, gzipSync(text.slice(0, text.indexOf('COPY public.samples'))));
-    await refused({ file }, 'BackupCorrupt', /half\.sql\.gz: it ends before pg_dump's last line/);
+    await refused({ file }, Failure.backupCorrupt, /half\.sql\.gz: it ends before pg_dump's last line/);
   });
 
   it('a dump with the schema for a data-only target', async () => {
     const file = path.join(inbox, 'full.sql.gz');
     await exec('bash', ['-o', 'pipefail', '-c', `pg_dump '${source.url}' | gzip > '${file}'`]);
-    await refused({ file }, 'BackupCorrupt', /it holds the schema \(CREATE at line \d+\), but the target is data-only/);
+    await refused({ file }, Failure.backupCorrupt, /it holds the schema \(CREATE at line \d+\), but the target is data-only/);
   });
 
   it('a mongodump archive or a tar said to be a SQL dump', async () => {
     const file = path.join(inbox, 'media.tar.gz');
     await exec('bash', ['-c', `tar -C '${inbox}' -czf '${file}' notes.txt`]);
-    await refused({ file }, 'BackupCorrupt', /not a plain SQL dump of pg_dump/);
+    await refused({ file }, Failure.backupCorrupt, /not a plain SQL dump of pg_dump/);
   });
 
   it("a kind that is not the target's, and a target the spec does not have (refused as input)", async () => {
     const file = path.join(inbox, 'multiomix_postgres_backup.sql.gz');
-    await refused({ file, kind: 'volume' }, 'InvalidInput', /kind: volume, but target db of backup legacy-\w+ is postgres/);
-    await refused({ file, target: 'media' }, 'InvalidInput', /target: "media" is not a target of backup legacy-\w+ \(it has db\)/);
+    await refused({ file, kind: 'volume' }, Failure.invalidInput, /kind: volume, but target db of backup legacy-\w+ is postgres/);
+    await refused({ file, target: 'media' }, Failure.invalidInput, /target: "media" is not a target of backup legacy-\w+ \(it has db\)/);
   });
 
   it('a file outside SCIOPS_BACKUP_DIR (symlinks resolved), or a relative path', async () => {
-    await refused({ file: '/etc/passwd' }, 'BackupCorrupt', /\/etc\/passwd: not under this worker's SCIOPS_BACKUP_DIR/);
+    await refused({ file: '/etc/passwd' }, Failure.backupCorrupt, /\/etc\/passwd: not under this worker's SCIOPS_BACKUP_DIR/);
     const link = path.join(inbox, 'shadow.sql.gz');
     await exec('ln', ['-sf', '/etc/shadow', link]);
-    await refused({ file: link }, 'BackupCorrupt', /not under this worker's SCIOPS_BACKUP_DIR/);
-    await refused({ file: 'import/x.sql.gz' }, 'InvalidInput', /file: an absolute path/);
+    await refused({ file: link }, Failure.backupCorrupt, /not under this worker's SCIOPS_BACKUP_DIR/);
+    await refused({ file: 'import/x.sql.gz' }, Failure.invalidInput, /file: an absolute path/);
   });
 });
