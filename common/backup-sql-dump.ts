@@ -18,6 +18,24 @@ const RESTRICT = /^\\(restrict|unrestrict) ([A-Za-z0-9]{1,200})\r?$/;
 const COPY_END = /^\\\.\r?$/;
 const ident = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c >= 0x80;
 
+/** One identifier as pg_dump writes it: plain (lower-case, as it is), or double-quoted with `""` for a quote. */
+const IDENTIFIER = /^(?:"((?:[^"]|"")+)"|([a-z_\x80-\uffff][a-z0-9_$\x80-\uffff]*))/;
+
+/** `schema.table` of a `COPY schema.table (...) FROM stdin;` line, unquoted; undefined when it is not that shape. Pure. */
+export function copiedTable(line: string): string | undefined {
+  const parts: string[] = [];
+  let rest = line.slice('COPY '.length);
+  for (;;) {
+    const m = IDENTIFIER.exec(rest);
+    if (m === null) return undefined;
+    parts.push(m[1] === undefined ? (m[2] as string) : m[1].replace(/""/g, '"'));
+    rest = rest.slice(m[0].length);
+    if (!rest.startsWith('.')) break;
+    rest = rest.slice(1);
+  }
+  return parts.length === 2 && /^[ (]/.test(rest) ? parts.join('.') : undefined;
+}
+
 type Lex =
   | { at: 'sql' | 'line-comment' | 'double' | 'double-end' }
   | { at: 'single' | 'single-end'; escapes: boolean; escaped: boolean }
@@ -32,7 +50,11 @@ type Lex =
  */
 export class SqlDumpLines {
   readonly problems: string[] = [];
+  /** Rows per table (`schema.table`, as pg_class names it) in the dump's COPY blocks, counted as they pass. */
+  readonly rows: Record<string, number> = {};
   private copying = false;
+  /** The table of the COPY block being read (undefined: a name this scan does not parse; its rows go uncounted). */
+  private table: string | undefined;
   private lex: Lex = { at: 'sql' };
   /** The two bytes before the one being read, in SQL (for `--`, `/*`, `E'`, `$tag$`). */
   private prev = 0;
@@ -65,6 +87,7 @@ export class SqlDumpLines {
       if (this.copying && this.length === 0 && newline !== -1) {
         // A whole line of COPY data: only whether it is `\.` matters, and it is passed on as it is.
         if (chunk[at] === BACKSLASH && newline - at <= 3 && COPY_END.test(chunk.toString('latin1', at, newline))) this.copying = false;
+        else this.countRow();
         this.line += 1;
         at = newline + 1;
         continue;
@@ -190,13 +213,18 @@ export class SqlDumpLines {
     let drop = false;
     if (this.copying) {
       if (whole && COPY_END.test(head)) this.copying = false;
+      else this.countRow();
     } else if (this.plainStart && head.startsWith('\\')) {
       drop = this.ownPair(whole ? head : '');
       if (!drop) this.metaCommand(Buffer.from(head, 'latin1'), 0);
     } else if (this.plainStart && /\S/.test(head) && !/^\s*--/.test(head)) {
       if (this.unrestricted) this.problems.push(`line ${this.line}: SQL after \\unrestrict (pg_dump writes it last)`);
       this.sql = true;
-      if (head.startsWith('COPY ') && tail.endsWith(' FROM stdin;') && this.lex.at === 'sql') this.copying = true;
+      if (head.startsWith('COPY ') && tail.endsWith(' FROM stdin;') && this.lex.at === 'sql') {
+        this.copying = true;
+        this.table = copiedTable(Buffer.from(head, 'latin1').toString('utf8')); // names are UTF-8, as pg_class holds them
+        if (this.table !== undefined) this.rows[this.table] ??= 0;
+      }
       const conforming = /^SET standard_conforming_strings = (on|off);/.exec(head);
       if (conforming !== null) this.standardStrings = conforming[1] === 'on';
     }
@@ -208,6 +236,10 @@ export class SqlDumpLines {
     this.head = [];
     this.headLength = 0;
     this.tail = Buffer.alloc(0);
+  }
+
+  private countRow(): void {
+    if (this.table !== undefined) this.rows[this.table] = (this.rows[this.table] ?? 0) + 1;
   }
 
   /** Whether a line is the dump's own `\restrict` (before anything else) or its matching `\unrestrict`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { restrictedTransaction, SqlDumpLines } from '../../common/backup-sql-dump';
+import { copiedTable, restrictedTransaction, SqlDumpLines } from '../../common/backup-sql-dump';
 
 const KEY = 'dx56sqDvSE47UR5B6c5CHhA8AV6KE1YnddbV75ycoIJ7U3omvNZpU8b05A1CZa';
 /** What pg_dump 15.18 writes for a data-only dump, with data that looks like meta-commands. */
@@ -32,13 +32,13 @@ const COPY = `COPY public.t (id, s) FROM stdin;
 `;
 
 /** Runs text through the scanner in chunks of `size` bytes; returns what it passes on and its problems. */
-function scan(text: string, size = 1 << 16): { out: string; problems: string[] } {
+function scan(text: string, size = 1 << 16): { out: string; problems: string[]; rows: Record<string, number> } {
   const lines = new SqlDumpLines();
   const bytes = Buffer.from(text);
   const out: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += size) out.push(...lines.push(bytes.subarray(i, i + size)));
   out.push(...lines.end());
-  return { out: Buffer.concat(out).toString(), problems: lines.problems };
+  return { out: Buffer.concat(out).toString(), problems: lines.problems, rows: lines.rows };
 }
 
 describe('a SQL dump read before psql is given it', () => {
@@ -52,9 +52,29 @@ describe('a SQL dump read before psql is given it', () => {
     for (const size of [1, 2, 3, 7, 64, 300]) expect(scan(text, size)).toEqual(whole);
   });
 
+  it('counts the rows of each COPY block as they pass, whatever the chunks: what the manifest records of a dump', () => {
+    const long = 'x'.repeat(700);
+    const text = dump(
+      `${COPY}COPY "Omics"."Gene ""A""" (id, note) FROM stdin;\n1\t${long}\n2\tb\n\\.\n\nCOPY public.empty (id) FROM stdin;\n\\.\n\n` +
+        `COPY public.gène (id) FROM stdin;\n1\n\\.\n`,
+    );
+    const whole = scan(text);
+    expect(whole.problems).toEqual([]);
+    expect(whole.rows).toEqual({ 'public.t': 3, 'Omics.Gene "A"': 2, 'public.empty': 0, 'public.gène': 1 });
+    for (const size of [1, 5, 64, 300]) expect(scan(text, size).rows).toEqual(whole.rows);
+  });
+
+  it('names the table of a COPY line as pg_class does: unquoted, "" for a quote; no name for another shape', () => {
+    expect(copiedTable('COPY public.samples (id, name) FROM stdin;')).toBe('public.samples');
+    expect(copiedTable('COPY "My Schema"."a.b" (id) FROM stdin;')).toBe('My Schema.a.b');
+    expect(copiedTable('COPY public.t  FROM stdin;')).toBe('public.t');
+    expect(copiedTable('COPY t (id) FROM stdin;')).toBeUndefined();
+    expect(copiedTable('COPY public."unterminated (id) FROM stdin;')).toBeUndefined();
+  });
+
   it('passes dumps older pg_dumps wrote, without the pair', () => {
     const old = `SET statement_timeout = 0;\n${COPY}`;
-    expect(scan(old)).toEqual({ out: old, problems: [] });
+    expect(scan(old)).toEqual({ out: old, problems: [], rows: { 'public.t': 3 } });
   });
 
   it.each([
