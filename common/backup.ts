@@ -6,18 +6,18 @@ const MONGO_DATABASE = /^[^/\\. "$*<>:|?]{1,63}$/;
 /** MongoDB's own databases, which a restore never writes to. */
 export const RESERVED_MONGO_DATABASES = ['admin', 'local', 'config'];
 /** `<database>.*`, a whole database as mongorestore's --nsFrom/--nsTo name it. */
-const databasePattern = (example: string) =>
+export const databasePattern = (example: string) =>
   z.string().refine((p) => p.endsWith('.*') && MONGO_DATABASE.test(p.slice(0, -2)), { message: `a database pattern such as ${example}` });
 
 /** Backup, target and schedule names. */
 export const NAME = /^[a-z0-9][a-z0-9_-]{0,47}$/;
 export const NAME_RULE = 'lower-case letters, digits, _ and -, at most 48';
-const name = (what: string) => z.string().regex(NAME, `a ${what} name: ${NAME_RULE}`);
+export const nameField = (what: string) => z.string().regex(NAME, `a ${what} name: ${NAME_RULE}`);
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable');
 
 const postgresTarget = z.strictObject({
   kind: z.literal('postgres'),
-  name: name('target'),
+  name: nameField('target'),
   urlEnv: envName.default('DATABASE_URL').describe("the variable, on the db worker, holding the database's URL (never the URL itself)"),
   mode: z
     .enum(['data-only', 'full'])
@@ -27,7 +27,7 @@ const postgresTarget = z.strictObject({
 
 const volumeTarget = z.strictObject({
   kind: z.literal('volume'),
-  name: name('target'),
+  name: nameField('target'),
   volume: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]+$/, 'a Docker volume name: at least 2 characters, letters, digits, _ . and -'),
   node: z.string().regex(NODE_NAME, 'a node hostname').optional().describe("the node whose engine holds it (default: the docker queue's)"),
   image: z.string().min(1).default('busybox:1.36').describe('an image with sh, tar and find, run beside the volume to read or fill it'),
@@ -35,7 +35,7 @@ const volumeTarget = z.strictObject({
 
 const mongoTarget = z.strictObject({
   kind: z.literal('mongo'),
-  name: name('target'),
+  name: nameField('target'),
   urlEnv: envName.default('MONGO_URL').describe('the variable, on the db worker, holding the MongoDB URL (never the URL itself)'),
   database: z
     .string()
@@ -84,7 +84,7 @@ export const retentionSchema = z
 /** A backup: what to dump, where to, which services to stop meanwhile, and what to keep. */
 export const backupSpecSchema = z
   .strictObject({
-    name: name('backup'),
+    name: nameField('backup'),
     targets: z.array(backupTargetSchema).min(1, 'at least one target'),
     destination: destinationSchema,
     stopServices: z
@@ -212,65 +212,6 @@ export function differences(
     .sort()
     .filter((t) => expected[t] !== got[t])
     .map((t) => `${dump.target}: ${what} ${t} has ${got[t] ?? 'no'} ${unit}, the manifest says ${expected[t] ?? 'none'}`);
-}
-
-/** What `restore` is given: which run of which backup, where, and how careful to be. */
-export const restoreInputSchema = z
-  .strictObject({
-    destination: destinationSchema,
-    backup: name('backup'),
-    run: z.string().regex(RUN_ID, 'a run id such as 20261122T030000Z (`sciops backup list` shows them)'),
-    targets: z.array(name('target')).default([]).describe('only these targets of the run (default: all)'),
-    spec: backupSpecSchema
-      .optional()
-      .describe("the backup's spec: restore only into its targets, refusing a manifest that names others (default: trust the manifest's)"),
-    force: z.boolean().default(false).describe('restore over a target that holds data'),
-    approve: z.boolean().default(false).describe('wait for `sciops restore approve ID` before the first destructive step'),
-    nsFrom: databasePattern('omics.*').optional().describe('MongoDB: restore the documents of this database ...'),
-    nsTo: databasePattern('omics_copy.*')
-      .refine((p) => !RESERVED_MONGO_DATABASES.includes(p.slice(0, -2).toLowerCase()), {
-        message: `not into ${RESERVED_MONGO_DATABASES.join(', ')}: MongoDB's own databases`,
-      })
-      .optional()
-      .describe('... into this one instead'),
-  })
-  .superRefine((r, ctx) => {
-    if ((r.nsFrom === undefined) !== (r.nsTo === undefined))
-      ctx.addIssue({ code: 'custom', path: ['nsTo'], message: 'give nsFrom and nsTo together' });
-  });
-
-export type RestoreInput = z.infer<typeof restoreInputSchema>;
-
-/**
- * Why a restore's nsFrom cannot be right, or undefined: it must name the database of a MongoDB target being
- * restored. A typo (`omic.*`) would otherwise leave the target as it is and restore into production. Pure.
- */
-export function nsFromProblem(targets: readonly BackupTarget[], nsFrom: string | undefined): string | undefined {
-  if (nsFrom === undefined) return undefined;
-  const databases = targets.flatMap((t) => (t.kind === 'mongo' ? [t.database] : []));
-  if (databases.includes(nsFrom.slice(0, -2))) return undefined;
-  const have = databases.length === 0 ? 'no MongoDB target is restored' : `the MongoDB databases restored are ${databases.join(', ')}`;
-  return `nsFrom: ${nsFrom} matches no database of this restore (${have})`;
-}
-
-export interface RestoreReport {
-  readonly backup: string;
-  readonly run: string;
-  readonly restored: readonly string[];
-  /** Where the targets' state from just before the restore was saved (kept; never pruned). */
-  readonly safety: string;
-}
-
-/**
- * What a failed restore says happened: why it failed, into which targets the safety backup was put back,
- * and into which it could not be (and why), with where the safety backup is kept. Pure.
- */
-export function restoreFailedMessage(why: string, safety: string, back: readonly string[], notBack: readonly string[]): string {
-  const parts = [`restore failed: ${why}`];
-  if (back.length > 0) parts.push(`The safety backup (${safety}) was put back into ${back.join(', ')}`);
-  if (notBack.length > 0) parts.push(`The safety backup could NOT be put back into ${notBack.join(', ')}; it is kept at ${safety}`);
-  if (back.length === 0 && notBack.length === 0) parts.push(`No target was changed; the safety backup is kept at ${safety}`);
-  return parts.join('. ');
 }
 
 /** How a run is named on the command line: `<dir>/<backup>/<run>` or `s3://<bucket>/<prefix><backup>/<run>`. Pure. */

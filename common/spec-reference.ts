@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { backupSpecSchema, restoreInputSchema } from './backup';
+import { backupSpecSchema } from './backup';
 import { importInputSchema } from './backup-import';
 import { doctorInputSchema } from './doctor';
 import { efsInputSchema } from './efs';
 import { experimentSpecSchema } from './experiment';
 import { recoverInputSchema } from './recovery';
+import { restoreInputSchema } from './restore';
 import { shortFormKey } from './spec-fields';
 import { stackSpecSchema, teardownInputSchema } from './stack';
 import { WorkflowType } from './workflow-types';

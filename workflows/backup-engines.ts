@@ -1,14 +1,7 @@
 import { patched, uuid4 } from '@temporalio/workflow';
-import {
-  type BackupTarget,
-  type Destination,
-  type DumpRecord,
-  dumpFileName,
-  type MongoTarget,
-  type RestoreInput,
-  runId,
-} from '../common/backup';
+import { type BackupTarget, type Destination, type DumpRecord, dumpFileName, type MongoTarget, runId } from '../common/backup';
 import type { ImportCheck } from '../common/backup-import';
+import type { RestoreInput } from '../common/restore';
 import { db, dockerOn, manager } from './backup-activities';
 
 /** What a copy of a target holds, in the manifest's terms: rows per table, documents per collection, or files. */

@@ -8,22 +8,12 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import {
-  type BackupSpec,
-  type BackupTarget,
-  type DumpRecord,
-  differences,
-  nsFromProblem,
-  type RestoreInput,
-  type RestoreReport,
-  restoreFailedMessage,
-  restoreInputSchema,
-  runPath,
-} from '../common/backup';
+import { type BackupSpec, type BackupTarget, type DumpRecord, differences, runPath } from '../common/backup';
 import { specDisagreements } from '../common/backup-manifest';
 import { approveRestoreSignal } from '../common/backup-signals';
 import { Failure } from '../common/failures';
 import { serviceLockKey, targetLockKey } from '../common/locks';
+import { nsFromProblem, type RestoreInput, type RestoreReport, restoreFailedMessage, restoreInputSchema } from '../common/restore';
 import { SearchAttribute } from '../common/search-attributes';
 import { manager } from './backup-activities';
 import { newRunId, pinnedNode, type TargetEngine, targetEngine } from './backup-engines';

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { parseBackupLocation, type RestoreReport, restoreInputSchema } from '../../common/backup';
+import { parseBackupLocation } from '../../common/backup';
 import { approveRestoreSignal } from '../../common/backup-signals';
 import { InputError } from '../../common/errors';
+import { type RestoreReport, restoreInputSchema } from '../../common/restore';
 import { parseInput } from '../../common/validate';
 import { restoreWorkflowId } from '../../common/workflow-ids';
 import { WorkflowType } from '../../common/workflow-types';

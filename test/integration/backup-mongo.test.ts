@@ -11,11 +11,12 @@ import { BSON, type Db, type Document, Long, MongoClient, ObjectId } from 'mongo
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMongoBackup } from '../../activities/db/mongo-backup';
 import { createBackupRuns } from '../../activities/files/backup-runs';
-import { type BackupReport, type DumpRecord, type RestoreReport, runId, runPath } from '../../common/backup';
+import { type BackupReport, type DumpRecord, runId, runPath } from '../../common/backup';
 import { MANIFEST_FILE, MANIFEST_FORMAT } from '../../common/backup-manifest';
 import { Failure } from '../../common/failures';
 import { MongoArchiveWriter, openArchive } from '../../common/mongo-archive';
 import { Queue } from '../../common/queues';
+import type { RestoreReport } from '../../common/restore';
 import { WorkflowType } from '../../common/workflow-types';
 import { tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';

@@ -13,13 +13,14 @@ import {
 import { type Client, ScheduleOverlapPolicy } from '@temporalio/client';
 import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { BackupReport, RestoreReport } from '../../common/backup';
+import type { BackupReport } from '../../common/backup';
 import type { Manifest } from '../../common/backup-manifest';
 import { approveRestoreSignal } from '../../common/backup-signals';
 import { parseDockerHost } from '../../common/config';
 import type { Progress } from '../../common/progress';
 import { progressQuery } from '../../common/progress';
 import { Queue } from '../../common/queues';
+import type { RestoreReport } from '../../common/restore';
 import { WorkflowType } from '../../common/workflow-types';
 import { dockerClient } from '../../workers/create-workers';
 import { CliProcess } from '../support/cli';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { restoreFailedMessage } from '../../common/backup';
 import { listElements, recreateStatements } from '../../common/backup-pg-database';
+import { restoreFailedMessage } from '../../common/restore';
 
 const identifier = (s: string) => `"${s.replace(/"/g, '""')}"`;
 const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;

@@ -6,15 +6,14 @@ import {
   differences,
   dumpFileName,
   leftoverRuns,
-  nsFromProblem,
   parseBackupLocation,
   RUN_ID,
-  restoreInputSchema,
   runId,
   runTime,
 } from '../../common/backup';
 import { isoWeek, retain } from '../../common/backup-retention';
 import { targetLockKey } from '../../common/locks';
+import { nsFromProblem, restoreInputSchema } from '../../common/restore';
 import { parseInput } from '../../common/validate';
 
 const parse = (v: unknown) => parseInput(backupSpecSchema, v, 'backup spec');
