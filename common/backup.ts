@@ -15,15 +15,39 @@ export const NAME_RULE = 'lower-case letters, digits, _ and -, at most 48';
 export const nameField = (what: string) => z.string().regex(NAME, `a ${what} name: ${NAME_RULE}`);
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable');
 
-const postgresTarget = z.strictObject({
-  kind: z.literal('postgres'),
-  name: nameField('target'),
-  urlEnv: envName.default('DATABASE_URL').describe("the variable, on the db worker, holding the database's URL (never the URL itself)"),
-  mode: z
-    .enum(['data-only', 'full'])
-    .default('data-only')
-    .describe('data-only (the schema comes from the platform migrations, as `pg_dump --data-only`), or full (schema and data)'),
-});
+/** A PostgreSQL role or database name sciops passes as `--username=`/`--dbname=`: no quote, no leading dash. */
+const pgName = (what: string) =>
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_$.-]{0,62}$/, `a PostgreSQL ${what} name: a letter or _ first, then letters, digits, _ $ . -`);
+
+const postgresTarget = z
+  .strictObject({
+    kind: z.literal('postgres'),
+    name: nameField('target'),
+    urlEnv: envName
+      .default('DATABASE_URL')
+      .describe("the variable, on the db worker, holding the database's URL (never the URL itself); not used with service"),
+    mode: z
+      .enum(['data-only', 'full'])
+      .default('data-only')
+      .describe('data-only (the schema comes from the platform migrations, as `pg_dump --data-only`), or full (schema and data)'),
+    service: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a swarm service name')
+      .optional()
+      .describe("the swarm service running the database: dumped and restored inside its task (docker exec), with the server's own tools"),
+    database: pgName('database').optional().describe('with service: the database to dump and restore'),
+    user: pgName('role').optional().describe("with service: the role pg_dump and psql connect as (over the task's local socket)"),
+  })
+  .superRefine((t, ctx) => {
+    if (t.service === undefined) {
+      for (const key of ['database', 'user'] as const)
+        if (t[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `${key} goes with service; a URL names its own` });
+      return;
+    }
+    for (const key of ['database', 'user'] as const)
+      if (t[key] === undefined)
+        ctx.addIssue({ code: 'custom', path: [key], message: `required with service: the ${key} inside the service's server` });
+  });
 
 const volumeTarget = z.strictObject({
   kind: z.literal('volume'),
@@ -99,12 +123,18 @@ export const backupSpecSchema = z
     spec.targets.forEach((t, i) => {
       if (seen.has(t.name)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'name'], message: `"${t.name}" is defined twice` });
       seen.add(t.name);
+      if (t.kind === 'postgres' && t.service !== undefined && spec.stopServices.includes(t.service)) {
+        const message = `service ${t.service} runs the database this target dumps inside it: keep it out of stopServices`;
+        ctx.addIssue({ code: 'custom', path: ['targets', i, 'service'], message });
+      }
     });
   });
 
 export type BackupSpec = z.infer<typeof backupSpecSchema>;
 export type BackupTarget = z.infer<typeof backupTargetSchema>;
 export type PostgresTarget = z.infer<typeof postgresTarget>;
+/** A PostgreSQL target inside a swarm service (service mode). */
+export type PostgresServiceTarget = PostgresTarget & { service: string; database: string; user: string };
 export type VolumeTarget = z.infer<typeof volumeTarget>;
 export type MongoTarget = z.infer<typeof mongoTarget>;
 export type Destination = z.infer<typeof destinationSchema>;

@@ -6,11 +6,12 @@ import type { BackupTarget } from './backup';
  */
 
 /**
- * What one workflow at a time may back up, restore or verify: a database behind a URL variable, a Mongo
- * database, a volume on an engine. Two targets with the same key are the same thing. Pure.
+ * What one workflow at a time may back up, restore or verify: a database behind a URL variable or inside a
+ * service, a Mongo database, a volume on an engine. Two targets with the same key are the same thing. Pure.
  */
 export function targetLockKey(target: BackupTarget): string {
-  if (target.kind === 'postgres') return `postgres/${target.urlEnv}`;
+  if (target.kind === 'postgres')
+    return target.service === undefined ? `postgres/${target.urlEnv}` : `postgres@${target.service}/${target.database}`;
   if (target.kind === 'mongo') return `mongo/${target.urlEnv}/${target.database}`;
   return `volume/${target.node ?? '-'}/${target.volume}`;
 }

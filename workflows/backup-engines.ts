@@ -1,5 +1,13 @@
 import { patched, uuid4 } from '@temporalio/workflow';
-import { type BackupTarget, type Destination, type DumpRecord, dumpFileName, type MongoTarget, runId } from '../common/backup';
+import {
+  type BackupTarget,
+  type Destination,
+  type DumpRecord,
+  dumpFileName,
+  type MongoTarget,
+  type PostgresServiceTarget,
+  runId,
+} from '../common/backup';
 import type { ImportCheck } from '../common/backup-import';
 import type { RestoreInput } from '../common/restore';
 import { db, dockerOn, manager } from './backup-activities';
@@ -94,6 +102,43 @@ export function targetEngine(
 
   switch (target.kind) {
     case 'postgres':
+      if (target.service !== undefined) {
+        // Service mode: inside the database's task, on its node's queue; the task is looked up for each step
+        // (it may have been rescheduled meanwhile), and the import is read as any PostgreSQL dump file is.
+        const service = target as PostgresServiceTarget;
+        const task = async () => {
+          const found = await manager.findServiceTask({ service: service.service });
+          return { on: dockerOn(found.node), containerId: found.containerId };
+        };
+        const inTask = async <T>(step: (on: ReturnType<typeof dockerOn>, containerId: string) => Promise<T>) => {
+          const { on, containerId } = await task();
+          return step(on, containerId);
+        };
+        return {
+          target,
+          ready: (restores) =>
+            inTask(async (on, containerId) => void (await on.checkPostgresService({ target: service, containerId, restores }))),
+          check,
+          dump: (folder, run, safety) =>
+            inTask((on, containerId) =>
+              on.dumpPostgresService({ target: service, containerId, ...at(folder, run), ...(safety ? { keepOwners: true } : {}) }),
+            ),
+          verify: (...dump) =>
+            inTask(async (on, containerId) => ({
+              tables: await on.verifyPostgresServiceDump({ target: service, containerId, ...stored(...dump) }),
+            })),
+          restore: (...dump) =>
+            inTask(async (on, containerId) => ({
+              tables: await on.restorePostgresService({ target: service, containerId, ...stored(...dump) }),
+            })),
+          contents: () =>
+            inTask(async (on, containerId) => {
+              const tables = await on.postgresServiceTablesWithRows({ target: service, containerId });
+              return tables.length === 0 ? undefined : `rows in ${some(tables.length, 'table', 'tables')}`;
+            }),
+          ...imports(db),
+        };
+      }
       return {
         target,
         ready: async (restores) => void (await db.checkPostgresClient({ target, restores })),

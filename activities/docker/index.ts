@@ -10,6 +10,7 @@ import { createEngineHealth } from './engine-health';
 import { createEngineNode } from './engine-node';
 import { createExperimentContainers } from './experiment-containers';
 import { createExperimentServices } from './experiment-services';
+import { createPgServiceBackup } from './pg-service-backup';
 import { createRunnerRegistration } from './runner-registration';
 import { createServicePause } from './service-pause';
 import { createStackConfigs } from './stack-configs';
@@ -69,6 +70,7 @@ export function createDockerActivities(
     ...createStackGitlabRecord(docker),
     // biome-ignore lint/nursery/noMisusedPromises: an object of activity functions, not a promise
     ...createVolumeBackup(docker, s3),
+    ...createPgServiceBackup(docker, s3),
     ...createServicePause(docker),
     ...createBackupRuns(s3),
     ...createBackupDirProbe(dirs.backup),

@@ -263,5 +263,32 @@ describe('target locks', () => {
     ]);
     const full = parse({ ...base, targets: [{ kind: 'postgres', name: 'x', urlEnv: 'OMICS_URL', mode: 'full' }] });
     expect(targetLockKey(full.targets[0] as never)).toBe('postgres/OMICS_URL');
+    const inService = parse({ ...base, targets: [{ kind: 'postgres', name: 'x', service: 'omics_db', database: 'omics', user: 'omics' }] });
+    expect(targetLockKey(inService.targets[0] as never)).toBe('postgres@omics_db/omics');
+  });
+});
+
+describe('PostgreSQL targets inside a service', () => {
+  const svc = { kind: 'postgres', name: 'db', service: 'omics_db', database: 'multiomics', user: 'multiomics' };
+
+  it('take the service, the database and the role inside it', () => {
+    expect(parse({ ...base, targets: [svc] }).targets[0]).toMatchObject({ ...svc, mode: 'data-only' });
+  });
+
+  it('refuse a service without its database or role, and those without a service, naming the field', () => {
+    expect(() => parse({ ...base, targets: [{ ...svc, user: undefined }] })).toThrow(/targets\[0\]\.user: required with service/);
+    expect(() => parse({ ...base, targets: [{ kind: 'postgres', name: 'db', database: 'x' }] })).toThrow(
+      /targets\[0\]\.database: database goes with service/,
+    );
+  });
+
+  it('refuse names a shell or pg_dump could take for something else, and the service among stopServices', () => {
+    expect(() => parse({ ...base, targets: [{ ...svc, database: '--help' }] })).toThrow(
+      /targets\[0\]\.database: a PostgreSQL database name/,
+    );
+    expect(() => parse({ ...base, targets: [{ ...svc, user: 'a;b' }] })).toThrow(/targets\[0\]\.user: a PostgreSQL role name/);
+    expect(() => parse({ ...base, targets: [svc], stopServices: ['omics_db', 'omics_web'] })).toThrow(
+      /targets\[0\]\.service: service omics_db runs the database this target dumps inside it: keep it out of stopServices/,
+    );
   });
 });
