@@ -42,7 +42,8 @@ describe('sciops CLI against real workers and services', () => {
     const all = new CliProcess(['worker'], env);
     const node2 = new CliProcess(['worker', '--node', NODE2], { ...env, DOCKER_HOST: bed.node2DockerHost });
     workers.push(all, node2);
-    await all.waitFor(/polling sciops, docker, db, aws on /, 60_000);
+    // The docker worker polls its engine's node queue too (docker@<engine name>), listed last.
+    await all.waitFor(/polling sciops, docker, db, aws, docker@\S+ on /, 60_000);
     await node2.waitFor(new RegExp(`polling docker@${NODE2} on `), 60_000);
 
     const table = await runCli(['doctor', '--node', NODE2], env);

@@ -31,7 +31,7 @@ beforeAll(async () => {
   };
   // stderr is a pipe here, as under a service manager: the worker writes JSON lines.
   worker = new CliProcess(['--queues', 'sciops,docker,db'], env, 'worker');
-  await worker.waitFor(/polling sciops, docker, db on /, 60_000);
+  await worker.waitFor(/polling sciops, docker, db, docker@\S+ on /, 60_000);
 });
 
 afterAll(async () => {
@@ -49,7 +49,7 @@ describe('a worker process under a service manager', () => {
 
     const entries = logEntries(worker.stderr);
     for (const e of entries) expect(Object.keys(e).slice(0, 3)).toEqual(['time', 'level', 'msg']);
-    expect(entries[0]).toMatchObject({ level: 'info', msg: expect.stringMatching(/^polling sciops, docker, db on /) });
+    expect(entries[0]).toMatchObject({ level: 'info', msg: expect.stringMatching(/^polling sciops, docker, db, docker@\S+ on /) });
     const started = entries.find((e) => e.msg === 'experiment container started');
     expect(started).toMatchObject({ experiment: id, workflowId: experimentWorkflowId(id), activityType: 'runExperimentContainer' });
     expect(started?.activityId).toEqual(expect.any(String));
