@@ -77,6 +77,12 @@ export function exitCodeFor(err: unknown): { code: number; message?: string } {
 }
 
 async function main(): Promise<void> {
+  // A reader that stops early (`sciops backup list | head`) closes the pipe: stop quietly, as Unix tools do
+  // (128 + SIGPIPE); any other failure to write the output is one line, not a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') process.stderr.write(`sciops: cannot write the output: ${err.message}\n`);
+    process.exit(err.code === 'EPIPE' ? EXIT_SIGPIPE : ExitCode.failed);
+  });
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (err) {
@@ -87,5 +93,8 @@ async function main(): Promise<void> {
     if (code === ExitCode.interrupted) process.exit(code);
   }
 }
+
+/** What a process killed by SIGPIPE exits with, which shells and `set -o pipefail` know. */
+const EXIT_SIGPIPE = 141;
 
 if (require.main === module) void main();

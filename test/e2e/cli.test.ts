@@ -1,4 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DoctorReport } from '../../common/doctor';
 import { newCodecKey } from '../../common/payload-encryption';
@@ -203,5 +205,30 @@ describe('bad configuration: one line naming the setting, no stack trace', () =>
     expect(result.stderr).toMatch(message);
     if (args[0] !== 'nosuch') expect(result.stderr).toMatch(ONE_LINE);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('output to a reader that goes away', () => {
+  /** Runs the built CLI with its stdout on `out` (a pipe closed at once, or /dev/full); its exit code and stderr. */
+  function cliInto(out: 'closed pipe' | '/dev/full'): Promise<{ code: number | null; stderr: string }> {
+    const cli = path.resolve(__dirname, '../../dist/clients/cli.js');
+    return new Promise((resolve) => {
+      const stdout = out === '/dev/full' ? openSync('/dev/full', 'w') : 'pipe';
+      const child = spawn(process.execPath, [cli, 'schema', 'backup'], { stdio: ['ignore', stdout, 'pipe'] });
+      child.stdout?.destroy(); // `| head` that has read what it wanted
+      let stderr = '';
+      child.stderr?.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+  }
+
+  it('stops quietly when the pipe closes early (`sciops … | head`): 141 as for SIGPIPE, no stack trace', async () => {
+    expect(await cliInto('closed pipe')).toEqual({ code: 141, stderr: '' });
+  });
+
+  it('says in one line when the output cannot be written (a full disk), and fails', async () => {
+    const { code, stderr } = await cliInto('/dev/full');
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^sciops: cannot write the output: ENOSPC[^\n]*\n$/);
   });
 });
