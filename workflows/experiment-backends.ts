@@ -33,7 +33,7 @@ const checkSpec = proxyActivities<DockerActivities>({ ...CHECK_OPTIONS, taskQueu
  * Docker runs started before their steps were pinned to the engine of the worker that took the first one replay
  * on the docker queue, where any manager's worker could take each step.
  */
-export const ENGINE_PINNED = 'experiment-engine-pinned';
+const ENGINE_PINNED = 'experiment-engine-pinned';
 
 /** A worker that dies is noticed within this, and the retry re-attaches to the run. */
 const HEARTBEAT_TIMEOUT = '20s';
