@@ -50,6 +50,16 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T 
   return { ms: Date.now() - t0, value };
 }
 
+/** `sciops restore --force` of one run of `spec`'s backup. */
+function forceRestore(bench: BenchEnvironment, id: string, spec: { name: string; destination: unknown }, run: string) {
+  return runWorkflow<RestoreReport>(bench, WorkflowType.restore, id, {
+    destination: spec.destination,
+    backup: spec.name,
+    run,
+    force: true,
+  });
+}
+
 async function runWorkflow<T>(bench: BenchEnvironment, type: string, id: string, input: unknown): Promise<T> {
   return bench.client.workflow.execute(type, {
     taskQueue: Queue.workflows,
@@ -138,14 +148,7 @@ async function benchPostgres(bench: BenchEnvironment, dir: string, pgCase: PgCas
         sh(`psql -Xq -c "truncate ${pgCase.tables.join(', ')}" && gunzip -c ${plainFile} | psql -Xq -v ON_ERROR_STOP=1 >/dev/null`),
       );
       const restoreId = `bench-restore-${pgCase.name}-${i}-${Date.now()}`;
-      const restore = await timed(() =>
-        runWorkflow<RestoreReport>(bench, WorkflowType.restore, restoreId, {
-          destination: spec.destination,
-          backup: spec.name,
-          run: backup.value.run,
-          force: true,
-        }),
-      );
+      const restore = await timed(() => forceRestore(bench, restoreId, spec, backup.value.run));
       const rss = peakRssMb(db.pid as number);
       const plainMb = Number((await sh(`gunzip -c ${plainFile} | wc -c`)).stdout) / 1e6;
       const gzMb = statSync(plainFile).size / 1e6;
@@ -201,14 +204,7 @@ async function benchMongo(bench: BenchEnvironment, dir: string): Promise<string[
       );
       const plainRestore = await timed(() => tool('mongorestore', [`--archive=${plainFile}`, '--gzip', '--drop', '--noIndexRestore']));
       const restoreId = `bench-mongo-restore-${i}-${Date.now()}`;
-      const restore = await timed(() =>
-        runWorkflow<RestoreReport>(bench, WorkflowType.restore, restoreId, {
-          destination: spec.destination,
-          backup: spec.name,
-          run: backup.value.run,
-          force: true,
-        }),
-      );
+      const restore = await timed(() => forceRestore(bench, restoreId, spec, backup.value.run));
       const rss = peakRssMb(db.pid as number);
       const sciopsFile = path.join(dir, runPath(spec.name, backup.value.run), backup.value.dumps[0]?.file ?? '');
       rows.push(
