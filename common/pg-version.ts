@@ -41,6 +41,9 @@ export const pgDumpCanDump = (client: VersionNum, server: VersionNum) => majorKe
 /** The first minor release of each major version whose psql knows `\restrict` (see restrictedTransaction). */
 const RESTRICT_SINCE: Readonly<Record<number, number>> = { 13: 22, 14: 19, 15: 14, 16: 10, 17: 6 };
 
+/** The releases of the supported majors whose psql knows `\restrict`, as the messages name them. */
+export const RESTRICT_RELEASES = '15.14, 16.10, 17.6 or later';
+
 /** Whether psql of version `num` knows `\restrict`, which every sciops restore opens with. */
 export function psqlKnowsRestrict(num: VersionNum): boolean {
   const major = Math.floor(num / 10_000);
@@ -86,7 +89,7 @@ export function clientProblem(what: string, versions: ClientAndServer, restores:
   if (!psqlKnowsRestrict(psql)) {
     return (
       `${what}: psql ${versions.psql} on the db worker does not know \\restrict, which restores and ` +
-      `verifications run under; use psql 15.14, 16.10, 17.6 or later (SCIOPS_PG_BIN_DIR names a directory of newer tools)`
+      `verifications run under; use psql ${RESTRICT_RELEASES} (SCIOPS_PG_BIN_DIR names a directory of newer tools)`
     );
   }
   return undefined;

@@ -106,13 +106,9 @@ export function targetEngine(
         // Service mode: inside the database's task, on its node's queue; the task is looked up for each step
         // (it may have been rescheduled meanwhile), and the import is read as any PostgreSQL dump file is.
         const service = target as PostgresServiceTarget;
-        const task = async () => {
-          const found = await manager.findServiceTask({ service: service.service });
-          return { on: dockerOn(found.node), containerId: found.containerId };
-        };
         const inTask = async <T>(step: (on: ReturnType<typeof dockerOn>, containerId: string) => Promise<T>) => {
-          const { on, containerId } = await task();
-          return step(on, containerId);
+          const { node, containerId } = await manager.findServiceTask({ service: service.service });
+          return step(dockerOn(node), containerId);
         };
         return {
           target,

@@ -8,7 +8,7 @@ import { type Destination, type DumpRecord, fileOf, type PostgresTarget } from '
 import { restrictedTransaction } from '../../common/backup-sql-dump';
 import { pgErrorLines } from '../../common/failure-output';
 import { backupFailed, Failure, type FailureType, permanent } from '../../common/failures';
-import { type ClientAndServer, serverVersionNum } from '../../common/pg-version';
+import { type ClientAndServer, RESTRICT_RELEASES, serverVersionNum } from '../../common/pg-version';
 import { type Expected, gunzipped, readChecked } from '../files/backup-checks';
 import { backupStore, endWhen } from '../files/backup-store';
 import { parallelGzip } from '../files/parallel-gzip';
@@ -62,7 +62,7 @@ function exited(child: ChildProcess, what: string): Promise<void> {
     child.on('error', (err) =>
       reject(backupFailed(`${what} could not start: ${err.message} (is the PostgreSQL client installed on the db worker?)`)),
     );
-    const old = () => (/invalid command \\restrict/.test(stderr) ? ' (restores need psql 15.14, 16.10, 17.6 or later)' : '');
+    const old = () => (/invalid command \\restrict/.test(stderr) ? ` (restores need psql ${RESTRICT_RELEASES})` : '');
     child.on('close', (code, signal) =>
       code === 0 ? resolve() : reject(backupFailed(`${what} failed (${signal ?? `exit code ${code}`}): ${pgErrorLines(stderr)}${old()}`)),
     );

@@ -6,13 +6,13 @@ import type { Destination, DumpRecord, PostgresServiceTarget } from '../../commo
 import { fileOf } from '../../common/backup';
 import { restrictedTransaction, SqlDumpLines } from '../../common/backup-sql-dump';
 import { backupFailed } from '../../common/failures';
-import { psqlKnowsRestrict, serverVersionNum, toolVersionNum } from '../../common/pg-version';
+import { psqlKnowsRestrict, RESTRICT_RELEASES, serverVersionNum, toolVersionNum } from '../../common/pg-version';
 import { compatibleDump } from '../db/pg-dump-compat';
 import { type Expected, gunzipped, readChecked } from '../files/backup-checks';
 import { backupStore, endWhen } from '../files/backup-store';
 import { parallelGzip } from '../files/parallel-gzip';
 import { heartbeating } from '../heartbeating';
-import { COUNT_ROWS, connection, execInDatabase, HAS_ROWS, queryValue, quoteIdent, TABLE_LIST } from './pg-service-exec';
+import { COUNT_ROWS, connection, execInDatabase, execOutput, HAS_ROWS, queryValue, quoteIdent, TABLE_LIST } from './pg-service-exec';
 
 /** Where a dump to restore is, and what it must be (its manifest's size and SHA-256). */
 type StoredDump = { destination: Destination; key: string; expected: Expected };
@@ -31,19 +31,12 @@ export function createPgServiceBackup(docker: Dockerode, s3: () => S3Client) {
 
   /** The server's version, and the container's pg_dump and psql; refuses tools that cannot serve it. */
   async function versions(t: InTask, restores: boolean): Promise<{ server: string; pgDump: string; psql: string }> {
-    const line = async (tool: string) => {
-      let out = '';
-      const stdout = new PassThrough().on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-      });
-      await execInDatabase(docker, t.containerId, [tool, '--version'], { stdout, what: `${tool} --version` });
-      return out.trim();
-    };
+    const line = async (tool: string) => (await execOutput(docker, t.containerId, [tool, '--version'], `${tool} --version`)).trim();
     const [server, pgDump, psql] = [await value(t, "select current_setting('server_version')"), await line('pg_dump'), await line('psql')];
     const psqlNum = toolVersionNum(psql);
     if (restores && (psqlNum === undefined || !psqlKnowsRestrict(psqlNum))) {
       throw backupFailed(
-        `target ${t.target.name}: psql in service ${t.target.service} is "${psql}", which does not know \\restrict (restores run under it): run PostgreSQL 15.14, 16.10, 17.6 or later there, or restore through urlEnv with newer tools on the db worker`,
+        `target ${t.target.name}: psql in service ${t.target.service} is "${psql}", which does not know \\restrict (restores run under it): run PostgreSQL ${RESTRICT_RELEASES} there, or restore through urlEnv with newer tools on the db worker`,
       );
     }
     return { server, pgDump, psql };
@@ -62,8 +55,8 @@ export function createPgServiceBackup(docker: Dockerode, s3: () => S3Client) {
   }
 
   /** A data-only restore's TRUNCATE of every user table (empty when there are none), in its transaction. */
-  const truncation = async (t: InTask, database?: string) => {
-    const tables = await value(t, TABLE_LIST, database);
+  const truncation = async (t: InTask) => {
+    const tables = await value(t, TABLE_LIST);
     return tables === '' ? '' : `truncate ${tables} cascade;\n`;
   };
 

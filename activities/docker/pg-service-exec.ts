@@ -16,15 +16,15 @@ const USER_TABLES = `from pg_class c join pg_namespace n on n.oid = c.relnamespa
   where c.relkind = 'r' and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%'`;
 
 /** One JSON object of `schema.table` to `expr` (a query on %I.%I, whose column is n), in one statement. */
-const perTable = (expr: string, cast: string) =>
+const perTableQuery = (expr: string, cast: string) =>
   `select coalesce(json_object_agg(n.nspname || '.' || c.relname,
      (xpath('/row/n/text()', query_to_xml(format('${expr}', n.nspname, c.relname), false, true, '')))[1]::text::${cast}), '{}')
    ${USER_TABLES}`;
 
 /** Rows per user table. */
-export const COUNT_ROWS = perTable('select count(*) as n from %I.%I', 'bigint');
+export const COUNT_ROWS = perTableQuery('select count(*) as n from %I.%I', 'bigint');
 /** Whether each user table holds a row (one row read, no count over a large table). */
-export const HAS_ROWS = perTable('select exists (select 1 from %I.%I) as n', 'boolean');
+export const HAS_ROWS = perTableQuery('select exists (select 1 from %I.%I) as n', 'boolean');
 /** The user tables, quoted, comma-separated (empty: none): for a data-only restore's TRUNCATE. */
 export const TABLE_LIST = `select coalesce(string_agg(format('%I.%I', n.nspname, c.relname), ', '), '') ${USER_TABLES}`;
 
@@ -78,6 +78,16 @@ export const connection = (target: PostgresServiceTarget, database = target.data
   `--dbname=${database}`,
 ];
 
+/** Runs a command in the database's container (see execInDatabase) and returns what it wrote to stdout. */
+export async function execOutput(docker: Dockerode, containerId: string, command: string[], what: string): Promise<string> {
+  let out = '';
+  const stdout = new PassThrough().on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  await execInDatabase(docker, containerId, command, { stdout, what });
+  return out;
+}
+
 /** Runs one SQL statement with psql in the container and returns its one value, unaligned. */
 export async function queryValue(
   docker: Dockerode,
@@ -86,18 +96,6 @@ export async function queryValue(
   sql: string,
   database?: string,
 ): Promise<string> {
-  let out = '';
-  const stdout = new PassThrough().on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  await execInDatabase(
-    docker,
-    containerId,
-    ['psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', ...connection(target, database), '-c', sql],
-    {
-      stdout,
-      what: 'psql',
-    },
-  );
-  return out.replace(/\n$/, '');
+  const command = ['psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', ...connection(target, database), '-c', sql];
+  return (await execOutput(docker, containerId, command, 'psql')).replace(/\n$/, '');
 }
