@@ -158,7 +158,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
   const dirs = { experiments: setup.experimentsDir, secrets: setup.secretsDir, backup: setup.backupDir };
   const workers: Array<Promise<Worker>> = [];
   /** The docker worker's own node queue, polled last (it is listed after the four kinds). */
-  let local: (() => Promise<Worker>) | undefined;
+  let local: Promise<Worker> | undefined;
   for (const kind of setup.queues) {
     if (kind === 'sciops') {
       workers.push(
@@ -187,7 +187,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
         ...createExperimentServices(client, dirs.experiments, policy),
       };
       workers.push(activityWorker(Queue.docker, kind, activities));
-      if (node !== undefined) local = () => activityWorker(nodeQueue(node), kind, activities);
+      if (node !== undefined) local = activityWorker(nodeQueue(node), kind, activities);
     } else if (kind === 'db') {
       const { pool, url } = required(setup.clients.db, kind);
       workers.push(
@@ -202,7 +202,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
       workers.push(activityWorker(Queue.aws, kind, createAwsActivities(aws, aws, setup.experimentsDir)));
     }
   }
-  if (local !== undefined) workers.push(local());
+  if (local !== undefined) workers.push(local);
   if (setup.node !== undefined && !setup.queues.includes('docker')) {
     // A node-local worker alone (sciops worker --node): that node's volumes, swarm join and tasks, nothing of the manager's.
     const { client, endpoint } = required(setup.clients.docker, nodeQueue(setup.node));
