@@ -17,6 +17,9 @@ function refused(service: string) {
 }
 
 /** The swarm's answer to an update whose version is no longer the service's. */
+/** How often a converging service is looked at: a task's change shows within this, at two engine calls a look. */
+const POLL_MS = 250;
+
 const outOfSequence = (err: unknown) => engineMessage(err).includes('update out of sequence');
 
 /** Calls a dockerode method that takes an optional auth object before its options (its typings omit it). */
@@ -109,7 +112,7 @@ export function createStackServices(docker: Dockerode) {
           stableSince = verdict.state === 'converged' ? (stableSince ?? runningSince(tasks, Date.now())) : undefined;
           if (stableSince !== undefined && Date.now() - stableSince >= input.stableSeconds * 1000) return result;
           if (Date.now() > deadline) throw notConverged(`not converged after ${input.seconds}s: ${verdict.why}`, tasks);
-          await new Promise((r) => setTimeout(r, 500));
+          await new Promise((r) => setTimeout(r, POLL_MS));
           if (signal.aborted) throw new Error('aborted');
         }
       });
