@@ -1,8 +1,9 @@
-import { CancellationScope, log } from '@temporalio/workflow';
+import { CancellationScope, log, patched } from '@temporalio/workflow';
 import { resourceName, type StackSpec } from '../common/stack';
 import type { PlannedChange } from '../common/stack-plan';
 import { networkRequest, type ObjectRef, serviceRequest, volumeRequest } from '../common/stack-resources';
 import { type SwarmView, swarmActions } from '../common/stack-swarm';
+import { convergenceWait } from '../common/stack-waits';
 import type { ProgressTracker } from './progress-tracker';
 import { converging, database, engineOn, manager, onNode, taskEngine } from './stack-activities';
 import type { DeployPlan } from './stack-observe';
@@ -12,12 +13,6 @@ import { ensureRunner, type Undo } from './stack-runners';
  * The steps of the deploy runbook, one function each, in the order deployStack runs them: each touches only
  * what the plan found to create or update, and registers the undo of what it made.
  */
-
-/**
- * How long the tasks of a service without a healthcheck must have been running to count as converged (what
- * `docker service create` waits too).
- */
-const STABLE_SECONDS = 5;
 
 /** What one deploy run did so far: its changes, and the undo of each, newest first. */
 export interface Run {
@@ -113,49 +108,69 @@ export async function storeObjects(run: Run, kind: 'secret' | 'config'): Promise
   }
 }
 
-/** Creates or updates the services the plan found new or changed; returns those, to converge. */
+/**
+ * Runs that create and update their services all at once: runs started before did them one by one, and
+ * replay so.
+ */
+const SERVICES_AT_ONCE = 'services-at-once';
+
+/**
+ * Creates or updates the services the plan found new or changed, all at once (the swarm schedules them
+ * together, as `docker stack deploy` sends them); returns those, to converge. When one is refused, the undo
+ * of every other one this step made is registered before the refusal is thrown.
+ */
 export async function applyServices(run: Run): Promise<StackSpec['services']> {
   const { spec } = run;
   const context = { volumes: spec.volumes, networks: spec.networks, secrets: run.secrets, configs: run.configs };
-  const changed: StackSpec['services'] = [];
-  for (const s of spec.services) {
+  const ensure = async (s: StackSpec['services'][number]) => {
     const request = serviceRequest(spec.name, s, context);
     // A service whose secret or config is new or rotating is an update in the plan already (its id changes).
     const { change } =
       planned(run, 'service', s.name) !== 'unchanged'
         ? await manager.ensureService({ request, withRegistryAuth: spec.withRegistryAuth })
         : { change: 'unchanged' as const };
-    if (change === 'create')
-      run.undo.unshift({ what: `service ${request.Name}`, run: () => manager.removeService({ name: request.Name }) });
-    if (change === 'update')
-      run.undo.unshift({ what: `update of service ${request.Name}`, run: () => manager.rollbackService({ name: request.Name }) });
+    return { s, name: request.Name, change };
+  };
+  const outcomes: Array<PromiseSettledResult<Awaited<ReturnType<typeof ensure>>>> = [];
+  if (patched(SERVICES_AT_ONCE)) outcomes.push(...(await Promise.allSettled(spec.services.map(ensure))));
+  else
+    for (const s of spec.services) {
+      const outcome = await ensure(s).then(
+        (value) => ({ status: 'fulfilled' as const, value }),
+        (reason: unknown) => ({ status: 'rejected' as const, reason }),
+      );
+      outcomes.push(outcome);
+      if (outcome.status === 'rejected') break;
+    }
+  const changed: StackSpec['services'] = [];
+  for (const outcome of outcomes) {
+    if (outcome.status === 'rejected') continue;
+    const { s, name, change } = outcome.value;
+    if (change === 'create') run.undo.unshift({ what: `service ${name}`, run: () => manager.removeService({ name }) });
+    if (change === 'update') run.undo.unshift({ what: `update of service ${name}`, run: () => manager.rollbackService({ name }) });
     if (change !== 'unchanged') changed.push(s);
     const details = run.plan.changes.find((c) => c.kind === 'service' && c.name === s.name)?.details;
     run.changes.push({ kind: 'service', name: s.name, change, ...(change === 'update' && details !== undefined ? { details } : {}) });
   }
+  const refused = outcomes.find((o) => o.status === 'rejected');
+  if (refused !== undefined) throw refused.reason;
   return changed;
 }
 
 /**
  * Waits for every changed service at once: its replicas (or one task on each eligible node, for a global
- * service) running, healthy where it has a healthcheck, otherwise running for STABLE_SECONDS; or, for a
- * service meant to finish (restart condition none or on-failure), every task complete.
+ * service) converged as `convergenceWait` says.
  */
 export async function converge(run: Run, changed: StackSpec['services']): Promise<void> {
   await Promise.all(
     changed.map((s) => {
-      const finishes = s.restartPolicy !== undefined && s.restartPolicy.condition !== 'any';
       const created = run.changes.some((c) => c.kind === 'service' && c.name === s.name && c.change === 'create');
-      // A healthy task passed the service's own test, and a new service's completed tasks ran its only spec:
-      // neither needs a further wait.
-      const proven = (s.healthcheck !== undefined && !s.healthcheck.disable) || (finishes && created);
       return converging.waitConverged({
         name: resourceName(run.spec.name, s.name),
         mode: s.mode,
         replicas: s.replicas ?? 1,
-        finishes,
         seconds: s.convergeSeconds,
-        stableSeconds: proven ? 0 : STABLE_SECONDS,
+        ...convergenceWait(s, created),
       });
     }),
   );
