@@ -4,6 +4,7 @@ import { serviceLockKey, stackLockKey } from '../common/locks';
 import { SearchAttribute } from '../common/search-attributes';
 import { type DeployReport, resourceName, type StackSpec, stackSpecSchema } from '../common/stack';
 import type { PlannedChange, StackPlan } from '../common/stack-plan';
+import { swarmActions } from '../common/stack-swarm';
 import { STACK_LOCK, withTargetLocks } from './backup-lock';
 import {
   applyServices,
@@ -20,7 +21,7 @@ import {
 } from './deploy-steps';
 import { deployFinished } from './metrics';
 import { type ProgressTracker, trackProgress } from './progress-tracker';
-import { observeAndPlan } from './stack-observe';
+import { type DeployPlan, observeAndPlan } from './stack-observe';
 import { validatedInput } from './validated-input';
 
 const STEPS = [
@@ -57,12 +58,19 @@ export async function deployStack(rawSpec: unknown): Promise<DeployReport> {
   upsertSearchAttributes([{ key: SearchAttribute.stack, value: spec.name }]);
   const progress = trackProgress(STEPS);
   // Deploys started before stacks had locks replay without one.
-  if (!patched(STACK_LOCK)) return deployLocked(spec, progress);
+  if (!patched(STACK_LOCK)) return runDeploy(spec, progress);
+  if (patched(NO_OP_UNLOCKED)) {
+    const plan = await planStep(spec, progress);
+    if (nothingToDo(spec, plan)) {
+      progress.finish('lock', 'skipped', 'nothing to do: no lock needed');
+      return runDeploy(spec, progress, plan);
+    }
+  }
   progress.start('lock');
   const waiting = (key: string) => progress.start('lock', `waiting: another deploy, teardown, backup or restore holds ${key}`);
   return withTargetLocks(deployLockKeys(spec), waiting, () => {
     progress.finish('lock', 'done');
-    return deployLocked(spec, progress);
+    return runDeploy(spec, progress);
   });
 }
 
@@ -75,12 +83,41 @@ function deployLockKeys(spec: StackSpec): string[] {
   return [stackLockKey(spec.name), ...spec.services.map((s) => serviceLockKey(resourceName(spec.name, s.name)))];
 }
 
-async function deployLocked(spec: StackSpec, progress: ProgressTracker): Promise<DeployReport> {
-  const plan = await progress.step(
+/**
+ * Deploys whose plan finds nothing to do return without taking the locks: runs started before took them
+ * first, and replay so.
+ */
+const NO_OP_UNLOCKED = 'deploy-no-op-unlocked';
+
+/**
+ * A deploy that would change nothing (every object unchanged or external, no swarm member to add or label,
+ * no runners or migrations to look at, nothing refused) needs no lock: it reads, as a plan does, and holds up
+ * no backup. Anything else takes the locks and plans again under them.
+ */
+function nothingToDo(spec: StackSpec, plan: DeployPlan): boolean {
+  const swarm = swarmActions(spec.swarm, plan.swarm);
+  return (
+    plan.problems.length === 0 &&
+    plan.changes.every((c) => c.change === 'unchanged' || c.change === 'external') &&
+    !swarm.init &&
+    swarm.join.length === 0 &&
+    swarm.label.length === 0 &&
+    spec.runners.length === 0 &&
+    spec.migrations.length === 0
+  );
+}
+
+function planStep(spec: StackSpec, progress: ProgressTracker): Promise<DeployPlan> {
+  return progress.step(
     'plan',
     () => observeAndPlan(spec),
     (p) => summary(p.changes),
   );
+}
+
+/** The deploy proper, from `plan` (made here when not given): under the stack's locks, or, with nothing to do, none. */
+async function runDeploy(spec: StackSpec, progress: ProgressTracker, planned?: DeployPlan): Promise<DeployReport> {
+  const plan = planned ?? (await planStep(spec, progress));
   if (plan.problems.length > 0) {
     progress.finish('plan', 'failed', plan.problems.join('; '));
     progress.end('failed');

@@ -5,9 +5,11 @@ import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseDockerHost } from '../../common/config';
 import { Failure } from '../../common/failures';
+import { stackLockKey } from '../../common/locks';
 import { Queue } from '../../common/queues';
 import type { DeployReport, TeardownReport } from '../../common/stack';
 import type { StackPlan } from '../../common/stack-plan';
+import { targetLockWorkflowId } from '../../common/workflow-ids';
 import { WorkflowType } from '../../common/workflow-types';
 import { dockerClient } from '../../workers/create-workers';
 import { CliProcess } from '../support/cli';
@@ -167,9 +169,21 @@ describe('deployStack on the two-node swarm', () => {
       'service web unchanged',
       'service worker unchanged',
     ]);
-    const report = await run<DeployReport>(WorkflowType.deployStack, stackSpec());
-    expect(report.unchanged).toBe(true);
-    expect(report.secretFiles).toEqual([]);
+    // With nothing to do it takes no lock: it ends while another workflow holds the stack's.
+    const holder = await client.workflow.start('backupTargetLock', {
+      taskQueue: Queue.workflows,
+      workflowId: targetLockWorkflowId(stackLockKey(stack)),
+    });
+    try {
+      const report = await run<DeployReport>(WorkflowType.deployStack, stackSpec());
+      expect(report.unchanged).toBe(true);
+      expect(report.secretFiles).toEqual([]);
+      expect(report.changes.map((c) => `${c.kind} ${c.name} ${c.change}`)).toEqual(
+        plan.changes.map((c) => `${c.kind} ${c.name} ${c.change}`),
+      );
+    } finally {
+      await holder.terminate();
+    }
     const after = await docker.listServices({ filters: { label: [`sciops.stack=${stack}`] } });
     expect(after.map((s) => s.Version?.Index).sort()).toEqual(services.map((s) => s.Version?.Index).sort());
   });

@@ -89,9 +89,10 @@ describe('one saga per experiment and per stack', () => {
     expect([a, b].map((r) => r.unchanged).sort()).toEqual([false, true]);
     const creator = b.unchanged ? a : b;
     expect(creator.changes).toContainEqual(expect.objectContaining({ kind: 'service', name: 'app', change: 'create' }));
-    // The other looked at the swarm only once the first had done its last step: it waited for the stack's lock.
+    // The other planned under the lock only once the first had done its last step: it waited for the stack's
+    // lock (its first look, taken without one, found the service to create).
     const madeDone = await eventAt(made.workflowId, 'activityTaskCompletedEventAttributes', 'last');
-    const foundObserved = await eventAt(found.workflowId, 'activityTaskScheduledEventAttributes');
+    const foundObserved = await eventAt(found.workflowId, 'activityTaskScheduledEventAttributes', 'last');
     expect(madeDone).toBeDefined();
     expect(foundObserved).toBeGreaterThan(madeDone as number);
     const services = await docker.listServices({ filters: { label: [`com.docker.stack.namespace=${stack}`] } });
@@ -106,8 +107,11 @@ describe('one saga per experiment and per stack', () => {
       workflowId: uniqueId('deploy'),
       args: [spec],
     });
-    // The deploy holds the stack's lock once it looks at the swarm.
-    await eventually('the deploy to start', 30_000, () => eventAt(deploy.workflowId, 'activityTaskScheduledEventAttributes'));
+    // The deploy holds its two locks (the stack's and its service's) once both lock workflows started.
+    await eventually('the deploy to hold its locks', 30_000, async () => {
+      const history = await client.workflow.getHandle(deploy.workflowId).fetchHistory();
+      return (history.events ?? []).filter((e) => e.childWorkflowExecutionStartedEventAttributes != null).length >= 2 ? true : undefined;
+    });
     const teardown = await client.workflow.start(WorkflowType.teardownStack, {
       taskQueue: Queue.workflows,
       workflowId: uniqueId('teardown'),
