@@ -1,4 +1,4 @@
-import { CancellationScope, log, patched } from '@temporalio/workflow';
+import { CancellationScope, log } from '@temporalio/workflow';
 import { resourceName, type StackSpec } from '../common/stack';
 import type { PlannedChange } from '../common/stack-plan';
 import { networkRequest, type ObjectRef, serviceRequest, volumeRequest } from '../common/stack-resources';
@@ -108,52 +108,26 @@ export async function storeObjects(run: Run, kind: 'secret' | 'config'): Promise
   }
 }
 
-/**
- * Runs that create and update their services all at once: runs started before did them one by one, and
- * replay so.
- */
-const SERVICES_AT_ONCE = 'services-at-once';
-
-/**
- * Creates or updates the services the plan found new or changed, all at once (the swarm schedules them
- * together, as `docker stack deploy` sends them); returns those, to converge. When one is refused, the undo
- * of every other one this step made is registered before the refusal is thrown.
- */
+/** Creates or updates the services the plan found new or changed; returns those, to converge. */
 export async function applyServices(run: Run): Promise<StackSpec['services']> {
   const { spec } = run;
   const context = { volumes: spec.volumes, networks: spec.networks, secrets: run.secrets, configs: run.configs };
-  const ensure = async (s: StackSpec['services'][number]) => {
+  const changed: StackSpec['services'] = [];
+  for (const s of spec.services) {
     const request = serviceRequest(spec.name, s, context);
     // A service whose secret or config is new or rotating is an update in the plan already (its id changes).
     const { change } =
       planned(run, 'service', s.name) !== 'unchanged'
         ? await manager.ensureService({ request, withRegistryAuth: spec.withRegistryAuth })
         : { change: 'unchanged' as const };
-    return { s, name: request.Name, change };
-  };
-  const outcomes: Array<PromiseSettledResult<Awaited<ReturnType<typeof ensure>>>> = [];
-  if (patched(SERVICES_AT_ONCE)) outcomes.push(...(await Promise.allSettled(spec.services.map(ensure))));
-  else
-    for (const s of spec.services) {
-      const outcome = await ensure(s).then(
-        (value) => ({ status: 'fulfilled' as const, value }),
-        (reason: unknown) => ({ status: 'rejected' as const, reason }),
-      );
-      outcomes.push(outcome);
-      if (outcome.status === 'rejected') break;
-    }
-  const changed: StackSpec['services'] = [];
-  for (const outcome of outcomes) {
-    if (outcome.status === 'rejected') continue;
-    const { s, name, change } = outcome.value;
-    if (change === 'create') run.undo.unshift({ what: `service ${name}`, run: () => manager.removeService({ name }) });
-    if (change === 'update') run.undo.unshift({ what: `update of service ${name}`, run: () => manager.rollbackService({ name }) });
+    if (change === 'create')
+      run.undo.unshift({ what: `service ${request.Name}`, run: () => manager.removeService({ name: request.Name }) });
+    if (change === 'update')
+      run.undo.unshift({ what: `update of service ${request.Name}`, run: () => manager.rollbackService({ name: request.Name }) });
     if (change !== 'unchanged') changed.push(s);
     const details = run.plan.changes.find((c) => c.kind === 'service' && c.name === s.name)?.details;
     run.changes.push({ kind: 'service', name: s.name, change, ...(change === 'update' && details !== undefined ? { details } : {}) });
   }
-  const refused = outcomes.find((o) => o.status === 'rejected');
-  if (refused !== undefined) throw refused.reason;
   return changed;
 }
 

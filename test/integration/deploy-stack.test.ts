@@ -216,10 +216,8 @@ describe('deployStack on the two-node swarm', () => {
     const spec = { name, networks: [{ name: 'net' }], services: [service('a'), service('b')] };
     const failure = await failureOf(run(WorkflowType.deployStack, spec));
     expect(failure.type).toBe('ServiceRejected');
-    // Both are sent at once: whichever the swarm took first holds the port, the other is refused.
-    expect(failure.message).toMatch(
-      new RegExp(`^the swarm refused service ${name}_(a|b): .*port '18999' is already in use by service '${name}_(a|b)'`),
-    );
+    expect(failure.message).toContain(`the swarm refused service ${name}_b`);
+    expect(failure.message).toContain("port '18999' is already in use");
     expect((await docker.listServices({ filters: { label: [`sciops.stack=${name}`] } })).length).toBe(0);
     expect((await docker.listNetworks({ filters: { label: [`sciops.stack=${name}`] } })).length).toBe(0);
   });
