@@ -16,10 +16,10 @@ function refused(service: string) {
   };
 }
 
-/** The swarm's answer to an update whose version is no longer the service's. */
 /** How often a converging service is looked at: a task's change shows within this, at two engine calls a look. */
 const POLL_MS = 250;
 
+/** The swarm's answer to an update whose version is no longer the service's. */
 const outOfSequence = (err: unknown) => engineMessage(err).includes('update out of sequence');
 
 /** Calls a dockerode method that takes an optional auth object before its options (its typings omit it). */
