@@ -77,19 +77,45 @@ namespaced_engine() {
   # default route: with none, a pull from a registry fails at once instead of waiting on a network that is not there.
   [ -n "$(ip -n "$name" route show 10.213.0.0/16)" ] || ip -n "$name" route add 10.213.0.0/16 via "$host_addr"
   if ! docker -H "unix://$sock" info >/dev/null 2>&1; then
-    mkdir -p "$dir/data" "$dir/exec"
-    if [ -f "$dir/docker.pid" ] && ! kill -0 "$(cat "$dir/docker.pid")" 2>/dev/null; then rm -f "$dir/docker.pid"; fi
-    rm -f "$sock"
-    log "starting engine $name (log: $dir/dockerd.log)"
-    # nsenter, not `ip netns exec`: the latter remounts /sys and dockerd then finds no devices cgroup.
-    setsid nsenter --net="/var/run/netns/$name" unshare --uts sh -c \
-      "hostname $name && exec dockerd --data-root '$dir/data' --exec-root '$dir/exec' \
-        --pidfile '$dir/docker.pid' -H 'unix://$sock' --bip $bip" \
-      >"$dir/dockerd.log" 2>&1 < /dev/null &
-    wait_for 60 "engine $name" docker -H "unix://$sock" info || die "dockerd $name did not start: see $dir/dockerd.log"
+    # Once more after a failed start (a dockerd that did not answer in time is stopped first); the log of a
+    # failed try is printed, so a CI log says why.
+    start_namespaced_dockerd "$dir" "$name" "$bip" \
+      || { stop_namespaced_dockerd "$dir"; start_namespaced_dockerd "$dir" "$name" "$bip"; } \
+      || die "dockerd $name did not start: see $dir/dockerd.log"
   fi
   echo "unix://$sock"
 }
+
+# start_namespaced_dockerd DIR NAME BIP: starts the dockerd of namespaced_engine and waits for it to answer.
+start_namespaced_dockerd() {
+  local dir=$1 name=$2 bip=$3 sock="$1/docker.sock"
+  mkdir -p "$dir/data" "$dir/exec"
+  if [ -f "$dir/docker.pid" ] && ! kill -0 "$(cat "$dir/docker.pid")" 2>/dev/null; then rm -f "$dir/docker.pid"; fi
+  rm -f "$sock"
+  log "starting engine $name (log: $dir/dockerd.log)"
+  # nsenter, not `ip netns exec`: the latter remounts /sys and dockerd then finds no devices cgroup.
+  setsid nsenter --net="/var/run/netns/$name" unshare --uts sh -c \
+    "hostname $name && exec dockerd --data-root '$dir/data' --exec-root '$dir/exec' \
+      --pidfile '$dir/docker.pid' -H 'unix://$sock' --bip $bip" \
+    >"$dir/dockerd.log" 2>&1 < /dev/null &
+  wait_for 90 "engine $name" docker -H "unix://$sock" info && return 0
+  log "engine $name did not answer in 90 s; the end of its log:"
+  tail -n 40 "$dir/dockerd.log" | sed 's/^/[setup]   /' >&2
+  return 1
+}
+
+# stop_namespaced_dockerd DIR: stops the dockerd (and the containerd it started) of a failed start.
+stop_namespaced_dockerd() {
+  local dir=$1 pid
+  pid=$(cat "$dir/docker.pid" 2>/dev/null || pgrep -f -- "--data-root $dir/data" | head -n 1 || true)
+  if [ -n "$pid" ]; then
+    kill "$pid" 2>/dev/null || true
+    wait_for 30 "old engine in $dir to stop" process_gone "$pid" || kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$dir/docker.pid"
+}
+
+process_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # load_local_images DOCKER_HOST NAME: no registry, so hand another engine the local test images (local/*).
 load_local_images() {
