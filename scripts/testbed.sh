@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Brings up every real service the tests use and records where they are in .sciops/testbed.env:
-# the Temporal CLI (the test harness starts its own dev server with it), the Docker engine with a
-# second swarm node and a third engine outside the swarm, PostgreSQL, the AWS emulator, a MongoDB-wire
-# server (FerretDB), a headless browser (Debian's chromium) for the Web UI test, Docker Compose v2 to
-# validate docker-compose.yml, and the workers image built from the Dockerfile. Idempotent: seconds when
-# all is already up (the image rebuilds only what changed).
+# the Temporal CLI (the test harness starts its own dev server with it), the Temporal test server (for
+# time-skipping workflow tests), the Docker engine with a second swarm node and a third engine outside the
+# swarm, PostgreSQL, the AWS emulator, a MongoDB-wire server (FerretDB), a headless browser (Debian's
+# chromium) for the Web UI test, Docker Compose v2 to validate docker-compose.yml, and the workers image
+# built from the Dockerfile. Idempotent: seconds when all is already up (the image rebuilds only what changed).
 source "$(dirname "$0")/lib.sh"
 here=$(dirname "$0")
 
 temporal=$(bash "$here/temporal-cli.sh")
+test_server=$(bash "$here/temporal-test-server.sh")
 bash "$here/docker-engine.sh"
 node2=$(bash "$here/swarm-node.sh")
 node3=$(bash "$here/spare-node.sh")
@@ -23,6 +24,7 @@ bash "$here/workers-image.sh" >/dev/null
 bash "$here/postgres-image.sh" "$node2" >/dev/null
 
 env_set "$TESTBED_ENV" TEMPORAL_CLI_PATH "$temporal"
+env_set "$TESTBED_ENV" SCIOPS_TEST_SERVER_PATH "$test_server"
 env_set "$TESTBED_ENV" DOCKER_HOST "${DOCKER_HOST:-unix:///var/run/docker.sock}"
 env_set "$TESTBED_ENV" SCIOPS_TEST_NODE2_DOCKER_HOST "$node2"
 env_set "$TESTBED_ENV" SCIOPS_TEST_NODE3_DOCKER_HOST "$node3"

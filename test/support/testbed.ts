@@ -17,6 +17,8 @@ const START = 'start the testbed with `bash scripts/testbed.sh` (npm test does i
 /** The services every integration test talks to. */
 export interface Testbed {
   readonly temporalCliPath: string;
+  /** The time-skipping test server's launcher (scripts/temporal-test-server.sh). */
+  readonly testServerPath: string;
   readonly dockerHost: string;
   readonly node2DockerHost: string;
   /** A third engine outside the swarm, for swarm init and join tests. */
@@ -36,6 +38,7 @@ export interface Testbed {
 
 const VARS = {
   temporalCliPath: 'TEMPORAL_CLI_PATH',
+  testServerPath: 'SCIOPS_TEST_SERVER_PATH',
   dockerHost: 'DOCKER_HOST',
   node2DockerHost: 'SCIOPS_TEST_NODE2_DOCKER_HOST',
   node3DockerHost: 'SCIOPS_TEST_NODE3_DOCKER_HOST',
@@ -88,6 +91,7 @@ export async function checkTestbed(bed: Testbed): Promise<void> {
   const manager = dockerClient(parseDockerHost(bed.dockerHost));
   const problems = await Promise.all([
     fileProbe('Temporal CLI', bed.temporalCliPath),
+    fileProbe('Temporal test server', bed.testServerPath),
     probe('Docker engine', bed.dockerHost, async () => {
       const info = await manager.info();
       if (info.Swarm?.ControlAvailable !== true) throw new Error('not a swarm manager');

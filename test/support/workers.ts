@@ -49,7 +49,7 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 }
 
 /** The worker loads the failure converter with Node's require, so it takes the compiled copy. */
-function failureConverterPath(): string {
+export function failureConverterPath(): string {
   const file = path.resolve(__dirname, '../../dist/common/failure-converter.js');
   if (!existsSync(file)) throw new Error(`${file} is missing: build first with \`npm run build\` (npm test does it)`);
   return file;

@@ -5,6 +5,7 @@ describe('the test harness', () => {
   it('fails, naming every missing service and how to start them, instead of skipping', async () => {
     const err = await checkTestbed({
       temporalCliPath: '/nonexistent/temporal',
+      testServerPath: '/nonexistent/temporal-test-server',
       dockerHost: 'unix:///nonexistent/docker.sock',
       node2DockerHost: 'unix:///nonexistent/node2.sock',
       node3DockerHost: 'unix:///nonexistent/node3.sock',
@@ -21,6 +22,7 @@ describe('the test harness', () => {
     expect(lines[0]).toBe('test services missing:');
     for (const service of [
       'Temporal CLI',
+      'Temporal test server',
       'Docker engine',
       'second swarm node',
       'spare engine',

@@ -1,0 +1,54 @@
+import { SearchAttributeType } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { Queue } from '../../common/queues';
+import { SEARCH_ATTRIBUTES } from '../../common/search-attributes';
+import { loadTestbed } from './testbed';
+import { failureConverterPath, workflowBundle } from './workers';
+
+const { IndexedValueType } = temporal.api.enums.v1;
+
+/**
+ * A Temporal test server whose clock jumps ahead whenever every workflow waits on a timer: a minute's recheck
+ * or an hour's time limit passes in milliseconds. Its launcher comes from scripts/temporal-test-server.sh.
+ */
+export async function timeSkippingServer(): Promise<TestWorkflowEnvironment> {
+  const { testServerPath } = loadTestbed();
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: testServerPath } },
+  });
+  // The workflows set sciops' search attributes, which a server must know first (`sciops dev` registers them).
+  const { KEYWORD, KEYWORD_LIST } = {
+    KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    KEYWORD_LIST: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  };
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      SEARCH_ATTRIBUTES.map((key) => [key.name, key.type === SearchAttributeType.KEYWORD_LIST ? KEYWORD_LIST : KEYWORD]),
+    ),
+  });
+  return env;
+}
+
+/**
+ * Runs the real workflow code (a worker on the workflows' queue) with stubbed activities (an activity worker per
+ * task queue: `activities[queue]`), for as long as `test` runs.
+ */
+export async function withStubbedActivities<T>(
+  env: TestWorkflowEnvironment,
+  activities: Record<string, object>,
+  test: () => Promise<T>,
+): Promise<T> {
+  const connection = env.nativeConnection;
+  const dataConverter = { failureConverterPath: failureConverterPath() };
+  const workers = [
+    await Worker.create({ connection, taskQueue: Queue.workflows, workflowBundle: await workflowBundle(), dataConverter }),
+    ...(await Promise.all(
+      Object.entries(activities).map(([taskQueue, stubs]) => Worker.create({ connection, taskQueue, activities: stubs, dataConverter })),
+    )),
+  ];
+  const runFrom = (i: number): Promise<T> => (i === workers.length ? test() : (workers[i] as Worker).runUntil(() => runFrom(i + 1)));
+  return runFrom(0);
+}
