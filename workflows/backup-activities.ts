@@ -1,30 +1,49 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { type ActivityInterfaceFor, proxyActivities } from '@temporalio/workflow';
 import type { DbActivities } from '../activities/db';
 import type { DockerActivities } from '../activities/docker';
 import { Failure, PERMANENT_FAILURE_TYPES } from '../common/failures';
 import { nodeQueue, Queue } from '../common/queues';
 
 /**
- * Dumps and restores stream for as long as the data takes; a dead worker is noticed by its silent heartbeat.
- * Bounded: the failures listed end it at once (what no retry fixes: a tool's error, a bad URL, the engine's
- * 4xx), anything else is retried 5 times (a dead worker, a lost connection), so that services paused around
- * it are never held at 0 by a retry loop: the run fails and resumes them.
+ * Bounded: the failures listed end an activity at once (what no retry fixes: a tool's error, a bad URL, the
+ * engine's 4xx), anything else is retried 5 times (a dead worker, a lost connection), so that services paused
+ * around it are never held at 0 by a retry loop: the run fails and resumes them.
  */
-const long = {
-  startToCloseTimeout: '24h',
-  heartbeatTimeout: '30s',
-  retry: {
-    maximumInterval: '30s',
-    maximumAttempts: 5,
-    nonRetryableErrorTypes: [Failure.backupFailed, Failure.backupCorrupt, Failure.targetNotEmpty, ...PERMANENT_FAILURE_TYPES],
-  },
+const retry = {
+  maximumInterval: '30s',
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: [Failure.backupFailed, Failure.backupCorrupt, Failure.targetNotEmpty, ...PERMANENT_FAILURE_TYPES],
 };
 
+/**
+ * The timeout profiles, by the kind of work. `streaming`: dumps, restores, verifies and checksums stream for
+ * as long as the data takes, and a paused service's drain waits its stop grace period; they heartbeat, so a
+ * dead worker is noticed within 30 s. `quick`: bookkeeping and checks (manifests, listing and pruning runs,
+ * counting rows or files, finding a task or an engine), which do not heartbeat: a dead worker is noticed when
+ * the attempt times out, and a slow answer (a large volume's file count) is not cut short by a heartbeat it
+ * never sends.
+ */
+const Profile = {
+  streaming: { startToCloseTimeout: '24h', heartbeatTimeout: '30s', retry },
+  quick: { startToCloseTimeout: '10m', retry },
+} as const;
+
+/** One queue's activities under each profile: `db.streaming.dumpPostgres`, `manager.quick.writeManifest`. */
+function byProfile<A>(queue: {
+  taskQueue: string;
+  scheduleToStartTimeout?: string;
+}): Record<keyof typeof Profile, ActivityInterfaceFor<A>> {
+  return {
+    streaming: proxyActivities<A>({ ...queue, ...Profile.streaming }),
+    quick: proxyActivities<A>({ ...queue, ...Profile.quick }),
+  };
+}
+
 /** The db queue's worker (next to pg_dump, psql and the MongoDB driver): dumps and restores of PostgreSQL and MongoDB. */
-export const db = proxyActivities<DbActivities>({ taskQueue: Queue.db, ...long });
+export const db = byProfile<DbActivities>({ taskQueue: Queue.db });
 
 /** The manager's docker worker: backup files (manifests, checksums, pruning) and pausing services. */
-export const manager = proxyActivities<DockerActivities>({ taskQueue: Queue.docker, ...long });
+export const manager = byProfile<DockerActivities>({ taskQueue: Queue.docker });
 
 /**
  * The docker worker of the node that holds a volume (its `docker@<node>` queue), or the manager's when no node
@@ -32,7 +51,5 @@ export const manager = proxyActivities<DockerActivities>({ taskQueue: Queue.dock
  * instead of holding it, and its paused services, forever.
  */
 export function dockerOn(node: string | undefined) {
-  return node === undefined
-    ? manager
-    : proxyActivities<DockerActivities>({ taskQueue: nodeQueue(node), scheduleToStartTimeout: '5m', ...long });
+  return node === undefined ? manager : byProfile<DockerActivities>({ taskQueue: nodeQueue(node), scheduleToStartTimeout: '5m' });
 }

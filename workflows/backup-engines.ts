@@ -85,9 +85,9 @@ export function targetEngine(
     expected: expectedOf(d, version),
   });
   const check = (folder: string, d: DumpRecord) =>
-    manager.verifyDumpFile({ destination, key: keyOf(folder, d.file), ...expectedOf(d), kind: d.kind, database: d.database });
+    manager.streaming.verifyDumpFile({ destination, key: keyOf(folder, d.file), ...expectedOf(d), kind: d.kind, database: d.database });
   // Imports are read by the worker that dumps the kind: the file is on its disk (or in S3).
-  const imports = (worker: Pick<typeof db, 'checkImportFile' | 'storeImportFile'>) => ({
+  const imports = (worker: Pick<(typeof db)['streaming'], 'checkImportFile' | 'storeImportFile'>) => ({
     checkImport: (file: string) => worker.checkImportFile({ file, target }),
     storeImport: async (folder: string, run: string, file: string, checked: ImportCheck): Promise<DumpRecord> => ({
       target: target.name,
@@ -107,48 +107,53 @@ export function targetEngine(
         // (it may have been rescheduled meanwhile), and the import is read as any PostgreSQL dump file is.
         const service = target as PostgresServiceTarget;
         const inTask = async <T>(step: (on: ReturnType<typeof dockerOn>, containerId: string) => Promise<T>) => {
-          const { node, containerId } = await manager.findServiceTask({ service: service.service });
+          const { node, containerId } = await manager.quick.findServiceTask({ service: service.service });
           return step(dockerOn(node), containerId);
         };
         return {
           target,
           ready: (restores) =>
-            inTask(async (on, containerId) => void (await on.checkPostgresService({ target: service, containerId, restores }))),
+            inTask(async (on, containerId) => void (await on.quick.checkPostgresService({ target: service, containerId, restores }))),
           check,
           dump: (folder, run, safety) =>
             inTask((on, containerId) =>
-              on.dumpPostgresService({ target: service, containerId, ...at(folder, run), ...(safety ? { keepOwners: true } : {}) }),
+              on.streaming.dumpPostgresService({
+                target: service,
+                containerId,
+                ...at(folder, run),
+                ...(safety ? { keepOwners: true } : {}),
+              }),
             ),
           verify: (...dump) =>
             inTask(async (on, containerId) => ({
-              tables: await on.verifyPostgresServiceDump({ target: service, containerId, ...stored(...dump) }),
+              tables: await on.streaming.verifyPostgresServiceDump({ target: service, containerId, ...stored(...dump) }),
             })),
           restore: (...dump) =>
             inTask(async (on, containerId) => ({
-              tables: await on.restorePostgresService({ target: service, containerId, ...stored(...dump) }),
+              tables: await on.streaming.restorePostgresService({ target: service, containerId, ...stored(...dump) }),
             })),
           contents: () =>
             inTask(async (on, containerId) => {
-              const tables = await on.postgresServiceTablesWithRows({ target: service, containerId });
+              const tables = await on.quick.postgresServiceTablesWithRows({ target: service, containerId });
               return tables.length === 0 ? undefined : `rows in ${some(tables.length, 'table', 'tables')}`;
             }),
-          ...imports(db),
+          ...imports(db.streaming),
         };
       }
       return {
         target,
-        ready: async (restores) => void (await db.checkPostgresClient({ target, restores })),
+        ready: async (restores) => void (await db.quick.checkPostgresClient({ target, restores })),
         check,
-        dump: (folder, run, safety) => db.dumpPostgres({ target, ...at(folder, run), ...(safety ? { keepOwners: true } : {}) }),
-        verify: async (...dump) => ({ tables: await db.verifyPostgresDump({ target, ...stored(...dump) }) }),
+        dump: (folder, run, safety) => db.streaming.dumpPostgres({ target, ...at(folder, run), ...(safety ? { keepOwners: true } : {}) }),
+        verify: async (...dump) => ({ tables: await db.streaming.verifyPostgresDump({ target, ...stored(...dump) }) }),
         restore: async (...dump) => ({
-          tables: await db.restorePostgres({ urlEnv: target.urlEnv, mode: target.mode, ...stored(...dump) }),
+          tables: await db.streaming.restorePostgres({ urlEnv: target.urlEnv, mode: target.mode, ...stored(...dump) }),
         }),
         contents: async () => {
-          const tables = await db.postgresTablesWithRows({ urlEnv: target.urlEnv });
+          const tables = await db.quick.postgresTablesWithRows({ urlEnv: target.urlEnv });
           return tables.length === 0 ? undefined : `rows in ${some(tables.length, 'table', 'tables')}`;
         },
-        ...imports(db),
+        ...imports(db.streaming),
       };
     case 'mongo': {
       // The one place Mongo's dump format and mongorestore's renames are chosen: where the mongodump archive
@@ -164,14 +169,14 @@ export function targetEngine(
         target: into,
         ready: async () => undefined,
         check,
-        dump: (folder, run) => db.dumpMongo({ target: into, ...at(folder, run) }),
-        verify: async (...dump) => ({ collections: await db.verifyMongoDump(dumped(...dump)) }),
-        restore: async (...dump) => ({ collections: await db.restoreMongo(dumped(...dump)) }),
+        dump: (folder, run) => db.streaming.dumpMongo({ target: into, ...at(folder, run) }),
+        verify: async (...dump) => ({ collections: await db.streaming.verifyMongoDump(dumped(...dump)) }),
+        restore: async (...dump) => ({ collections: await db.streaming.restoreMongo(dumped(...dump)) }),
         contents: async () => {
-          const documents = Object.values(await db.mongoDocuments({ target: into })).reduce((a, b) => a + b, 0);
+          const documents = Object.values(await db.quick.mongoDocuments({ target: into })).reduce((a, b) => a + b, 0);
           return some(documents, 'document', 'documents');
         },
-        ...imports(db),
+        ...imports(db.streaming),
       };
     }
     case 'volume': {
@@ -180,11 +185,11 @@ export function targetEngine(
         target,
         ready: async () => undefined,
         check,
-        dump: (folder, run) => docker.dumpVolume({ target, ...at(folder, run) }),
-        verify: async (...dump) => ({ files: await docker.verifyVolumeDump({ target, ...stored(...dump) }) }),
-        restore: async (...dump) => ({ files: await docker.restoreVolume({ target, ...stored(...dump) }) }),
-        contents: async () => some(await docker.volumeFiles({ target }), 'file', 'files'),
-        ...imports(docker),
+        dump: (folder, run) => docker.streaming.dumpVolume({ target, ...at(folder, run) }),
+        verify: async (...dump) => ({ files: await docker.streaming.verifyVolumeDump({ target, ...stored(...dump) }) }),
+        restore: async (...dump) => ({ files: await docker.streaming.restoreVolume({ target, ...stored(...dump) }) }),
+        contents: async () => some(await docker.quick.volumeFiles({ target }), 'file', 'files'),
+        ...imports(docker.streaming),
       };
     }
   }
@@ -201,7 +206,7 @@ const VOLUMES_PINNED = 'backup-volumes-pinned';
  */
 export async function pinnedNode(targets: readonly BackupTarget[]): Promise<string | undefined> {
   if (!targets.some((t) => t.kind === 'volume' && t.node === undefined) || !patched(VOLUMES_PINNED)) return undefined;
-  return (await manager.engineNode()).node;
+  return (await manager.quick.engineNode()).node;
 }
 
 /** The Mongo target a restore writes to: the backed-up one, except a database that nsFrom names, which goes to nsTo's. Pure. */

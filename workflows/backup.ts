@@ -82,11 +82,11 @@ export async function backup(rawSpec: unknown): Promise<BackupReport> {
     });
 
     progress.start('prune');
-    const runs = await manager.listBackupRuns({ destination: spec.destination, backup: spec.name });
+    const runs = await manager.quick.listBackupRuns({ destination: spec.destination, backup: spec.name });
     const { prune } = retain(runs.complete, spec.retention);
     // Incomplete runs are leftovers of failed or killed runs once older than any backup can take.
     const pruned = [...prune, ...leftoverRuns(runs.incomplete, run, new Date())];
-    await manager.removeBackupRuns({ destination: spec.destination, backup: spec.name, runs: pruned });
+    await manager.quick.removeBackupRuns({ destination: spec.destination, backup: spec.name, runs: pruned });
     progress.finish('prune', 'done', `${pruned.length} removed`);
     progress.end('completed');
     backupFinished(spec.name, 'complete', sum(dumps.map((d) => d.bytes)), secondsSince(started));
@@ -123,7 +123,7 @@ async function dumpAndPublish(spec: BackupSpec, pinned: string | undefined, prog
   progress.finish('verify', 'done', spec.verify ? 'checksums read back; restored into scratch and compared' : 'checksums read back');
 
   progress.start('manifest');
-  await manager.removePartials({ destination: spec.destination, folder });
+  await manager.quick.removePartials({ destination: spec.destination, folder });
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     backup: spec.name,
@@ -134,7 +134,7 @@ async function dumpAndPublish(spec: BackupSpec, pinned: string | undefined, prog
     dumps: dumped.map((d) => d.dump),
     verified: spec.verify,
   };
-  await manager.writeManifest({ destination: spec.destination, manifest });
+  await manager.quick.writeManifest({ destination: spec.destination, manifest });
   const location = backupLocation(spec.destination, spec.name, run);
   progress.finish('manifest', 'done', location);
   return { run, dumps: manifest.dumps, location };
@@ -148,11 +148,11 @@ export async function listBackups(
   rawSpec: unknown,
 ): Promise<Array<{ run: string; dumps: readonly DumpRecord[]; verified: boolean; imported?: Manifest['imported'] }>> {
   const spec = validatedInput(backupSpecSchema, rawSpec, 'backup spec');
-  const { complete } = await manager.listBackupRuns({ destination: spec.destination, backup: spec.name });
+  const { complete } = await manager.quick.listBackupRuns({ destination: spec.destination, backup: spec.name });
   const found = [];
   for (const run of [...complete].reverse()) {
     // A manifest that does not check out is left out of the list (a restore of it would be refused).
-    const manifest = await manager
+    const manifest = await manager.quick
       .readManifest({ destination: spec.destination, backup: spec.name, run })
       .catch((err: unknown) => log.warn('a manifest that does not check out is not listed', { run, error: String(err) }));
     // An imported run (sciops backup import) says where it came from.

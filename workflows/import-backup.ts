@@ -76,7 +76,7 @@ export async function importBackup(rawInput: unknown): Promise<ImportReport> {
         progress.finish('verify', 'done', `restored into scratch: ${countsOf(found)}`);
 
         progress.start('manifest');
-        await manager.removePartials({ destination: spec.destination, folder });
+        await manager.quick.removePartials({ destination: spec.destination, folder });
         const finished = new Date();
         const manifest: Manifest = {
           format: MANIFEST_FORMAT,
@@ -95,7 +95,7 @@ export async function importBackup(rawInput: unknown): Promise<ImportReport> {
             ...(repaired.length === 0 ? {} : { repaired }),
           },
         };
-        await manager.writeManifest({ destination: spec.destination, manifest });
+        await manager.quick.writeManifest({ destination: spec.destination, manifest });
         const location = backupLocation(spec.destination, spec.name, run);
         progress.finish('manifest', 'done', location);
         return {
@@ -111,7 +111,7 @@ export async function importBackup(rawInput: unknown): Promise<ImportReport> {
       } catch (err) {
         // Nothing of a failed import stays behind: its run folder (never complete: no manifest) goes.
         await CancellationScope.nonCancellable(() =>
-          manager.removeBackupRuns({ destination: spec.destination, backup: spec.name, runs: [run] }).catch(() => undefined),
+          manager.quick.removeBackupRuns({ destination: spec.destination, backup: spec.name, runs: [run] }).catch(() => undefined),
         );
         throw err;
       }

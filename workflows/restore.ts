@@ -52,7 +52,7 @@ const CLIENT_CHECKED_FIRST = 'restore-pg-client-checked-first';
  * chosen, each with its target's engine. Refuses, having changed nothing.
  */
 async function chosenDumps(input: RestoreInput): Promise<{ spec: BackupSpec; chosen: Restoring[] }> {
-  const manifest = await manager.readManifest({ destination: input.destination, backup: input.backup, run: input.run });
+  const manifest = await manager.quick.readManifest({ destination: input.destination, backup: input.backup, run: input.run });
   if (manifest === null) {
     throw refuse(Failure.backupCorrupt, `no complete backup ${runPath(input.backup, input.run)} (no manifest): nothing was changed`);
   }
