@@ -37,6 +37,7 @@ const STEPS = [
   'runners',
   'migrations',
 ] as const;
+type DeployStep = (typeof STEPS)[number];
 
 /** `sciops deploy --plan`: what a deploy would create, update, or leave unchanged. Touches nothing. */
 export async function planStackDeploy(rawSpec: unknown): Promise<StackPlan> {
@@ -107,7 +108,7 @@ function nothingToDo(spec: StackSpec, plan: DeployPlan): boolean {
   );
 }
 
-function planStep(spec: StackSpec, progress: ProgressTracker): Promise<DeployPlan> {
+function planStep(spec: StackSpec, progress: ProgressTracker<DeployStep>): Promise<DeployPlan> {
   return progress.step(
     'plan',
     () => observeAndPlan(spec),
@@ -116,7 +117,7 @@ function planStep(spec: StackSpec, progress: ProgressTracker): Promise<DeployPla
 }
 
 /** The deploy proper, from `plan` (made here when not given): under the stack's locks, or, with nothing to do, none. */
-async function runDeploy(spec: StackSpec, progress: ProgressTracker, planned?: DeployPlan): Promise<DeployReport> {
+async function runDeploy(spec: StackSpec, progress: ProgressTracker<DeployStep>, planned?: DeployPlan): Promise<DeployReport> {
   const plan = planned ?? (await planStep(spec, progress));
   if (plan.problems.length > 0) {
     progress.finish('plan', 'failed', plan.problems.join('; '));

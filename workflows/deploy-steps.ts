@@ -4,7 +4,7 @@ import type { PlannedChange } from '../common/stack-plan';
 import { networkRequest, type ObjectRef, serviceRequest, volumeRequest } from '../common/stack-resources';
 import { type SwarmView, swarmActions } from '../common/stack-swarm';
 import { convergenceWait } from '../common/stack-waits';
-import type { ProgressTracker } from './progress-tracker';
+import type { Steps } from './progress-tracker';
 import { converging, database, engineOn, manager, onNode, taskEngine } from './stack-activities';
 import type { DeployPlan } from './stack-observe';
 import { ensureRunner, type Undo } from './stack-runners';
@@ -159,7 +159,7 @@ export async function pruneRotated(run: Run): Promise<void> {
 }
 
 /** GitLab runners, registered in a task of their service after it converged. */
-export async function registerRunners(run: Run, progress: ProgressTracker): Promise<void> {
+export async function registerRunners(run: Run, progress: Steps<'runners'>): Promise<void> {
   const { spec } = run;
   const lab = spec.gitlab;
   if (lab === undefined || spec.runners.length === 0) return;
@@ -174,7 +174,7 @@ export async function registerRunners(run: Run, progress: ProgressTracker): Prom
 }
 
 /** The migrations in order: SQL applied once each on the db queue, exec steps in a running task guarded by `unless`. */
-export async function migrate(run: Run, progress: ProgressTracker): Promise<void> {
+export async function migrate(run: Run, progress: Steps<'migrations'>): Promise<void> {
   const { spec } = run;
   for (const m of spec.migrations) {
     progress.start('migrations', m.name);

@@ -1,29 +1,32 @@
 import { setCurrentDetails, setHandler } from '@temporalio/workflow';
 import { type Progress, progressMarkdown, progressQuery, type StepProgress, type StepState } from '../common/progress';
 
-/** Keeps a workflow's steps for the `progress` query. Deterministic: no clocks, no I/O. */
-export class ProgressTracker {
-  private readonly steps = new Map<string, StepProgress>();
+/**
+ * Keeps a workflow's steps for the `progress` query. Deterministic: no clocks, no I/O. `S` is the union of
+ * the workflow's step names: a name it did not declare does not compile.
+ */
+export class ProgressTracker<S extends string = string> {
+  private readonly steps = new Map<S, StepProgress>();
   private state: Progress['state'] = 'running';
 
   /** `publish` hears every change (a workflow passes the UI's current details). */
   constructor(
-    names: readonly string[],
+    names: readonly S[],
     private readonly publish: (progress: Progress) => void = () => {},
   ) {
     for (const name of names) this.steps.set(name, { name, state: 'pending' });
   }
 
-  start(name: string, detail?: string): void {
+  start(name: S, detail?: string): void {
     this.set(name, 'running', detail);
   }
 
-  finish(name: string, state: Exclude<StepState, 'pending' | 'running'>, detail?: string): void {
+  finish(name: S, state: Exclude<StepState, 'pending' | 'running'>, detail?: string): void {
     this.set(name, state, detail);
   }
 
   /** Runs one step: it shows running, then done (with the detail its result gives) or failed, whatever happens. */
-  async step<T>(name: string, run: () => Promise<T>, detail?: (result: T) => string | undefined): Promise<T> {
+  async step<T>(name: S, run: () => Promise<T>, detail?: (result: T) => string | undefined): Promise<T> {
     this.start(name);
     try {
       const result = await run();
@@ -46,18 +49,21 @@ export class ProgressTracker {
     return { state: this.state, current: running.length > 0 ? running.join(', ') : undefined, steps };
   }
 
-  private set(name: string, state: StepState, detail?: string): void {
+  private set(name: S, state: StepState, detail?: string): void {
     this.steps.set(name, { name, state, ...(detail === undefined ? {} : { detail }) });
     this.publish(this.snapshot());
   }
 }
 
+/** What a part of a workflow needs of its tracker to report the steps it runs: `Steps<'runners'>`. */
+export type Steps<S extends string> = Pick<ProgressTracker<S>, 'start' | 'finish' | 'step'>;
+
 /**
  * A workflow's progress: answered to the `progress` query (the CLI) and kept as the workflow's current
  * details (the Web UI shows them while it runs).
  */
-export function trackProgress(names: readonly string[]): ProgressTracker {
-  const tracker = new ProgressTracker(names, (progress) => setCurrentDetails(progressMarkdown(progress)));
+export function trackProgress<const S extends string>(names: readonly S[]): ProgressTracker<S> {
+  const tracker = new ProgressTracker<S>(names, (progress) => setCurrentDetails(progressMarkdown(progress)));
   setHandler(progressQuery, () => tracker.snapshot());
   setCurrentDetails(progressMarkdown(tracker.snapshot()));
   return tracker;

@@ -66,6 +66,7 @@ export const slotFreedSignal = defineSignal('slotFreed');
 const SLOT_RECHECK = '1 minute';
 
 const Step = { register: 'register', slot: 'wait for a slot', run: 'run', record: 'record the result' } as const;
+type Step = (typeof Step)[keyof typeof Step];
 
 /** Runs started before the workflow id was checked replay without the check. */
 const OWN_ID_CHECK = 'experiment-own-id';
@@ -158,7 +159,7 @@ async function run(
   { timeLimitSeconds, left }: { timeLimitSeconds: number; left: number },
   /** undefined: registration already took the slot. */
   waitingFor: string | undefined,
-  progress: ProgressTracker,
+  progress: ProgressTracker<Step>,
   show: (state: ExperimentState) => void,
 ): Promise<RunEnd> {
   const backend = experimentBackend(spec, timeLimitSeconds);
@@ -237,7 +238,7 @@ async function within<T>(seconds: number, work: () => Promise<T>): Promise<T | '
  * Waits for a slot under the type's cap: until an experiment of the type ends and signals `slotFreed`, or a
  * minute passes (in case that signal was lost), then asks again. Waiting costs no polling.
  */
-async function claimSlot(spec: ExperimentSpec, waitingFor: string, progress: ProgressTracker): Promise<void> {
+async function claimSlot(spec: ExperimentSpec, waitingFor: string, progress: ProgressTracker<Step>): Promise<void> {
   let woken = false;
   setHandler(slotFreedSignal, () => {
     woken = true;

@@ -9,6 +9,9 @@ import { engineOn, manager } from './stack-activities';
 import { removeStackRunners } from './stack-runners';
 import { validatedInput } from './validated-input';
 
+const STEPS = ['lock', 'runners', 'services', 'networks', 'configs', 'secrets', 'volumes'] as const;
+type TeardownStep = (typeof STEPS)[number];
+
 /**
  * `sciops teardown NAME`: deletes the stack's GitLab runners, removes its services, then its networks (retried until the services' tasks
  * have let go of them) and configs. External objects carry no sciops label: they are never found here, so never removed. Volumes and secrets hold data: they stay unless `purge` is set, and then each volume
@@ -17,7 +20,7 @@ import { validatedInput } from './validated-input';
 export async function teardownStack(rawInput: unknown): Promise<TeardownReport> {
   const { stack, purge } = validatedInput(teardownInputSchema, rawInput, 'teardown input');
   upsertSearchAttributes([{ key: SearchAttribute.stack, value: stack }]);
-  const progress = trackProgress(['lock', 'runners', 'services', 'networks', 'configs', 'secrets', 'volumes']);
+  const progress = trackProgress(STEPS);
   if (!patched(STACK_LOCK)) return teardownLocked(stack, purge, progress);
   // The stack's services are known from the swarm only: look, lock the stack and them (in the one order every
   // lock is taken in, so a deploy and a teardown never wait for each other), then look again inside.
@@ -31,7 +34,7 @@ export async function teardownStack(rawInput: unknown): Promise<TeardownReport> 
   });
 }
 
-async function teardownLocked(stack: string, purge: boolean, progress: ProgressTracker): Promise<TeardownReport> {
+async function teardownLocked(stack: string, purge: boolean, progress: ProgressTracker<TeardownStep>): Promise<TeardownReport> {
   const removed: string[] = [];
   const kept: string[] = [];
   const { swarm, resources } = await manager.observeSwarm({ stack });
