@@ -98,9 +98,14 @@ start_namespaced_dockerd() {
     "hostname $name && exec dockerd --data-root '$dir/data' --exec-root '$dir/exec' \
       --pidfile '$dir/docker.pid' -H 'unix://$sock' --bip $bip" \
     >"$dir/dockerd.log" 2>&1 < /dev/null &
-  wait_for 90 "engine $name" docker -H "unix://$sock" info && return 0
-  log "engine $name did not answer in 90 s; the end of its log:"
-  tail -n 40 "$dir/dockerd.log" | sed 's/^/[setup]   /' >&2
+  local pid=$! deadline=$((SECONDS + 90))
+  # Until it answers, it exits (no use waiting longer), or 90 s pass.
+  while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
+    if docker -H "unix://$sock" info >/dev/null 2>&1; then log "engine $name is ready"; return 0; fi
+    sleep 0.2
+  done
+  log "engine $name did not answer ($(kill -0 "$pid" 2>/dev/null && echo 'not in 90 s' || echo 'it exited')); the end of its log:"
+  grep -v 'level=info' "$dir/dockerd.log" | tail -n 20 | sed 's/^/[setup]   /' >&2 || true
   return 1
 }
 
