@@ -16,16 +16,16 @@ const retry = {
 };
 
 /**
- * The timeout profiles, by the kind of work. `streaming`: dumps, restores, verifies and checksums stream for
- * as long as the data takes, and a paused service's drain waits its stop grace period; they heartbeat, so a
- * dead worker is noticed within 30 s. `quick`: bookkeeping and checks (manifests, listing and pruning runs,
- * counting rows or files, finding a task or an engine), which do not heartbeat: a dead worker is noticed when
- * the attempt times out, and a slow answer (a large volume's file count) is not cut short by a heartbeat it
- * never sends.
+ * The timeout profiles, by the kind of work. `streaming`: what takes as long as the data does (dumps,
+ * restores, verifies and checksums, counting a volume's files or a database's documents, removing whole runs)
+ * and a paused service's drain, which waits its stop grace period; they heartbeat, so a dead worker is noticed
+ * within 30 s. `quick`: bookkeeping and checks that answer in seconds (manifests, listing runs, a client's or
+ * server's version, which tables hold rows, finding a task or an engine), which do not heartbeat: a minute
+ * each, which is also how soon a dead worker is noticed.
  */
 const Profile = {
   streaming: { startToCloseTimeout: '24h', heartbeatTimeout: '30s', retry },
-  quick: { startToCloseTimeout: '10m', retry },
+  quick: { startToCloseTimeout: '1m', retry },
 } as const;
 
 /** One queue's activities under each profile: `db.streaming.dumpPostgres`, `manager.quick.writeManifest`. */

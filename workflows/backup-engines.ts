@@ -173,7 +173,7 @@ export function targetEngine(
         verify: async (...dump) => ({ collections: await db.streaming.verifyMongoDump(dumped(...dump)) }),
         restore: async (...dump) => ({ collections: await db.streaming.restoreMongo(dumped(...dump)) }),
         contents: async () => {
-          const documents = Object.values(await db.quick.mongoDocuments({ target: into })).reduce((a, b) => a + b, 0);
+          const documents = Object.values(await db.streaming.mongoDocuments({ target: into })).reduce((a, b) => a + b, 0);
           return some(documents, 'document', 'documents');
         },
         ...imports(db.streaming),
@@ -188,7 +188,7 @@ export function targetEngine(
         dump: (folder, run) => docker.streaming.dumpVolume({ target, ...at(folder, run) }),
         verify: async (...dump) => ({ files: await docker.streaming.verifyVolumeDump({ target, ...stored(...dump) }) }),
         restore: async (...dump) => ({ files: await docker.streaming.restoreVolume({ target, ...stored(...dump) }) }),
-        contents: async () => some(await docker.quick.volumeFiles({ target }), 'file', 'files'),
+        contents: async () => some(await docker.streaming.volumeFiles({ target }), 'file', 'files'),
         ...imports(docker.streaming),
       };
     }

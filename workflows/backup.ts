@@ -86,7 +86,7 @@ export async function backup(rawSpec: unknown): Promise<BackupReport> {
     const { prune } = retain(runs.complete, spec.retention);
     // Incomplete runs are leftovers of failed or killed runs once older than any backup can take.
     const pruned = [...prune, ...leftoverRuns(runs.incomplete, run, new Date())];
-    await manager.quick.removeBackupRuns({ destination: spec.destination, backup: spec.name, runs: pruned });
+    await manager.streaming.removeBackupRuns({ destination: spec.destination, backup: spec.name, runs: pruned });
     progress.finish('prune', 'done', `${pruned.length} removed`);
     progress.end('completed');
     backupFinished(spec.name, 'complete', sum(dumps.map((d) => d.bytes)), secondsSince(started));

@@ -111,7 +111,7 @@ export async function importBackup(rawInput: unknown): Promise<ImportReport> {
       } catch (err) {
         // Nothing of a failed import stays behind: its run folder (never complete: no manifest) goes.
         await CancellationScope.nonCancellable(() =>
-          manager.quick.removeBackupRuns({ destination: spec.destination, backup: spec.name, runs: [run] }).catch(() => undefined),
+          manager.streaming.removeBackupRuns({ destination: spec.destination, backup: spec.name, runs: [run] }).catch(() => undefined),
         );
         throw err;
       }

@@ -109,8 +109,11 @@ export function createMongoBackup(s3: () => S3Client) {
       });
     },
 
+    /** Documents per collection (a count of each: a large collection takes a while, so it heartbeats). */
     async mongoDocuments(input: { target: MongoTarget }): Promise<Record<string, number>> {
-      return withMongo(input.target.urlEnv, (client) => counts(client, input.target.database));
+      return heartbeating({ counting: input.target.database }, () =>
+        withMongo(input.target.urlEnv, (client) => counts(client, input.target.database)),
+      );
     },
 
     /**

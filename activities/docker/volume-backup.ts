@@ -182,9 +182,9 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
       };
     },
 
-    /** Files in the volume now (restore refuses a non-empty volume unless forced). */
+    /** Files in the volume now (restore refuses a non-empty volume unless forced); a large one takes a while. */
     async volumeFiles(input: { target: VolumeTarget }): Promise<number> {
-      return countFiles(input.target);
+      return heartbeating({ counting: input.target.name }, () => countFiles(input.target));
     },
 
     /** Replaces the volume's content with the archive's (see restore); returns the files it then holds. */

@@ -65,9 +65,12 @@ export function createBackupRuns(s3: () => S3Client) {
       return partial;
     },
 
+    /** Removes whole runs (many files, or many S3 objects: it heartbeats). */
     async removeBackupRuns(input: { destination: Destination; backup: string; runs: string[] }): Promise<void> {
       const store = backupStore(input.destination, s3);
-      for (const run of input.runs) await store.removePrefix(runPath(input.backup, run));
+      await heartbeating({ removing: input.runs }, async () => {
+        for (const run of input.runs) await store.removePrefix(runPath(input.backup, run));
+      });
     },
 
     /**
