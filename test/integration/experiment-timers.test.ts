@@ -1,21 +1,14 @@
 import { Context } from '@temporalio/activity';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ExperimentResult, type ExperimentState, ExperimentState as State } from '../../common/experiment';
 import { Queue } from '../../common/queues';
 import { experimentWorkflowId } from '../../common/workflow-ids';
-import { timeSkippingServer, withStubbedActivities } from '../support/time-skipping';
+import { useTimeSkippingServer, withStubbedActivities } from '../support/time-skipping';
 
 // The experiment workflow's timers with its activities stubbed, on the time-skipping test server: what the
 // workflow asked of its activities, in which order and at which (server) time, is what these tests check.
 
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await timeSkippingServer();
-});
-afterAll(async () => {
-  await env?.teardown();
-});
+const server = useTimeSkippingServer();
 
 const TYPE = 'correlation_analysis';
 
@@ -31,7 +24,7 @@ function row(id: string, state: ExperimentState, attempts = 1): ExperimentResult
 function stubs(options: { slotAfterAsks: number; timeLimitSeconds: number; run: () => Promise<{ exitCode: number; outputDir: string }> }) {
   const calls: { name: string; at: number; state?: string }[] = [];
   const record = async (name: string, state?: string) => {
-    calls.push({ name, at: (await env.currentTimeMs()) as number, ...(state === undefined ? {} : { state }) });
+    calls.push({ name, at: (await server.env.currentTimeMs()) as number, ...(state === undefined ? {} : { state }) });
   };
   let asks = 0;
   const db = {
@@ -71,6 +64,17 @@ function stubs(options: { slotAfterAsks: number; timeLimitSeconds: number; run: 
   return { calls, activities: { [Queue.db]: db, [Queue.docker]: docker } };
 }
 
+/** Runs experiment `id` to its end against `activities`: its recorded result. */
+function runExperiment(id: string, activities: Record<string, object>): Promise<ExperimentResult> {
+  return withStubbedActivities(server.env, activities, () =>
+    server.env.client.workflow.execute('runExperiment', {
+      args: [spec(id)],
+      taskQueue: Queue.workflows,
+      workflowId: experimentWorkflowId(id),
+    }),
+  );
+}
+
 describe('experiment timers (time-skipping server, stubbed activities)', () => {
   it('a waiting experiment asks for its slot again every minute when no slotFreed signal comes', async () => {
     const { calls, activities } = stubs({
@@ -78,10 +82,7 @@ describe('experiment timers (time-skipping server, stubbed activities)', () => {
       timeLimitSeconds: 3600,
       run: async () => ({ exitCode: 0, outputDir: '/experiments/x' }),
     });
-    const id = 'recheck-1';
-    const result = await withStubbedActivities(env, activities, () =>
-      env.client.workflow.execute('runExperiment', { args: [spec(id)], taskQueue: Queue.workflows, workflowId: experimentWorkflowId(id) }),
-    );
+    const result = await runExperiment('recheck-1', activities);
     expect(result.state).toBe(State.completed);
     const asks = calls.filter((c) => c.name === 'claimExperimentSlot').map((c) => c.at);
     expect(asks).toHaveLength(3);
@@ -114,10 +115,7 @@ describe('experiment timers (time-skipping server, stubbed activities)', () => {
       }
     };
     const { calls, activities } = stubs({ slotAfterAsks: 1, timeLimitSeconds: 2, run });
-    const id = 'limit-1';
-    const result = await withStubbedActivities(env, activities, () =>
-      env.client.workflow.execute('runExperiment', { args: [spec(id)], taskQueue: Queue.workflows, workflowId: experimentWorkflowId(id) }),
-    );
+    const result = await runExperiment('limit-1', activities);
     expect(result.state).toBe(State.timeoutExceeded);
     expect(result.message).toBe('soft time limit of 2s exceeded; stopped');
     const at = (name: string) => calls.find((c) => c.name === name)?.at as number;

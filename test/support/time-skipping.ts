@@ -2,6 +2,7 @@ import { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll } from 'vitest';
 import { Queue } from '../../common/queues';
 import { SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { loadTestbed } from './testbed';
@@ -30,6 +31,23 @@ export async function timeSkippingServer(): Promise<TestWorkflowEnvironment> {
     ),
   });
   return env;
+}
+
+/** This test file's time-skipping server (`timeSkippingServer`): up before its tests, torn down after them. */
+export function useTimeSkippingServer(): { readonly env: TestWorkflowEnvironment } {
+  let env: TestWorkflowEnvironment | undefined;
+  beforeAll(async () => {
+    env = await timeSkippingServer();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  return {
+    get env() {
+      if (env === undefined) throw new Error('the time-skipping server is not up: use it inside a test');
+      return env;
+    },
+  };
 }
 
 /**
