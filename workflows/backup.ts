@@ -92,7 +92,7 @@ export async function backup(rawSpec: unknown): Promise<BackupReport> {
     backupFinished(spec.name, 'complete', sum(dumps.map((d) => d.bytes)), secondsSince(started));
     return { backup: spec.name, run, location, dumps, pruned, verified: spec.verify };
   } catch (err) {
-    progress.end('failed');
+    progress.end('failed', err);
     backupFinished(spec.name, 'failed', 0, secondsSince(started));
     throw err;
   }

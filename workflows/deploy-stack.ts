@@ -154,7 +154,7 @@ async function runDeploy(spec: StackSpec, progress: ProgressTracker<DeployStep>,
       () => `${run.migrated.length} applied`,
     );
   } catch (err) {
-    progress.end('failed');
+    progress.end('failed', err);
     deployFinished(spec.name, run.changes, 'failed');
     await undoAll(run.undo);
     throw err;

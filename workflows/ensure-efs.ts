@@ -30,31 +30,32 @@ export async function ensureEfs(rawInput: unknown): Promise<EfsResult> {
   const input = validatedInput(efsInputSchema, rawInput, 'EFS input');
   const progress = trackProgress(['file system', 'mount targets', 'access point']);
 
-  progress.start('file system', input.creationToken);
-  const fs = await waiting.ensureFileSystem(input);
-  progress.finish('file system', 'done', fs.id);
+  return progress.whole(async () => {
+    progress.start('file system', input.creationToken);
+    const fs = await waiting.ensureFileSystem(input);
+    progress.finish('file system', 'done', fs.id);
 
-  progress.start('mount targets', `${input.subnetIds.length} subnets`);
-  const targets = await waiting.ensureMountTargets({
-    fileSystemId: fs.id,
-    subnetIds: input.subnetIds,
-    securityGroupIds: input.securityGroupIds,
+    progress.start('mount targets', `${input.subnetIds.length} subnets`);
+    const targets = await waiting.ensureMountTargets({
+      fileSystemId: fs.id,
+      subnetIds: input.subnetIds,
+      securityGroupIds: input.securityGroupIds,
+    });
+    progress.finish('mount targets', 'done', targets.ids.join(', '));
+
+    let accessPoint: { id: string; created: boolean } | undefined;
+    if (input.accessPoint === undefined) {
+      progress.finish('access point', 'skipped');
+    } else {
+      progress.start('access point', input.accessPoint.path);
+      accessPoint = await aws.ensureAccessPoint({ fileSystemId: fs.id, creationToken: input.creationToken, ...input.accessPoint });
+      progress.finish('access point', 'done', accessPoint.id);
+    }
+    return {
+      fileSystemId: fs.id,
+      mountTargetIds: targets.ids,
+      ...(accessPoint === undefined ? {} : { accessPointId: accessPoint.id }),
+      created: [...(fs.created ? [fs.id] : []), ...targets.created, ...(accessPoint?.created ? [accessPoint.id] : [])],
+    };
   });
-  progress.finish('mount targets', 'done', targets.ids.join(', '));
-
-  let accessPoint: { id: string; created: boolean } | undefined;
-  if (input.accessPoint === undefined) {
-    progress.finish('access point', 'skipped');
-  } else {
-    progress.start('access point', input.accessPoint.path);
-    accessPoint = await aws.ensureAccessPoint({ fileSystemId: fs.id, creationToken: input.creationToken, ...input.accessPoint });
-    progress.finish('access point', 'done', accessPoint.id);
-  }
-  progress.end('completed');
-  return {
-    fileSystemId: fs.id,
-    mountTargetIds: targets.ids,
-    ...(accessPoint === undefined ? {} : { accessPointId: accessPoint.id }),
-    created: [...(fs.created ? [fs.id] : []), ...targets.created, ...(accessPoint?.created ? [accessPoint.id] : [])],
-  };
 }

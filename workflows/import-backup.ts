@@ -119,7 +119,7 @@ export async function importBackup(rawInput: unknown): Promise<ImportReport> {
     progress.end('completed');
     return report;
   } catch (err) {
-    progress.end('failed');
+    progress.end('failed', err);
     throw refusal(err);
   }
 }

@@ -33,14 +33,35 @@ export class ProgressTracker<S extends string = string> {
       this.finish(name, 'done', detail?.(result));
       return result;
     } catch (err) {
-      this.finish(name, 'failed', err instanceof Error ? err.message : String(err));
+      this.finish(name, 'failed', messageOf(err));
       throw err;
     }
   }
 
-  end(state: 'completed' | 'failed'): void {
+  /**
+   * Ends the run. When it failed, a step still running failed with it (`why`: the error's message), so that
+   * none keeps showing running.
+   */
+  end(state: 'completed' | 'failed', why?: unknown): void {
     this.state = state;
+    if (state === 'failed') {
+      for (const step of this.steps.values()) {
+        if (step.state === 'running') this.steps.set(step.name as S, { name: step.name, state: 'failed', detail: messageOf(why) });
+      }
+    }
     this.publish(this.snapshot());
+  }
+
+  /** Runs a workflow's whole body: the run ends completed when it returns, failed (see `end`) when it throws. */
+  async whole<T>(body: () => Promise<T>): Promise<T> {
+    try {
+      const result = await body();
+      this.end('completed');
+      return result;
+    } catch (err) {
+      this.end('failed', err);
+      throw err;
+    }
   }
 
   snapshot(): Progress {
@@ -53,6 +74,11 @@ export class ProgressTracker<S extends string = string> {
     this.steps.set(name, { name, state, ...(detail === undefined ? {} : { detail }) });
     this.publish(this.snapshot());
   }
+}
+
+function messageOf(err: unknown): string {
+  if (err === undefined) return 'the run failed';
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** What a part of a workflow needs of its tracker to report the steps it runs: `Steps<'runners'>`. */

@@ -158,7 +158,7 @@ export async function restore(rawInput: unknown): Promise<RestoreReport> {
     progress.end('completed');
     return { backup: input.backup, run: input.run, restored: chosen.map((c) => c.dump.target), safety };
   } catch (err) {
-    progress.end('failed');
+    progress.end('failed', err);
     throw err;
   }
 }

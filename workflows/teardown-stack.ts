@@ -21,16 +21,21 @@ export async function teardownStack(rawInput: unknown): Promise<TeardownReport> 
   const { stack, purge } = validatedInput(teardownInputSchema, rawInput, 'teardown input');
   upsertSearchAttributes([{ key: SearchAttribute.stack, value: stack }]);
   const progress = trackProgress(STEPS);
-  if (!patched(STACK_LOCK)) return teardownLocked(stack, purge, progress);
-  // The stack's services are known from the swarm only: look, lock the stack and them (in the one order every
-  // lock is taken in, so a deploy and a teardown never wait for each other), then look again inside.
-  const { resources: before } = await manager.observeSwarm({ stack });
-  const keys = [stackLockKey(stack), ...before.filter((r: Observed) => r.kind === 'service').map((r: Observed) => serviceLockKey(r.name))];
-  progress.start('lock');
-  const waiting = (key: string) => progress.start('lock', `waiting: another deploy, teardown, backup or restore holds ${key}`);
-  return withTargetLocks(keys, waiting, () => {
-    progress.finish('lock', 'done');
-    return teardownLocked(stack, purge, progress);
+  return progress.whole(async () => {
+    if (!patched(STACK_LOCK)) return teardownLocked(stack, purge, progress);
+    // The stack's services are known from the swarm only: look, lock the stack and them (in the one order every
+    // lock is taken in, so a deploy and a teardown never wait for each other), then look again inside.
+    const { resources: before } = await manager.observeSwarm({ stack });
+    const keys = [
+      stackLockKey(stack),
+      ...before.filter((r: Observed) => r.kind === 'service').map((r: Observed) => serviceLockKey(r.name)),
+    ];
+    progress.start('lock');
+    const waiting = (key: string) => progress.start('lock', `waiting: another deploy, teardown, backup or restore holds ${key}`);
+    return withTargetLocks(keys, waiting, () => {
+      progress.finish('lock', 'done');
+      return teardownLocked(stack, purge, progress);
+    });
   });
 }
 
@@ -42,7 +47,6 @@ async function teardownLocked(stack: string, purge: boolean, progress: ProgressT
 
   if (!swarm.active) {
     // No swarm, so no stack: nothing sciops deploys exists outside one.
-    progress.end('completed');
     return { stack, removed, kept: [`nothing: the manager's engine (${swarm.self}) is in no swarm`] };
   }
 
@@ -102,6 +106,5 @@ async function teardownLocked(stack: string, purge: boolean, progress: ProgressT
     kept.push('volumes (use purge to remove them and their data)');
   }
   progress.finish('volumes', purge ? 'done' : 'skipped');
-  progress.end('completed');
   return { stack, removed, kept };
 }

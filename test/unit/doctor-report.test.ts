@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderDoctorTable } from '../../clients/doctor-table';
 import { type CheckResult, noWorkerResult, overallStatus } from '../../common/doctor';
-import { ProgressTracker } from '../../workflows/progress-tracker';
 
 const ok: CheckResult = { check: 'docker', status: 'ok', summary: 'engine 20.10', facts: [['engine', '20.10']] };
 const warn: CheckResult = { check: 'db', status: 'warn', summary: 'no pg_dump', fix: 'install it', facts: [] };
@@ -31,30 +30,5 @@ describe('renderDoctorTable', () => {
       '',
       'overall: warn (1 ok, 1 warn, 0 fail)',
     ]);
-  });
-});
-
-describe('ProgressTracker', () => {
-  it('reports running steps as current and keeps step order', () => {
-    const progress = new ProgressTracker(['a', 'b', 'c']);
-    progress.start('a');
-    progress.start('b', 'on queue db');
-    expect(progress.snapshot()).toEqual({
-      state: 'running',
-      current: 'a, b',
-      steps: [
-        { name: 'a', state: 'running' },
-        { name: 'b', state: 'running', detail: 'on queue db' },
-        { name: 'c', state: 'pending' },
-      ],
-    });
-    progress.finish('a', 'done');
-    progress.finish('b', 'failed', 'boom');
-    progress.finish('c', 'skipped');
-    progress.end('failed');
-    const done = progress.snapshot();
-    expect(done.state).toBe('failed');
-    expect(done.current).toBeUndefined();
-    expect(done.steps.map((s) => s.state)).toEqual(['done', 'failed', 'skipped']);
   });
 });
