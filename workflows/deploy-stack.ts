@@ -1,4 +1,4 @@
-import { patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { log, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { Failure, permanent } from '../common/failures';
 import { serviceLockKey, stackLockKey } from '../common/locks';
 import { SearchAttribute } from '../common/search-attributes';
@@ -90,6 +90,9 @@ function deployLockKeys(spec: StackSpec): string[] {
  */
 const NO_OP_UNLOCKED = 'deploy-no-op-unlocked';
 
+/** Deploys started before rotated versions were pruned at the end replay pruning them before the runners. */
+const PRUNE_LAST = 'deploy-prune-last';
+
 /**
  * A deploy that would change nothing (every object unchanged or external, no swarm member to add or label,
  * no runners or migrations to look at, nothing refused) needs no lock: it reads, as a plan does, and holds up
@@ -137,6 +140,7 @@ async function runDeploy(spec: StackSpec, progress: ProgressTracker<DeployStep>,
     secretFiles: [],
     migrated: [],
   };
+  const pruneLast = patched(PRUNE_LAST);
   try {
     await progress.step('swarm', () => ensureSwarmMembers(run));
     await progress.step('volumes', () => createVolumes(run));
@@ -146,7 +150,7 @@ async function runDeploy(spec: StackSpec, progress: ProgressTracker<DeployStep>,
     const changed = await progress.step('services', () => applyServices(run));
     if (spec.detach) progress.finish('converge', 'skipped', 'detached: the swarm converges the services on its own');
     else await progress.step('converge', () => converge(run, changed));
-    await pruneRotated(run);
+    if (!pruneLast) await pruneRotated(run);
     await progress.step('runners', () => registerRunners(run, progress));
     await progress.step(
       'migrations',
@@ -158,6 +162,16 @@ async function runDeploy(spec: StackSpec, progress: ProgressTracker<DeployStep>,
     deployFinished(spec.name, run.changes, 'failed');
     await undoAll(run.undo);
     throw err;
+  }
+  // Old versions go once nothing can fail any more (the undo of a failed runner or migration rolls the
+  // services back onto them); what is left of them is housekeeping for the next deploy, not a failed one.
+  if (pruneLast) {
+    await pruneRotated(run).catch((err: unknown) =>
+      log.warn('old secret or config versions beyond their keep were not pruned; remove the unused ones by hand', {
+        stack: spec.name,
+        error: String(err),
+      }),
+    );
   }
   progress.end('completed');
   deployFinished(spec.name, run.changes, 'done');

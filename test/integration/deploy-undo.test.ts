@@ -259,7 +259,10 @@ describe('deploy undo (time-skipping server, stubbed activities)', () => {
       name: stack,
       volumes: [{ name: 'data' }],
       networks: [{ name: 'backend' }],
-      secrets: [{ name: 'db_password', generate: { length: 24 } }],
+      secrets: [
+        { name: 'db_password', generate: { length: 24 } },
+        { name: 'session_key', generate: { length: 24 }, version: 2 },
+      ],
       services: [
         {
           name: 'db',
@@ -269,7 +272,7 @@ describe('deploy undo (time-skipping server, stubbed activities)', () => {
           networks: ['backend'],
           secrets: ['db_password'],
         },
-        { name: 'web', image: 'local/busybox:1', command: ['sleep', '3600'], networks: ['backend'] },
+        { name: 'web', image: 'local/busybox:1', command: ['sleep', '3600'], networks: ['backend'], secrets: ['session_key'] },
       ],
       migrations: [
         { name: '001_admin', exec: { service: 'db', command: ['create-admin'], unless: ['admin-exists'] } },
@@ -280,7 +283,7 @@ describe('deploy undo (time-skipping server, stubbed activities)', () => {
     const { calls, activities } = stubs(stack, {
       resources: [{ kind: 'service', name: `${stack}_web`, hash: 'an older spec', spec: {} }],
       volumes: [],
-      secrets: { db_password: { change: 'create' } },
+      secrets: { db_password: { change: 'create' }, session_key: { change: 'rotate' } },
       configs: {},
       services: { [`${stack}_db`]: 'create', [`${stack}_web`]: 'update' },
       failingMigrations: ['002_tables'],
@@ -298,11 +301,14 @@ describe('deploy undo (time-skipping server, stubbed activities)', () => {
     expect(undoCalls(calls)).toEqual([
       { queue: Queue.docker, name: 'rollbackService', input: { name: `${stack}_web` } },
       { queue: Queue.docker, name: 'removeService', input: { name: `${stack}_db` } },
+      { queue: Queue.docker, name: 'removeSecret', input: { id: 'id-session_key-v2' } },
       { queue: Queue.docker, name: 'removeSecret', input: { id: 'id-db_password-v1' } },
       { queue: Queue.docker, name: 'removeNetwork', input: { name: `${stack}_backend` } },
       { queue: selfQueue, name: 'removeVolume', input: { name: `${stack}_data` } },
     ]);
     expect(indexOf(calls, 'rollbackService')).toBeGreaterThan(indexOf(calls, 'applySqlMigration'));
+    // The rotation's old version is what the rolled-back web uses again: a failed deploy never prunes it.
+    expect(calls.filter((c) => c.name.startsWith('prune'))).toEqual([]);
   });
 
   it('an undo step that fails does not stop the ones after it', async () => {
