@@ -1,11 +1,11 @@
-import { CancellationScope, log } from '@temporalio/workflow';
+import { CancellationScope, log, patched } from '@temporalio/workflow';
 import { resourceName, type StackSpec } from '../common/stack';
 import type { PlannedChange } from '../common/stack-plan';
 import { networkRequest, type ObjectRef, serviceRequest, volumeRequest } from '../common/stack-resources';
 import { type SwarmView, swarmActions } from '../common/stack-swarm';
 import { convergenceWait } from '../common/stack-waits';
 import type { Steps } from './progress-tracker';
-import { converging, database, engineOn, manager, onNode, taskEngine } from './stack-activities';
+import { converging, convergingUntilStopped, database, engineOn, manager, onNode, taskEngine } from './stack-activities';
 import type { DeployPlan } from './stack-observe';
 import { ensureRunner, type Undo } from './stack-runners';
 
@@ -136,19 +136,36 @@ export async function applyServices(run: Run): Promise<StackSpec['services']> {
  * service) converged as `convergenceWait` says.
  */
 export async function converge(run: Run, changed: StackSpec['services']): Promise<void> {
-  await Promise.all(
-    changed.map((s) => {
-      const created = run.changes.some((c) => c.kind === 'service' && c.name === s.name && c.change === 'create');
-      return converging.waitConverged({
-        name: resourceName(run.spec.name, s.name),
-        mode: s.mode,
-        replicas: s.replicas ?? 1,
-        seconds: s.convergeSeconds,
-        ...convergenceWait(s, created),
-      });
-    }),
-  );
+  const siblingsCancelled = patched(SIBLINGS_CANCELLED);
+  const wait = (s: StackSpec['services'][number]) => {
+    const created = run.changes.some((c) => c.kind === 'service' && c.name === s.name && c.change === 'create');
+    return (siblingsCancelled ? convergingUntilStopped : converging).waitConverged({
+      name: resourceName(run.spec.name, s.name),
+      mode: s.mode,
+      replicas: s.replicas ?? 1,
+      seconds: s.convergeSeconds,
+      ...convergenceWait(s, created),
+    });
+  };
+  if (!siblingsCancelled) {
+    await Promise.all(changed.map(wait));
+    return;
+  }
+  // One service that fails ends the wait: the others' waits are cancelled, and have ended, before the undo
+  // rolls back or removes the services they watch.
+  const scope = new CancellationScope();
+  const waits = changed.map((s) => scope.run(() => wait(s)));
+  try {
+    await Promise.all(waits);
+  } catch (err) {
+    scope.cancel();
+    await Promise.allSettled(waits);
+    throw err;
+  }
 }
+
+/** Deploys started before a failed convergence cancelled the other waits replay without cancelling them. */
+const SIBLINGS_CANCELLED = 'converge-cancels-siblings';
 
 /** The services now use the new versions: drop old ones beyond `keep` that nothing uses any more. */
 export async function pruneRotated(run: Run): Promise<void> {

@@ -1,4 +1,4 @@
-import { patched, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, patched, proxyActivities } from '@temporalio/workflow';
 import type { DbActivities } from '../activities/db';
 import type { DockerActivities } from '../activities/docker';
 import type { GitlabActivities } from '../activities/gitlab/runners';
@@ -33,11 +33,18 @@ const retry = {
 export const manager = proxyActivities<DockerActivities>({ taskQueue: Queue.docker, startToCloseTimeout: '1m', retry });
 
 /** Waiting for convergence: long, heartbeating. Bounded: a handful of attempts (each one a dead worker, or a lost engine). */
-export const converging = proxyActivities<DockerActivities>({
+const convergingOptions = {
   taskQueue: Queue.docker,
   startToCloseTimeout: '2h',
   heartbeatTimeout: '20s',
   retry: { ...retry, maximumAttempts: 5 },
+} as const;
+export const converging = proxyActivities<DockerActivities>(convergingOptions);
+
+/** The same waits, whose cancellation resolves only once the activity has ended (it stopped watching). */
+export const convergingUntilStopped = proxyActivities<DockerActivities>({
+  ...convergingOptions,
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
 /**

@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ActivityFailure, ApplicationFailure as ClientApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
@@ -44,6 +45,8 @@ interface Swarm {
   readonly services: Record<string, 'create' | 'update'>;
   /** Services (swarm names) whose convergence fails. */
   readonly notConverging?: readonly string[];
+  /** Services (swarm names) still converging when another one fails: their waits must be cancelled. */
+  readonly stillConverging?: readonly string[];
   /** Migrations (by name) that fail. */
   readonly failingMigrations?: readonly string[];
   /** Undo calls (activity name) that fail, as an engine refusing them would. */
@@ -66,6 +69,10 @@ function stubs(stack: string, swarm: Swarm) {
       if (swarm.failingUndo?.includes(name)) throw ApplicationFailure.nonRetryable(`${name} refused by the engine`, Failure.engineRefused);
       return answer(input);
     };
+  let stillWaiting = () => {};
+  const othersWaiting = new Promise<void>((resolve) => {
+    stillWaiting = resolve;
+  });
   const docker = on(Queue.docker);
   const self = on(selfQueue);
   const none = async () => undefined;
@@ -91,7 +98,23 @@ function stubs(stack: string, swarm: Swarm) {
     ensureService: docker('ensureService', (i: { request: { Name: string } }) => ({
       change: swarm.services[i.request.Name] ?? 'create',
     })),
-    waitConverged: docker('waitConverged', (i: { name: string; seconds: number }) => {
+    waitConverged: docker('waitConverged', async (i: { name: string; seconds: number }) => {
+      if (swarm.stillConverging?.includes(i.name)) {
+        stillWaiting();
+        // Waits (heartbeating) until the workflow cancels it.
+        const ctx = Context.current();
+        try {
+          for (;;) {
+            ctx.heartbeat();
+            await Promise.race([ctx.cancelled, new Promise((r) => setTimeout(r, 200))]);
+          }
+        } catch (err) {
+          calls.push({ queue: Queue.docker, name: 'waitConverged cancelled', input: i });
+          throw err;
+        }
+      }
+      // A failure that comes once the other wait is under way, so that there is one to cancel.
+      if (swarm.stillConverging !== undefined) await othersWaiting;
       if (swarm.notConverging?.includes(i.name))
         throw ApplicationFailure.nonRetryable(
           `service ${i.name}: not converged after ${i.seconds}s: 0/1 tasks running`,
@@ -208,6 +231,7 @@ describe('deploy undo (time-skipping server, stubbed activities)', () => {
       externalSecrets: { tls: { name: 'tls', dockerName: 'tls', id: 'id-tls' } },
       services: { [`${stack}_web`]: 'create', [`${stack}_api`]: 'update' },
       notConverging: [`${stack}_web`],
+      stillConverging: [`${stack}_api`],
     });
 
     const err = await withStubbedActivities(server.env, activities, () =>
@@ -248,8 +272,10 @@ describe('deploy undo (time-skipping server, stubbed activities)', () => {
       { queue: Queue.docker, name: 'removeNetwork', input: { name: `${stack}_backend` } },
       { queue: selfQueue, name: 'removeVolume', input: { name: `${stack}_data` } },
     ]);
-    // The undo starts once the deploy failed, and the rotation's old versions are not pruned by a failed deploy.
-    expect(indexOf(calls, 'rollbackService')).toBeGreaterThan(indexOf(calls, 'waitConverged'));
+    // The undo starts once the deploy failed and api's wait, still under way, was cancelled and ended; the
+    // rotation's old versions are not pruned by a failed deploy.
+    expect(indexOf(calls, 'waitConverged cancelled')).toBeGreaterThan(-1);
+    expect(indexOf(calls, 'rollbackService')).toBeGreaterThan(indexOf(calls, 'waitConverged cancelled'));
     expect(calls.filter((c) => c.name.startsWith('prune'))).toEqual([]);
   });
 
