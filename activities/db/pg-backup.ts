@@ -101,7 +101,8 @@ export function createPgBackup(s3: () => S3Client) {
         const { pgDump } = await checkPgClient(client, input.target.name, false);
         await client.query('begin isolation level repeatable read, read only');
         const snapshot = (await client.query<{ id: string }>('select pg_export_snapshot() as id')).rows[0]?.id as string;
-        const tables = await countRows(client);
+        // A count of each table: on a large database it takes a while, so it heartbeats too.
+        const tables = await heartbeating({ target: input.target.name, counting: 'rows' }, () => countRows(client));
         const server = (await client.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]?.v as string;
         const progress = { target: input.target.name, bytes: 0 };
         const written = await heartbeating(progress, async (signal) => {
@@ -166,8 +167,10 @@ export function createPgBackup(s3: () => S3Client) {
         throw err;
       });
       const sql = compatibleDump(archive, serverVersionNum(server) as number);
-      await heartbeating(progress, (signal) => psql(pg, [Buffer.from(preamble), sql], signal, input.key, source.check));
-      return rowsOf(pg);
+      return heartbeating(progress, async (signal) => {
+        await psql(pg, [Buffer.from(preamble), sql], signal, input.key, source.check);
+        return rowsOf(pg);
+      });
     },
 
     /**

@@ -137,7 +137,7 @@ export function createPgServiceBackup(docker: Dockerode, s3: () => S3Client) {
       });
       const sql = compatibleDump(archive, serverVersionNum(server) as number);
       await restoreInto(input, target.database, [Buffer.from(preamble), sql], input.key, source.check);
-      return perTable<number>(input, COUNT_ROWS);
+      return heartbeating({ counting: target.database }, () => perTable<number>(input, COUNT_ROWS));
     },
 
     /**
@@ -164,7 +164,7 @@ export function createPgServiceBackup(docker: Dockerode, s3: () => S3Client) {
         const source = await readChecked(backupStore(input.destination, s3), input.key, input.expected);
         const sql = compatibleDump(gunzipped(source.stream), serverVersionNum(server) as number);
         await restoreInto(input, scratch, [sql], input.key, source.check);
-        return await perTable<number>(input, COUNT_ROWS, scratch);
+        return await heartbeating({ counting: scratch }, () => perTable<number>(input, COUNT_ROWS, scratch));
       } finally {
         await admin(input, input.target.database, `drop database if exists ${quoteIdent(scratch)} with (force)`);
       }

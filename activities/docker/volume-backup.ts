@@ -143,7 +143,7 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
         { readOnly: false },
       );
     });
-    return countFiles(target);
+    return heartbeating({ counting: target.name }, () => countFiles(target));
   }
 
   return {
