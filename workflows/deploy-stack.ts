@@ -1,4 +1,4 @@
-import { log, patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { isCancellation, log, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { Failure, permanent } from '../common/failures';
 import { serviceLockKey, stackLockKey } from '../common/locks';
 import { SearchAttribute } from '../common/search-attributes';
@@ -164,14 +164,16 @@ async function runDeploy(spec: StackSpec, progress: ProgressTracker<DeployStep>,
     throw err;
   }
   // Old versions go once nothing can fail any more (the undo of a failed runner or migration rolls the
-  // services back onto them); what is left of them is housekeeping for the next deploy, not a failed one.
+  // services back onto them); a prune that fails then leaves housekeeping, not a failed deploy.
   if (pruneLast) {
-    await pruneRotated(run).catch((err: unknown) =>
+    await pruneRotated(run).catch((err: unknown) => {
+      // A deploy cancelled meanwhile ends cancelled; any other failure here is housekeeping.
+      if (isCancellation(err)) throw err;
       log.warn('old secret or config versions beyond their keep were not pruned; remove the unused ones by hand', {
         stack: spec.name,
         error: String(err),
-      }),
-    );
+      });
+    });
   }
   progress.end('completed');
   deployFinished(spec.name, run.changes, 'done');

@@ -91,7 +91,8 @@ describe('experiment timers (time-skipping server, stubbed activities)', () => {
     asks.forEach((at, i) => {
       const since = at - (i === 0 ? registered : (asks[i - 1] as number));
       expect(since).toBeGreaterThanOrEqual(60_000);
-      expect(since).toBeLessThan(61_000);
+      // While a workflow or activity task is in flight the server's clock runs in real time: some slack.
+      expect(since).toBeLessThan(65_000);
     });
     expect(calls.map((c) => c.name)).toEqual([
       'registerExperiment',

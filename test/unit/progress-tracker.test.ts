@@ -1,3 +1,4 @@
+import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { ProgressTracker } from '../../workflows/progress-tracker';
 
@@ -58,5 +59,13 @@ describe('ProgressTracker', () => {
         { name: 'b', state: 'pending' },
       ],
     });
+  });
+
+  it("names an activity's own failure, not Temporal's wrapper around it", () => {
+    const progress = new ProgressTracker(['dump']);
+    progress.start('dump');
+    const cause = ApplicationFailure.nonRetryable('pg_dump: server version mismatch', 'BackupFailed');
+    progress.end('failed', new ActivityFailure('Activity task failed', 'dumpPostgres', '7', RetryState.NON_RETRYABLE_FAILURE, 'w', cause));
+    expect(progress.snapshot().steps).toEqual([{ name: 'dump', state: 'failed', detail: 'pg_dump: server version mismatch' }]);
   });
 });
