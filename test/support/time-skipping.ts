@@ -19,16 +19,15 @@ export async function timeSkippingServer(): Promise<TestWorkflowEnvironment> {
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: testServerPath } },
   });
-  // The workflows set sciops' search attributes, which a server must know first (`sciops dev` registers them).
-  const { KEYWORD, KEYWORD_LIST } = {
-    KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    KEYWORD_LIST: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-  };
+  // The workflows set sciops' search attributes, which a server must know first (`sciops dev` registers them;
+  // the SDK's option for that is the dev server's only).
+  const indexed = (type: SearchAttributeType) =>
+    type === SearchAttributeType.KEYWORD_LIST
+      ? IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST
+      : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(
-      SEARCH_ATTRIBUTES.map((key) => [key.name, key.type === SearchAttributeType.KEYWORD_LIST ? KEYWORD_LIST : KEYWORD]),
-    ),
+    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((key) => [key.name, indexed(key.type)])),
   });
   return env;
 }
