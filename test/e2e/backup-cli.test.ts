@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { CliProcess, runCli } from '../support/cli';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { eventually, tempDir } from '../support/experiments';
+import { useTestbed } from '../support/harness';
 
 const dir = tempDir('backup-cli');
 const CLI = path.resolve(__dirname, '../../dist/clients/cli.js');
@@ -13,17 +13,22 @@ const name = `cli${Date.now().toString(36)}`;
 const schedule = `${name}-sched`;
 let env: NodeJS.ProcessEnv;
 let worker: CliProcess;
-let db: ScratchDatabase;
 let file: string;
+const t = useTestbed({
+  databases: ['backupcli'],
+  before: async (t) => {
+    const db = t.database('backupcli');
+    await db.pool.query('create table notes (id int primary key, body text)');
+    await db.pool.query("insert into notes select i, 'note ' || i from generate_series(1, 500) i");
+  },
+});
+const db = () => t.database('backupcli');
 
 beforeAll(async () => {
-  db = await scratchDatabase('backupcli');
-  await db.pool.query('create table notes (id int primary key, body text)');
-  await db.pool.query("insert into notes select i, 'note ' || i from generate_series(1, 500) i");
   env = { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' };
   worker = new CliProcess(
     ['--queues', 'sciops,docker,db'],
-    { ...env, SCIOPS_TEST_NOTES_DB: db.url, SCIOPS_RECOVERY_MINUTES: '0' },
+    { ...env, SCIOPS_TEST_NOTES_DB: db().url, SCIOPS_RECOVERY_MINUTES: '0' },
     'worker',
   );
   await worker.waitFor(/polling sciops, docker, db/, 60_000);
@@ -41,7 +46,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await runCli(['backup', 'schedule', 'delete', schedule], env).catch(() => undefined);
   await worker?.stop('SIGTERM', 30_000);
-  await db?.drop();
 });
 
 describe('sciops backup and restore', () => {
@@ -61,11 +65,11 @@ describe('sciops backup and restore', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('targets hold data: notes (rows in 1 table)');
 
-    await db.pool.query('delete from notes where id > 100');
+    await db().pool.query('delete from notes where id > 100');
     const restored = await runCli(['restore', location, '--force'], env, 120_000);
     expect(restored.code).toBe(0);
     expect(restored.stdout).toContain('restored notes from');
-    expect((await db.pool.query('select count(*)::int as n from notes')).rows[0].n).toBe(500);
+    expect((await db().pool.query('select count(*)::int as n from notes')).rows[0].n).toBe(500);
   });
 
   it('restore refuses a location that names no run, as bad input', async () => {

@@ -5,8 +5,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { CliProcess, runCli } from '../support/cli';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { tempDir } from '../support/experiments';
+import { useTestbed } from '../support/harness';
 
 // `sciops backup import` as an operator runs it: a worker process, a spec file, the seed runbook's
 // `pg_dump --data-only | gzip` file under the worker's SCIOPS_BACKUP_DIR; then `backup list` and `restore`.
@@ -15,23 +15,26 @@ const dir = tempDir('import-cli');
 const name = `imp${Date.now().toString(36)}`;
 let env: NodeJS.ProcessEnv;
 let worker: CliProcess;
-let source: ScratchDatabase;
-let migrated: ScratchDatabase;
 let specFile: string;
 let dump: string;
+const t = useTestbed({
+  databases: ['importcli_src', 'importcli_dst'],
+  before: async (t) => {
+    const source = t.database('importcli_src');
+    for (const db of [source, t.database('importcli_dst')]) await db.pool.query('create table notes (id int primary key, body text)');
+    await source.pool.query("insert into notes select i, 'note ' || i from generate_series(1, 400) i");
+    mkdirSync(path.join(dir, 'import'));
+    dump = path.join(dir, 'import', 'multiomix_postgres_backup.sql.gz');
+    await exec('bash', ['-o', 'pipefail', '-c', `pg_dump --data-only '${source.url}' | gzip > '${dump}'`]);
+  },
+});
+const migrated = () => t.database('importcli_dst');
 
 beforeAll(async () => {
-  source = await scratchDatabase('importcli_src');
-  migrated = await scratchDatabase('importcli_dst');
-  for (const db of [source, migrated]) await db.pool.query('create table notes (id int primary key, body text)');
-  await source.pool.query("insert into notes select i, 'note ' || i from generate_series(1, 400) i");
-  mkdirSync(path.join(dir, 'import'));
-  dump = path.join(dir, 'import', 'multiomix_postgres_backup.sql.gz');
-  await exec('bash', ['-o', 'pipefail', '-c', `pg_dump --data-only '${source.url}' | gzip > '${dump}'`]);
   env = { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' };
   worker = new CliProcess(
     ['--queues', 'sciops,docker,db'],
-    { ...env, SCIOPS_TEST_NOTES_DB: migrated.url, SCIOPS_BACKUP_DIR: dir, SCIOPS_RECOVERY_MINUTES: '0' },
+    { ...env, SCIOPS_TEST_NOTES_DB: migrated().url, SCIOPS_BACKUP_DIR: dir, SCIOPS_RECOVERY_MINUTES: '0' },
     'worker',
   );
   await worker.waitFor(/polling sciops, docker, db/, 60_000);
@@ -48,8 +51,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.stop('SIGTERM', 30_000);
-  await source?.drop();
-  await migrated?.drop();
 });
 
 describe('sciops backup import', () => {
@@ -78,7 +79,7 @@ describe('sciops backup import', () => {
     );
     const restored = await runCli(['restore', location], env, 120_000);
     expect(restored.code).toBe(0);
-    expect((await migrated.pool.query('select count(*)::int as n from notes')).rows[0].n).toBe(400);
+    expect((await migrated().pool.query('select count(*)::int as n from notes')).rows[0].n).toBe(400);
   });
 
   it("refuses, as bad input and before any workflow starts, a kind that is not the target's and an unknown target", async () => {

@@ -1,14 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { readSpecFile } from '../../clients/spec-file';
-import { parseDockerHost } from '../../common/config';
-import { dockerClient } from '../../workers/create-workers';
 import { CliProcess, runCli } from '../support/cli';
 import { tempDir } from '../support/experiments';
-import { loadTestbed } from '../support/testbed';
+import { useTestbed } from '../support/harness';
 
 const dir = tempDir('deploy-cli');
 const secretsDir = path.join(dir, 'secrets');
@@ -16,11 +13,10 @@ const stack = `omics${Date.now().toString(36)}`;
 let env: NodeJS.ProcessEnv;
 /** A worker process of its own, so that its log can be searched for secret values. */
 let worker: CliProcess;
-let docker: Dockerode;
 let file: string;
+const { docker } = useTestbed();
 
 beforeAll(async () => {
-  docker = dockerClient(parseDockerHost(loadTestbed().dockerHost));
   env = { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' };
   worker = new CliProcess(
     ['--queues', 'sciops,docker'],

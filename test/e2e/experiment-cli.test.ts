@@ -1,21 +1,26 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PlatformStatus } from '../../clients/commands/status';
 import { stopProcess } from '../../clients/dev-server';
 import { EXPERIMENT_STATES, type ExperimentResult } from '../../common/experiment';
 import { CliProcess, runCli } from '../support/cli';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
+import { useTestbed } from '../support/harness';
 import { freePort } from '../support/ports';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers } from '../support/workers';
 
 let env: NodeJS.ProcessEnv;
-let workers: RunningWorkers;
-let db: ScratchDatabase;
 const dir = tempDir('experiment-cli');
+const t = useTestbed({
+  databases: ['sciops_exp_cli'],
+  workers: (t) => [
+    {
+      queues: ['sciops', 'docker', 'db'],
+      env: { DATABASE_URL: t.database('sciops_exp_cli').url, SCIOPS_EXPERIMENTS_DIR: path.join(dir, 'out') },
+    },
+  ],
+});
 
 function specFile(name: string, spec: Record<string, unknown>, ext = 'json'): string {
   const file = path.join(dir, `${name}.${ext}`);
@@ -30,18 +35,8 @@ const spec = (name: string, command: string) => ({
   command: ['sh', '-c', command],
 });
 
-beforeAll(async () => {
-  db = await scratchDatabase('sciops_exp_cli');
+beforeAll(() => {
   env = { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: 'default' };
-  workers = await startWorkers({
-    queues: ['sciops', 'docker', 'db'],
-    env: { DATABASE_URL: db.url, SCIOPS_EXPERIMENTS_DIR: path.join(dir, 'out') },
-  });
-});
-
-afterAll(async () => {
-  await workers?.stop();
-  await db?.drop();
 });
 
 /** Waits until `sciops experiment status` reports the experiment IN_PROCESS (it may not be registered yet). */
@@ -147,13 +142,9 @@ describe('sciops experiment', () => {
 
   it('a workflow worker on a server without the search attributes says which are missing and how to register them', async () => {
     const port = await freePort();
-    const server = spawn(
-      loadTestbed().temporalCliPath,
-      ['server', 'start-dev', '--headless', '--port', String(port), '--log-level', 'error'],
-      {
-        stdio: 'ignore',
-      },
-    );
+    const server = spawn(t.bed.temporalCliPath, ['server', 'start-dev', '--headless', '--port', String(port), '--log-level', 'error'], {
+      stdio: 'ignore',
+    });
     const worker = new CliProcess(
       ['--queues', 'sciops'],
       { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, SCIOPS_RECOVERY_MINUTES: '0' },

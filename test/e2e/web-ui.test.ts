@@ -11,12 +11,11 @@ import { Queue } from '../../common/queues';
 import { experimentWorkflowId } from '../../common/workflow-ids';
 import { WorkflowType } from '../../common/workflow-types';
 import { CliProcess, runCli } from '../support/cli';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
+import { useTestbed } from '../support/harness';
 import { historyText } from '../support/history';
 import { freePort } from '../support/ports';
-import { loadTestbed } from '../support/testbed';
 
 /** Screenshots land here, beside vitest's other output (ignored by git). */
 const OUTPUT = path.resolve(__dirname, '../../test-results/web-ui');
@@ -24,15 +23,13 @@ const dir = tempDir('web-ui');
 const marker = `marker-${uniqueId('ui')}`;
 
 let dev: CliProcess;
-let db: ScratchDatabase;
 let env: NodeJS.ProcessEnv;
 let address: string;
 let uiUrl: string;
 let browser: Browser;
+const t = useTestbed({ databases: ['sciops_web_ui'] });
 
 beforeAll(async () => {
-  const bed = loadTestbed();
-  db = await scratchDatabase('sciops_web_ui');
   const keys = path.join(dir, 'codec.keys');
   addCodecKey(keys, 'ui-test');
   // The UI listens on +1000, the codec server on +1001.
@@ -46,7 +43,7 @@ beforeAll(async () => {
     SCIOPS_CODEC_KEYS_FILE: keys,
     SCIOPS_RECOVERY_MINUTES: '0',
     SCIOPS_EXPERIMENTS_DIR: path.join(dir, 'out'),
-    DATABASE_URL: db.url,
+    DATABASE_URL: t.database('sciops_web_ui').url,
     TEMPORAL_ADDRESS: address,
     TEMPORAL_NAMESPACE: 'default',
   };
@@ -61,7 +58,7 @@ beforeAll(async () => {
     queues: ['sciops', 'docker', 'db', 'aws'],
   });
   browser = await chromium.launch({
-    executablePath: bed.chromium,
+    executablePath: t.bed.chromium,
     // Flags that keep Chromium off the network it cannot reach here (see the testbed's notes).
     args: [
       '--no-sandbox',
@@ -80,7 +77,6 @@ afterAll(async () => {
   await browser?.close();
   expect(await dev?.stop('SIGINT', 60_000)).toBe(0);
   expect(dev.stdout.trimEnd().split('\n').at(-1)).toBe('{"event":"stopped"}');
-  await db?.drop();
 });
 
 async function screenshot(page: Page, name: string): Promise<void> {

@@ -3,28 +3,26 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { experimentWorkflowId } from '../../common/workflow-ids';
 import { CliProcess, logEntries, runCli } from '../support/cli';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { tempDir, uniqueId } from '../support/experiments';
+import { useTestbed } from '../support/harness';
 import { metricValue } from '../support/metrics';
 import { freePort } from '../support/ports';
-import { loadTestbed } from '../support/testbed';
 
 const dir = tempDir('telemetry');
-let db: ScratchDatabase;
 let worker: CliProcess;
 let env: NodeJS.ProcessEnv;
 let metricsUrl: string;
+const t = useTestbed({ databases: ['sciops_telemetry'] });
+const db = () => t.database('sciops_telemetry');
 
 beforeAll(async () => {
-  loadTestbed();
-  db = await scratchDatabase('sciops_telemetry');
   const port = await freePort();
   metricsUrl = `http://127.0.0.1:${port}/metrics`;
   env = {
     ...process.env,
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_NAMESPACE: 'default',
-    DATABASE_URL: db.url,
+    DATABASE_URL: db().url,
     SCIOPS_EXPERIMENTS_DIR: path.join(dir, 'out'),
     SCIOPS_RECOVERY_MINUTES: '0',
     SCIOPS_METRICS_ADDRESS: `127.0.0.1:${port}`,
@@ -36,7 +34,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.stop('SIGTERM', 40_000);
-  await db?.drop();
 });
 
 describe('a worker process under a service manager', () => {
@@ -59,7 +56,7 @@ describe('a worker process under a service manager', () => {
       workflowType: 'runExperiment',
     });
     // The database password never reaches the log, not even inside the URL the worker connects with.
-    const password = new URL(db.url).password;
+    const password = new URL(db().url).password;
     expect(password).not.toBe('');
     expect(worker.stderr).not.toContain(`:${password}@`);
 

@@ -1,86 +1,80 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { BackupReport } from '../../common/backup';
 import { Queue } from '../../common/queues';
 import { WorkflowType } from '../../common/workflow-types';
 import { logEntries } from '../support/cli';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { tempDir, uniqueId } from '../support/experiments';
+import { useTestbed } from '../support/harness';
 import { freePort } from '../support/ports';
-import { loadTestbed, WORKERS_IMAGE } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+import { WORKERS_IMAGE } from '../support/testbed';
 
 /** Built from this checkout's Dockerfile by the testbed (scripts/workers-image.sh). */
 const IMAGE = WORKERS_IMAGE;
 const name = `sciops-image-test-${process.pid}`;
 const backups = tempDir('image-backups');
-let db: ScratchDatabase;
-let workflows: RunningWorkers;
-let client: Client;
-let closeClient: () => Promise<void>;
 let metricsPort: number;
 
 /** The environment that points the docker CLI at the testbed's engine. */
-const dockerEnv = () => ({ ...process.env, DOCKER_HOST: loadTestbed().dockerHost });
+const dockerEnv = () => ({ ...process.env, DOCKER_HOST: t.bed.dockerHost });
 
 function docker(args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', env: dockerEnv() });
 }
 
-beforeAll(async () => {
-  metricsPort = await freePort();
-  db = await scratchDatabase('sciops_image');
-  await db.pool.query(
-    'create table samples (id serial primary key, name text); insert into samples (name) select md5(i::text) from generate_series(1, 500) i',
-  );
-  chmodSync(backups, 0o777); // the image's worker runs as its own user
-  // The db queue's worker from the image, as docker-compose.yml runs it: pg_dump and gzip come from the image.
-  spawn(
-    'docker',
-    [
-      'run',
-      '--rm',
-      '--name',
-      name,
-      '--network',
-      'host',
-      '-e',
-      `TEMPORAL_ADDRESS=${inject('temporalAddress')}`,
-      '-e',
-      `DATABASE_URL=${db.url}`,
-      '-e',
-      `SCIOPS_IMAGE_TEST_DB=${db.url}`,
-      '-e',
-      `SCIOPS_METRICS_ADDRESS=127.0.0.1:${metricsPort}`,
-      '-e',
-      'SCIOPS_RECOVERY_MINUTES=0',
-      '-v',
-      `${backups}:${backups}`,
-      IMAGE,
-      'worker',
-      '--queues',
-      'db',
-    ],
-    { stdio: 'ignore', env: dockerEnv() },
-  );
+const t = useTestbed({
+  databases: ['sciops_image'],
+  before: async (t) => {
+    metricsPort = await freePort();
+    const db = t.database('sciops_image');
+    await db.pool.query(
+      'create table samples (id serial primary key, name text); insert into samples (name) select md5(i::text) from generate_series(1, 500) i',
+    );
+    chmodSync(backups, 0o777); // the image's worker runs as its own user
+    // The db queue's worker from the image, as docker-compose.yml runs it: pg_dump and gzip come from the image.
+    spawn(
+      'docker',
+      [
+        'run',
+        '--rm',
+        '--name',
+        name,
+        '--network',
+        'host',
+        '-e',
+        `TEMPORAL_ADDRESS=${inject('temporalAddress')}`,
+        '-e',
+        `DATABASE_URL=${db.url}`,
+        '-e',
+        `SCIOPS_IMAGE_TEST_DB=${db.url}`,
+        '-e',
+        `SCIOPS_METRICS_ADDRESS=127.0.0.1:${metricsPort}`,
+        '-e',
+        'SCIOPS_RECOVERY_MINUTES=0',
+        '-v',
+        `${backups}:${backups}`,
+        IMAGE,
+        'worker',
+        '--queues',
+        'db',
+      ],
+      { stdio: 'ignore', env: dockerEnv() },
+    );
+  },
   // Workflows and the manager's file work (manifest, checks) stay in-process; every dump goes through the image.
-  workflows = await startWorkers({ queues: ['sciops', 'docker'] });
-  ({ client, close: closeClient } = await testClient());
+  workers: () => [{ queues: ['sciops', 'docker'] }],
 });
 
-afterAll(async () => {
+// Runs before the harness's teardown: the image's worker goes before the in-process ones stop and the database is dropped.
+afterAll(() => {
   execFileSync('docker', ['rm', '-f', name], { stdio: 'ignore', env: dockerEnv() });
-  await workflows?.stop();
-  await closeClient?.();
-  await db?.drop();
 });
 
 describe('the workers image built from the Dockerfile', () => {
   it('runs a db worker that backs up PostgreSQL with the tools in the image, logging JSON and passing its healthcheck', async () => {
-    const report = (await client.workflow.execute(WorkflowType.backup, {
+    const report = (await t.client.workflow.execute(WorkflowType.backup, {
       taskQueue: Queue.workflows,
       workflowId: uniqueId('image-backup'),
       args: [

@@ -1,37 +1,42 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Logger } from '@temporalio/worker';
-import type Dockerode from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createServicePause } from '../../activities/docker/service-pause';
 import type { BackupReport } from '../../common/backup';
 import type { Manifest } from '../../common/backup-manifest';
 import { releaseTargetSignal } from '../../common/backup-signals';
-import { parseDockerHost } from '../../common/config';
 import { type Progress, progressQuery } from '../../common/progress';
 import { Queue } from '../../common/queues';
 import type { RestoreReport } from '../../common/restore';
 import { targetLockWorkflowId } from '../../common/workflow-ids';
 import { WorkflowType } from '../../common/workflow-types';
-import { dockerClient } from '../../workers/create-workers';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
-import { createSleepingService } from '../support/services';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+import { useTestbed } from '../support/harness';
+import { createSleepingService, removeService } from '../support/services';
 
 // Backups, restores and verifications of one target, started at the same time.
 const suffix = Date.now().toString(36);
 const dir = tempDir('backup-concurrency');
 const destination = { kind: 'local', dir };
 const service = `sciops-conc-${suffix}`;
-let client: Client;
-let closeClient: () => Promise<void>;
-let workers: RunningWorkers;
-let docker: Dockerode;
-let db: ScratchDatabase;
+const t = useTestbed({
+  databases: ['conc'],
+  before: async (t) => {
+    const db = t.database('conc');
+    await db.pool.query(
+      'create table samples (id serial primary key, name text); insert into samples (name) select md5(i::text) from generate_series(1, 2000) i',
+    );
+    process.env.SCIOPS_TEST_CONC_DB = db.url;
+    await createSleepingService(t.docker, service, 2);
+  },
+  workers: () => [{ queues: ['sciops', 'docker', 'db'] }],
+  after: async (t) => {
+    await removeService(t.docker, service);
+  },
+});
+const { docker } = t;
 
 const spec = (name: string, extra: Record<string, unknown> = {}) => ({
   name,
@@ -40,38 +45,16 @@ const spec = (name: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 const start = (type: string, input: unknown) =>
-  client.workflow.start(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] });
+  t.client.workflow.start(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] });
 const replicas = async () => (await docker.getService(service).inspect()).Spec.Mode.Replicated.Replicas as number;
 const quiet: Logger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const inActivity = <T>(fn: () => Promise<T>): Promise<T> => new MockActivityEnvironment(undefined, { logger: quiet }).run(fn);
-
-beforeAll(async () => {
-  docker = dockerClient(parseDockerHost(loadTestbed().dockerHost));
-  db = await scratchDatabase('conc');
-  await db.pool.query(
-    'create table samples (id serial primary key, name text); insert into samples (name) select md5(i::text) from generate_series(1, 2000) i',
-  );
-  process.env.SCIOPS_TEST_CONC_DB = db.url;
-  await createSleepingService(docker, service, 2);
-  ({ client, close: closeClient } = await testClient());
-  workers = await startWorkers({ queues: ['sciops', 'docker', 'db'] });
-});
-
-afterAll(async () => {
-  await workers?.stop();
-  await docker
-    .getService(service)
-    .remove()
-    .catch(() => undefined);
-  await db?.drop();
-  await closeClient?.();
-});
 
 describe('one target at a time (H5)', () => {
   it('a backup and a restore of a target another workflow holds wait for it, then run', async () => {
     const first = (await (await start(WorkflowType.backup, spec(`held-${suffix}`))).result()) as BackupReport;
     // Whatever holds the target (here a lock taken by hand), nothing of it is touched until it lets go.
-    const holder = await client.workflow.start('backupTargetLock', {
+    const holder = await t.client.workflow.start('backupTargetLock', {
       taskQueue: Queue.workflows,
       workflowId: targetLockWorkflowId('postgres/SCIOPS_TEST_CONC_DB'),
     });
@@ -114,7 +97,7 @@ describe('one target at a time (H5)', () => {
 
   it('a backup and a restore that stop the same service run one after the other', async () => {
     const first = (await (await start(WorkflowType.backup, spec(`svc-${suffix}`, { stopServices: [service] }))).result()) as BackupReport;
-    const holder = await client.workflow.start('backupTargetLock', {
+    const holder = await t.client.workflow.start('backupTargetLock', {
       taskQueue: Queue.workflows,
       workflowId: targetLockWorkflowId(`service/${service}`),
     });

@@ -2,23 +2,18 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Client } from '@temporalio/client';
-import type Dockerode from 'dockerode';
 import { BSON, type Db, MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ImportReport } from '../../common/backup-import';
 import type { Manifest } from '../../common/backup-manifest';
-import { parseDockerHost } from '../../common/config';
 import { Failure } from '../../common/failures';
 import { Queue } from '../../common/queues';
 import type { RestoreReport } from '../../common/restore';
 import { WorkflowType } from '../../common/workflow-types';
-import { dockerClient } from '../../workers/create-workers';
 import { demuxedText } from '../support/docker-streams';
 import { tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+import { useTestbed } from '../support/harness';
 
 // The media volume's tar as tools/export_media.sh of the seed makes it (`cd /from; tar czvf /to/media-backup_<time>.tar.gz .`
 // in a helper container: gzip, entries ./ and ./path), and a real `mongodump --archive --gzip` (mongo-tools 100.11.0
@@ -33,11 +28,45 @@ const media = `sciops-import-media-${suffix}`;
 const restoredMedia = `sciops-import-restored-${suffix}`;
 const sourceDb = `multiomics_${suffix}`;
 const targetDb = `omics_import_${suffix}`;
-let client: Client;
-let closeClient: () => Promise<void>;
-let workers: RunningWorkers[] = [];
-let docker: Dockerode;
 let mongo: MongoClient;
+const t = useTestbed({
+  before: async (t) => {
+    const tools = process.env.SCIOPS_TEST_MONGO_TOOLS;
+    if (tools === undefined || !existsSync(path.join(tools, 'mongodump'))) {
+      throw new Error(
+        'SCIOPS_TEST_MONGO_TOOLS names no directory with mongodump: run scripts/mongo-tools.sh (bash scripts/testbed.sh does)',
+      );
+    }
+    if (process.env.SCIOPS_TEST_MONGO_URL === undefined) throw new Error('SCIOPS_TEST_MONGO_URL is not set: run bash scripts/testbed.sh');
+    mkdirSync(inbox, { recursive: true, mode: 0o777 });
+    await t.docker.createVolume({ Name: media });
+    await t.docker.createVolume({ Name: restoredMedia });
+    await inVolume(
+      media,
+      'mkdir -p /v/uploads/2024 && head -c 300000 /dev/urandom > /v/uploads/2024/matrix.csv && echo hello > /v/readme.txt && ln -s readme.txt /v/link',
+    );
+    mongo = new MongoClient(process.env.SCIOPS_TEST_MONGO_URL, { serverSelectionTimeoutMS: 10_000 });
+    await mongo.connect();
+    const db = mongo.db(sourceDb);
+    await db
+      .collection('experiments')
+      .insertMany(Array.from({ length: 1500 }, (_, i) => ({ i, name: `experiment ${i}`, tags: ['a', `t${i % 7}`] })));
+    await db
+      .collection('results')
+      .insertMany(Array.from({ length: 300 }, (_, i) => ({ experiment: i, score: i / 3, at: new Date(1_700_000_000_000 + i) })));
+  },
+  workers: () => [{ queues: ['sciops', 'docker', 'db'], env: { SCIOPS_BACKUP_DIR: dir } }],
+  after: async (t) => {
+    for (const name of [sourceDb, targetDb]) await mongo?.db(name).dropDatabase();
+    await mongo?.close();
+    for (const v of [media, restoredMedia])
+      await t.docker
+        .getVolume(v)
+        .remove({ force: true })
+        .catch(() => undefined);
+  },
+});
+const { docker } = t;
 
 const backup = `media-${suffix}`;
 const spec = {
@@ -50,7 +79,7 @@ const spec = {
 };
 
 const run = <T>(type: string, input: unknown) =>
-  client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
+  t.client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
 const importFile = (target: string, kind: string, file: string) =>
   run<ImportReport>(WorkflowType.importBackup, { spec, target, kind, file });
 const runsInStore = () => (existsSync(path.join(dir, backup)) ? readdirSync(path.join(dir, backup)).sort() : []);
@@ -81,46 +110,6 @@ async function contents(db: Db): Promise<Record<string, string[]>> {
   }
   return out;
 }
-
-beforeAll(async () => {
-  const bed = loadTestbed();
-  const tools = process.env.SCIOPS_TEST_MONGO_TOOLS;
-  if (tools === undefined || !existsSync(path.join(tools, 'mongodump'))) {
-    throw new Error('SCIOPS_TEST_MONGO_TOOLS names no directory with mongodump: run scripts/mongo-tools.sh (bash scripts/testbed.sh does)');
-  }
-  if (process.env.SCIOPS_TEST_MONGO_URL === undefined) throw new Error('SCIOPS_TEST_MONGO_URL is not set: run bash scripts/testbed.sh');
-  mkdirSync(inbox, { recursive: true, mode: 0o777 });
-  docker = dockerClient(parseDockerHost(bed.dockerHost));
-  await docker.createVolume({ Name: media });
-  await docker.createVolume({ Name: restoredMedia });
-  await inVolume(
-    media,
-    'mkdir -p /v/uploads/2024 && head -c 300000 /dev/urandom > /v/uploads/2024/matrix.csv && echo hello > /v/readme.txt && ln -s readme.txt /v/link',
-  );
-  mongo = new MongoClient(process.env.SCIOPS_TEST_MONGO_URL, { serverSelectionTimeoutMS: 10_000 });
-  await mongo.connect();
-  const db = mongo.db(sourceDb);
-  await db
-    .collection('experiments')
-    .insertMany(Array.from({ length: 1500 }, (_, i) => ({ i, name: `experiment ${i}`, tags: ['a', `t${i % 7}`] })));
-  await db
-    .collection('results')
-    .insertMany(Array.from({ length: 300 }, (_, i) => ({ experiment: i, score: i / 3, at: new Date(1_700_000_000_000 + i) })));
-  ({ client, close: closeClient } = await testClient());
-  workers = [await startWorkers({ queues: ['sciops', 'docker', 'db'], env: { SCIOPS_BACKUP_DIR: dir } })];
-});
-
-afterAll(async () => {
-  for (const w of workers) await w.stop();
-  await closeClient?.();
-  for (const name of [sourceDb, targetDb]) await mongo?.db(name).dropDatabase();
-  await mongo?.close();
-  for (const v of [media, restoredMedia])
-    await docker
-      ?.getVolume(v)
-      .remove({ force: true })
-      .catch(() => undefined);
-});
 
 describe('import of the media volume as export_media.sh exports it', () => {
   it('is imported, listed, restored into the volume and equal to the source file by file', async () => {

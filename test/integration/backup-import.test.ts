@@ -4,19 +4,17 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ImportReport } from '../../common/backup-import';
 import type { Manifest } from '../../common/backup-manifest';
 import { Failure, type FailureType } from '../../common/failures';
 import { Queue } from '../../common/queues';
 import type { RestoreReport } from '../../common/restore';
 import { WorkflowType } from '../../common/workflow-types';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
+import type { ScratchDatabase } from '../support/database';
 import { tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+import { useTestbed } from '../support/harness';
 
 // Files made as the runbook sciops replaces makes them, with the real tools, imported as runs of a backup and
 // restored by the normal restore workflow; then compared with what they were taken of.
@@ -28,11 +26,28 @@ const inbox = path.join(dir, 'import');
 const destination = { kind: 'local' as const, dir };
 const SCHEMA = `create table samples (id serial primary key, name text not null, reads bigint, meta jsonb);
 create table runs (id serial primary key, sample_id int not null references samples(id), payload bytea, note text);`;
-let client: Client;
-let closeClient: () => Promise<void>;
-let workers: RunningWorkers[] = [];
-let source: ScratchDatabase;
-let migrated: ScratchDatabase;
+const t = useTestbed({
+  databases: ['import_source', 'import_target'],
+  before: async (t) => {
+    const source = t.database('import_source');
+    const migrated = t.database('import_target');
+    mkdirSync(inbox, { recursive: true });
+    migrated.pool.on('error', () => undefined);
+    await source.pool.query(SCHEMA);
+    await migrated.pool.query(SCHEMA);
+    await source.pool.query(
+      `insert into samples (name, reads, meta) select 'sample ' || i, i * 1000, jsonb_build_object('i', i, 'tag', md5(i::text)) from generate_series(1, 2000) i`,
+    );
+    // Text with tabs, backslashes and a CR of its own: COPY escapes them, so the dump's line ends are the only CRs.
+    await source.pool.query(
+      `insert into runs (sample_id, payload, note) select 1 + i % 2000, decode(md5(i::text), 'hex'), E'line\\r\\nnext\\ttab \\\\ ' || i from generate_series(1, 5000) i`,
+    );
+    process.env.SCIOPS_TEST_IMPORT_DB = migrated.url;
+  },
+  workers: () => [{ queues: ['sciops', 'docker', 'db'], env: { SCIOPS_BACKUP_DIR: dir } }],
+});
+const source = () => t.database('import_source');
+const migrated = () => t.database('import_target');
 
 const backup = `legacy-${suffix}`;
 const spec = {
@@ -42,7 +57,7 @@ const spec = {
 };
 
 const run = <T>(type: string, input: unknown) =>
-  client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
+  t.client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
 const importFile = (file: string, extra: Record<string, unknown> = {}) =>
   run<ImportReport>(WorkflowType.importBackup, { spec, target: 'db', kind: 'postgres', file, ...extra });
 /** The run folders of the backup in the store (complete or not). */
@@ -62,38 +77,11 @@ async function tableDigests(target: ScratchDatabase): Promise<Record<string, str
 
 /** `pg_dump --data-only DB | gzip > FILE`, as the runbook has it; through a terminal (CRLF) with `tty`. */
 async function pgDumpGzip(file: string, tty = false): Promise<void> {
-  const dump = `pg_dump --data-only '${source.url}'`;
+  const dump = `pg_dump --data-only '${source().url}'`;
   // `script` runs pg_dump on a pseudo-terminal, as `docker exec -t db pg_dump ...` does: every LF comes out CR LF.
   const command = tty ? `script -q -e -c "${dump}" /dev/null | gzip > '${file}'` : `${dump} | gzip > '${file}'`;
   await exec('bash', ['-o', 'pipefail', '-c', command]);
 }
-
-beforeAll(async () => {
-  loadTestbed();
-  mkdirSync(inbox, { recursive: true });
-  source = await scratchDatabase('import_source');
-  migrated = await scratchDatabase('import_target');
-  migrated.pool.on('error', () => undefined);
-  await source.pool.query(SCHEMA);
-  await migrated.pool.query(SCHEMA);
-  await source.pool.query(
-    `insert into samples (name, reads, meta) select 'sample ' || i, i * 1000, jsonb_build_object('i', i, 'tag', md5(i::text)) from generate_series(1, 2000) i`,
-  );
-  // Text with tabs, backslashes and a CR of its own: COPY escapes them, so the dump's line ends are the only CRs.
-  await source.pool.query(
-    `insert into runs (sample_id, payload, note) select 1 + i % 2000, decode(md5(i::text), 'hex'), E'line\\r\\nnext\\ttab \\\\ ' || i from generate_series(1, 5000) i`,
-  );
-  process.env.SCIOPS_TEST_IMPORT_DB = migrated.url;
-  ({ client, close: closeClient } = await testClient());
-  workers = [await startWorkers({ queues: ['sciops', 'docker', 'db'], env: { SCIOPS_BACKUP_DIR: dir } })];
-});
-
-afterAll(async () => {
-  for (const w of workers) await w.stop();
-  await closeClient?.();
-  await source?.drop();
-  await migrated?.drop();
-});
 
 describe('import of a pg_dump --data-only | gzip file', () => {
   let imported: ImportReport;
@@ -121,15 +109,15 @@ describe('import of a pg_dump --data-only | gzip file', () => {
     const listed = await run<Array<{ run: string }>>(WorkflowType.listBackups, spec);
     expect(listed.map((r) => r.run)).toEqual([imported.run]);
     // The import touched no database: the scratch one it counted in is gone, the target still empty.
-    expect(await tableDigests(migrated)).toEqual({ samples: expect.stringMatching(/^0:/), runs: expect.stringMatching(/^0:/) });
-    const { rows } = await migrated.pool.query("select count(*)::int as n from pg_database where datname like 'sciops_verify_%'");
+    expect(await tableDigests(migrated())).toEqual({ samples: expect.stringMatching(/^0:/), runs: expect.stringMatching(/^0:/) });
+    const { rows } = await migrated().pool.query("select count(*)::int as n from pg_database where datname like 'sciops_verify_%'");
     expect(rows[0].n).toBe(0);
   });
 
   it('is restored by the restore workflow into the migrated schema, equal to the source table by table', async () => {
     const report = await run<RestoreReport>(WorkflowType.restore, { destination, backup, run: imported.run });
     expect(report.restored).toEqual(['db']);
-    expect(await tableDigests(migrated)).toEqual(await tableDigests(source));
+    expect(await tableDigests(migrated())).toEqual(await tableDigests(source()));
   });
 
   it('a dump with CRLF line ends (taken through a terminal, as docker exec -t does) is repaired on the way in, and restores equal', async () => {
@@ -150,28 +138,27 @@ describe('import of a pg_dump --data-only | gzip file', () => {
     expect(stored).toBe(raw.replace(/\r\n/g, '\n'));
     expect(manifest.dumps[0]?.sha256).not.toBe(manifest.imported?.sha256);
 
-    await migrated.pool.query('truncate samples, runs cascade');
+    await migrated().pool.query('truncate samples, runs cascade');
     await run<RestoreReport>(WorkflowType.restore, { destination, backup, run: report.run });
-    expect(await tableDigests(migrated)).toEqual(await tableDigests(source));
+    expect(await tableDigests(migrated())).toEqual(await tableDigests(source()));
     // The CR inside the data came back as it was: only the line ends were repaired.
-    const { rows } = await migrated.pool.query('select note from runs where id = 1');
+    const { rows } = await migrated().pool.query('select note from runs where id = 1');
     expect(rows[0].note).toBe('line\r\nnext\ttab \\ 1');
   });
 });
 
 describe('import of a file in S3', () => {
   it("reads s3://BUCKET/KEY with the worker's own client, and restores equal", async () => {
-    const bed = loadTestbed();
-    const s3 = new S3Client({ region: bed.awsRegion, endpoint: bed.awsEndpoint, forcePathStyle: true });
+    const s3 = new S3Client({ region: t.bed.awsRegion, endpoint: t.bed.awsEndpoint, forcePathStyle: true });
     const bucket = `old-backups-${suffix}`;
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const body = readFileSync(path.join(inbox, 'multiomix_postgres_backup.sql.gz'));
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: '2024/multiomix_postgres_backup.sql.gz', Body: body }));
     const report = await importFile(`s3://${bucket}/2024/multiomix_postgres_backup.sql.gz`);
     expect(report.counts).toBe('7000 rows in 2 tables');
-    await migrated.pool.query('truncate samples, runs cascade');
+    await migrated().pool.query('truncate samples, runs cascade');
     await run<RestoreReport>(WorkflowType.restore, { destination, backup, run: report.run });
-    expect(await tableDigests(migrated)).toEqual(await tableDigests(source));
+    expect(await tableDigests(migrated())).toEqual(await tableDigests(source()));
     const missing = await failureOf(
       run(WorkflowType.importBackup, { spec, target: 'db', kind: 'postgres', file: `s3://${bucket}/2024/none.sql.gz` }),
     );
@@ -214,7 +201,7 @@ describe('a file that is not what it is said to be is refused, with nothing writ
 
   it('a dump with the schema for a data-only target', async () => {
     const file = path.join(inbox, 'full.sql.gz');
-    await exec('bash', ['-o', 'pipefail', '-c', `pg_dump '${source.url}' | gzip > '${file}'`]);
+    await exec('bash', ['-o', 'pipefail', '-c', `pg_dump '${source().url}' | gzip > '${file}'`]);
     await refused({ file }, Failure.backupCorrupt, /it holds the schema \(CREATE at line \d+\), but the target is data-only/);
   });
 

@@ -5,10 +5,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { BSON, type Db, type Document, Long, MongoClient, ObjectId } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createMongoBackup } from '../../activities/db/mongo-backup';
 import { createBackupRuns } from '../../activities/files/backup-runs';
 import { type BackupReport, type DumpRecord, runId, runPath } from '../../common/backup';
@@ -20,8 +19,7 @@ import type { RestoreReport } from '../../common/restore';
 import { WorkflowType } from '../../common/workflow-types';
 import { tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+import { useTestbed } from '../support/harness';
 
 // The MongoDB-wire server of the testbed is FerretDB (scripts/ferretdb.sh); the referee for the archive
 // format is mongodump/mongorestore 100.11.0 (scripts/mongo-tools.sh). FerretDB refuses the index option `ns`
@@ -33,12 +31,35 @@ const database = `omics_${suffix}`;
 const copy = `omics_copy_${suffix}`;
 const created = [database, copy];
 const destination = { kind: 'local' as const, dir: tempDir('mongo-backups') };
-let client: Client;
-let closeClient: () => Promise<void>;
-let workers: RunningWorkers[] = [];
 let mongo: MongoClient;
-let mongoUrl: string;
-let mongoTools: string;
+const t = useTestbed({
+  before: async (t) => {
+    mongo = new MongoClient(t.bed.mongoUrl);
+    await mongo.connect();
+    const db = mongo.db(database);
+    await db.collection('samples').insertMany(
+      Array.from({ length: 2500 }, (_, i) => ({
+        _id: new ObjectId(),
+        name: `sample ${i}`,
+        reads: Long.fromNumber(i * 1_000_000_000),
+        taken: new Date(Date.UTC(2026, 0, 1) + i * 60_000),
+        tags: ['mri', i % 2 === 0 ? 'even' : 'odd'],
+        raw: new BSON.Binary(Buffer.from(`bytes ${i}`)),
+        meta: { site: `site-${i % 7}`, score: i / 3 },
+      })),
+    );
+    await db.collection('samples').createIndex({ name: 1 }, { unique: true, name: 'name_unique' });
+    await db
+      .collection<{ _id: number; ok: boolean }>('runs')
+      .insertMany(Array.from({ length: 300 }, (_, i) => ({ _id: i, ok: i % 3 !== 0 })));
+  },
+  workers: () => [{ queues: ['sciops', 'docker', 'db'] }],
+  after: async () => {
+    for (const name of created) await mongo?.db(name).dropDatabase();
+    await mongo?.close();
+  },
+});
+const { mongoUrl, mongoTools } = t.bed;
 /** The activities themselves, called outside a worker (the destination is local: no S3). */
 const activities = createMongoBackup((): S3Client => {
   throw new Error('no S3 here');
@@ -53,7 +74,7 @@ const spec = {
   verify: true,
 };
 const run = <T>(type: string, input: unknown) =>
-  client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
+  t.client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
 
 /** Every document of every collection, in canonical Extended JSON (types included), sorted. */
 async function contents(db: Db): Promise<Record<string, string[]>> {
@@ -177,39 +198,6 @@ async function refusal(call: Promise<unknown>): Promise<Error & { type?: string;
     (err: Error & { type?: string }) => err,
   );
 }
-
-beforeAll(async () => {
-  const bed = loadTestbed();
-  mongoUrl = bed.mongoUrl;
-  mongoTools = bed.mongoTools;
-  mongo = new MongoClient(bed.mongoUrl);
-  await mongo.connect();
-  const db = mongo.db(database);
-  await db.collection('samples').insertMany(
-    Array.from({ length: 2500 }, (_, i) => ({
-      _id: new ObjectId(),
-      name: `sample ${i}`,
-      reads: Long.fromNumber(i * 1_000_000_000),
-      taken: new Date(Date.UTC(2026, 0, 1) + i * 60_000),
-      tags: ['mri', i % 2 === 0 ? 'even' : 'odd'],
-      raw: new BSON.Binary(Buffer.from(`bytes ${i}`)),
-      meta: { site: `site-${i % 7}`, score: i / 3 },
-    })),
-  );
-  await db.collection('samples').createIndex({ name: 1 }, { unique: true, name: 'name_unique' });
-  await db
-    .collection<{ _id: number; ok: boolean }>('runs')
-    .insertMany(Array.from({ length: 300 }, (_, i) => ({ _id: i, ok: i % 3 !== 0 })));
-  ({ client, close: closeClient } = await testClient());
-  workers = [await startWorkers({ queues: ['sciops', 'docker', 'db'] })];
-});
-
-afterAll(async () => {
-  await Promise.all(workers.map((w) => w.stop()));
-  for (const name of created) await mongo?.db(name).dropDatabase();
-  await mongo?.close();
-  await closeClient?.();
-});
 
 let first: BackupReport;
 let before: Record<string, string[]>;
@@ -487,7 +475,7 @@ describe('a restore whose Mongo dump fails its format check refuses it before it
 
   /** Restores a run with the workflow, which must fail: its failure, and the activities it scheduled. */
   async function refusedRestore(made: string) {
-    const handle = await client.workflow.start(WorkflowType.restore, {
+    const handle = await t.client.workflow.start(WorkflowType.restore, {
       taskQueue: Queue.workflows,
       workflowId: uniqueId(WorkflowType.restore),
       args: [{ destination, backup, run: made, force: true }],

@@ -1,22 +1,19 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type Dockerode from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createServicePause } from '../../activities/docker/service-pause';
 import type { BackupReport } from '../../common/backup';
-import { parseDockerHost } from '../../common/config';
 import { CONTROL_PLANE_LABEL, PAUSED_BY_LABEL, REPLICAS_LABEL } from '../../common/labels';
 import { Queue } from '../../common/queues';
 import type { RestoreReport } from '../../common/restore';
 import { WorkflowType } from '../../common/workflow-types';
-import { dockerClient } from '../../workers/create-workers';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+import { useTestbed } from '../support/harness';
+import { removeService } from '../support/services';
 
 // Review H4: no retry loop holds services at 0 replicas, and a unix-socket URL backs up (proof p4).
 const IMAGE = 'local/busybox:1';
@@ -27,14 +24,41 @@ const global = `sciops-h4-agent-${suffix}`;
 const stubborn = `sciops-h4-stubborn-${suffix}`;
 const controlPlane = `sciops-h4-temporal-${suffix}`;
 const volume = `sciops-h4-data-${suffix}`;
-let client: Client;
-let closeClient: () => Promise<void>;
-let workers: RunningWorkers;
-let docker: Dockerode;
-let db: ScratchDatabase;
+const t = useTestbed({
+  databases: ['sciops_h4_socket'],
+  before: async (t) => {
+    const db = t.database('sciops_h4_socket');
+    db.pool.on('error', () => undefined);
+    await db.pool.query(
+      "create table samples (id serial primary key, name text); insert into samples (name) select 'sample ' || i from generate_series(1, 250) i",
+    );
+    process.env.SCIOPS_TEST_H4_SOCKET_URL = socketUrl();
+    await t.docker.createVolume({ Name: volume });
+    await createService(replicated, { Replicated: { Replicas: 2 } }, ['sleep', '3600']);
+    await createService(global, { Global: {} }, ['sleep', '3600']);
+    await createService(controlPlane, { Replicated: { Replicas: 1 } }, ['sleep', '3600'], 1, { [CONTROL_PLANE_LABEL]: 'true' });
+  },
+  workers: () => [{ queues: ['sciops', 'docker', 'db'] }],
+  after: async (t) => {
+    for (const name of [replicated, global, stubborn, controlPlane]) {
+      await removeService(t.docker, name);
+    }
+    await eventually('the services to let go of the volume', 60_000, async () =>
+      t.docker
+        .getVolume(volume)
+        .remove()
+        .then(
+          () => true,
+          (err: { statusCode?: number }) => (err.statusCode === 404 ? true : undefined),
+        ),
+    );
+  },
+});
+const { docker } = t;
+const db = () => t.database('sciops_h4_socket');
 
 const start = (type: string, input: unknown) =>
-  client.workflow.start(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] });
+  t.client.workflow.start(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] });
 
 async function activityTypes(handle: WorkflowHandle): Promise<string[]> {
   const { events } = await handle.fetchHistory();
@@ -80,48 +104,11 @@ async function createService(
  * the testbed's server listens in the directory scripts/postgres.sh gives it, on the port of its TCP address.
  */
 function socketUrl(): string {
-  const u = new URL(db.url);
+  const u = new URL(db().url);
   const dir = path.join(process.env.SCIOPS_TESTBED_DIR ?? '/var/lib/sciops-testbed', 'postgres');
   if (!existsSync(path.join(dir, `.s.PGSQL.${u.port}`))) throw new Error(`no PostgreSQL socket in ${dir}: start the testbed`);
   return `postgresql://${u.username}:${u.password}@${u.pathname}?host=${encodeURIComponent(dir)}&port=${u.port}&application_name=sciops-h4`;
 }
-
-beforeAll(async () => {
-  docker = dockerClient(parseDockerHost(loadTestbed().dockerHost));
-  db = await scratchDatabase('sciops_h4_socket');
-  db.pool.on('error', () => undefined);
-  await db.pool.query(
-    "create table samples (id serial primary key, name text); insert into samples (name) select 'sample ' || i from generate_series(1, 250) i",
-  );
-  process.env.SCIOPS_TEST_H4_SOCKET_URL = socketUrl();
-  await docker.createVolume({ Name: volume });
-  await createService(replicated, { Replicated: { Replicas: 2 } }, ['sleep', '3600']);
-  await createService(global, { Global: {} }, ['sleep', '3600']);
-  await createService(controlPlane, { Replicated: { Replicas: 1 } }, ['sleep', '3600'], 1, { [CONTROL_PLANE_LABEL]: 'true' });
-  ({ client, close: closeClient } = await testClient());
-  workers = await startWorkers({ queues: ['sciops', 'docker', 'db'] });
-});
-
-afterAll(async () => {
-  await workers?.stop();
-  for (const name of [replicated, global, stubborn, controlPlane]) {
-    await docker
-      .getService(name)
-      .remove()
-      .catch(() => undefined);
-  }
-  await eventually('the services to let go of the volume', 60_000, async () =>
-    docker
-      .getVolume(volume)
-      .remove()
-      .then(
-        () => true,
-        (err: { statusCode?: number }) => (err.statusCode === 404 ? true : undefined),
-      ),
-  );
-  await db?.drop();
-  await closeClient?.();
-});
 
 describe('a backup whose target is reached through a unix socket (proof p4)', () => {
   it('dumps, verifies in a scratch database beside it, and restores, all through the socket URL', async () => {
@@ -132,12 +119,12 @@ describe('a backup whose target is reached through a unix socket (proof p4)', ()
     ).result()) as BackupReport;
     expect(report.verified).toBe(true);
     expect(report.dumps[0]?.tables).toEqual({ 'public.samples': 250 });
-    await db.pool.query('delete from samples where id > 100');
+    await db().pool.query('delete from samples where id > 100');
     const restored = (await (
       await start(WorkflowType.restore, { destination, backup: name, run: report.run, force: true })
     ).result()) as RestoreReport;
     expect(restored.restored).toEqual(['omics']);
-    expect((await db.pool.query('select count(*)::int as n from samples')).rows[0].n).toBe(250);
+    expect((await db().pool.query('select count(*)::int as n from samples')).rows[0].n).toBe(250);
   });
 });
 

@@ -1,9 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { Client } from '@temporalio/client';
-import type Dockerode from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { execIn } from '../../activities/docker/stack-exec';
 import type { BackupReport } from '../../common/backup';
 import { parseDockerHost } from '../../common/config';
@@ -13,8 +11,8 @@ import { WorkflowType } from '../../common/workflow-types';
 import { dockerClient } from '../../workers/create-workers';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+import { useTestbed, type WorkerOptions } from '../support/harness';
+import { removeService } from '../support/services';
 
 // Issue 14 part 3, service mode: a PostgreSQL server that runs as a swarm service on the second node and
 // publishes no port is dumped and restored inside its own task (docker exec on that node's queue), with the
@@ -34,14 +32,20 @@ create table readings_2025 partition of readings for values from ('2025-01-01') 
 create table readings_2026 partition of readings for values from ('2026-01-01') to ('2027-01-01');
 insert into readings select i, date '2025-06-01' + (i % 400), i from generate_series(1, 900) i;`;
 
-let client: Client;
-let closeClient: () => Promise<void>;
-let workers: RunningWorkers[] = [];
-let manager: Dockerode;
-let node2: Dockerode;
+const t = useTestbed({
+  workers: (t): WorkerOptions[] => [
+    { queues: ['sciops', 'docker', 'db'], env: { SCIOPS_BACKUP_DIR: dir } },
+    { queues: [], node: NODE2, env: { DOCKER_HOST: t.bed.node2DockerHost, SCIOPS_BACKUP_DIR: dir } },
+  ],
+  after: async (t) => {
+    await removeService(t.docker, service);
+  },
+});
+const manager = t.docker;
+const node2 = dockerClient(parseDockerHost(t.bed.node2DockerHost));
 
 const run = <T>(type: string, input: unknown) =>
-  client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
+  t.client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
 
 /** The container of the service's running task, on the second node's engine. */
 async function taskContainer(): Promise<string> {
@@ -79,10 +83,8 @@ const digest = () =>
     coalesce((select string_agg(g::text, '|' order by id) from "Gene Expr" g), '') ||
     coalesce((select string_agg(r::text, '|' order by id) from readings r), ''))`);
 
+// A hook of its own for the time the server's first start (initdb on the second node) may take; it needs no workers.
 beforeAll(async () => {
-  const bed = loadTestbed();
-  manager = dockerClient(parseDockerHost(bed.dockerHost));
-  node2 = dockerClient(parseDockerHost(bed.node2DockerHost));
   await manager.createService({
     Name: service,
     TaskTemplate: {
@@ -101,21 +103,7 @@ beforeAll(async () => {
       () => undefined,
     ),
   );
-  ({ client, close: closeClient } = await testClient());
-  workers = [
-    await startWorkers({ queues: ['sciops', 'docker', 'db'], env: { SCIOPS_BACKUP_DIR: dir } }),
-    await startWorkers({ queues: [], node: NODE2, env: { DOCKER_HOST: bed.node2DockerHost, SCIOPS_BACKUP_DIR: dir } }),
-  ];
 }, 300_000);
-
-afterAll(async () => {
-  await Promise.all(workers.map((w) => w.stop()));
-  await manager
-    ?.getService(service)
-    .remove()
-    .catch(() => undefined);
-  await closeClient?.();
-});
 
 describe('PostgreSQL inside a swarm service (service mode)', () => {
   it("backs up with the server's own pg_dump in its task, verifies, and restores: the same rows, digest for digest", async () => {

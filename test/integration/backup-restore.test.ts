@@ -10,28 +10,25 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { type Client, ScheduleOverlapPolicy } from '@temporalio/client';
-import type Dockerode from 'dockerode';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { describe, expect, inject, it } from 'vitest';
 import type { BackupReport } from '../../common/backup';
 import type { Manifest } from '../../common/backup-manifest';
 import { approveRestoreSignal } from '../../common/backup-signals';
-import { parseDockerHost } from '../../common/config';
 import type { Progress } from '../../common/progress';
 import { progressQuery } from '../../common/progress';
 import { Queue } from '../../common/queues';
 import type { RestoreReport } from '../../common/restore';
 import { WorkflowType } from '../../common/workflow-types';
-import { dockerClient } from '../../workers/create-workers';
 import { CliProcess } from '../support/cli';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
+import type { ScratchDatabase } from '../support/database';
 import { demuxedText } from '../support/docker-streams';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
+import { useTestbed } from '../support/harness';
 import { metricValue } from '../support/metrics';
-import { createSleepingService } from '../support/services';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient, workerMetrics } from '../support/workers';
+import { createSleepingService, removeService } from '../support/services';
+import { workerMetrics } from '../support/workers';
 
 const IMAGE = 'local/busybox:1';
 const suffix = Date.now().toString(36);
@@ -39,14 +36,44 @@ const dir = tempDir('backups');
 const destination = { kind: 'local', dir };
 const SCHEMA = `create table samples (id serial primary key, name text not null, reads bigint, meta jsonb);
 create table runs (id serial primary key, sample_id int not null references samples(id), payload bytea, at timestamptz default now());`;
-let client: Client;
-let closeClient: () => Promise<void>;
-let workers: RunningWorkers[] = [];
-let docker: Dockerode;
-let db: ScratchDatabase;
-let fresh: ScratchDatabase;
 const volume = `sciops-media-${suffix}`;
 const service = `sciops-web-${suffix}`;
+const t = useTestbed({
+  databases: ['platform', 'fresh'],
+  before: async (t) => {
+    const db = t.database('platform');
+    // A full restore drops and re-creates the database, ending the pool's idle connections: the pool then opens new ones.
+    db.pool.on('error', () => undefined);
+    t.database('fresh').pool.on('error', () => undefined);
+    await db.pool.query(SCHEMA);
+    await db.pool.query(
+      `insert into samples (name, reads, meta) select 'sample ' || i, i * 1000, jsonb_build_object('i', i, 'tag', md5(i::text)) from generate_series(1, 3000) i`,
+    );
+    await db.pool.query(
+      `insert into runs (sample_id, payload) select 1 + i % 3000, decode(md5(i::text), 'hex') from generate_series(1, 9000) i`,
+    );
+    await t.docker.createVolume({ Name: volume });
+    await inVolume(
+      'mkdir -p /v/a/b && head -c 200000 /dev/urandom > /v/a/b/raw.bin && echo hello > /v/readme.txt && ln -s readme.txt /v/link',
+    );
+    await createSleepingService(t.docker, service, 2);
+    process.env.SCIOPS_TEST_PLATFORM_DB = db.url;
+  },
+  workers: () => [{ queues: ['sciops', 'docker', 'db'] }],
+  after: async (t) => {
+    await removeService(t.docker, service);
+    await eventually('the service tasks to stop', 30_000, async () =>
+      (await t.docker.listContainers({ filters: { label: [`com.docker.swarm.service.name=${service}`] } })).length === 0 ? true : undefined,
+    );
+    await t.docker
+      .getVolume(volume)
+      .remove()
+      .catch(() => undefined);
+  },
+});
+const { docker } = t;
+const db = () => t.database('platform');
+const fresh = () => t.database('fresh');
 
 function spec(extra: Record<string, unknown> = {}) {
   return {
@@ -62,7 +89,7 @@ function spec(extra: Record<string, unknown> = {}) {
 }
 
 const run = <T>(type: string, input: unknown) =>
-  client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
+  t.client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
 
 /** Every table's content as one digest per table, in a stable order. */
 async function tableDigests(target: ScratchDatabase): Promise<Record<string, string>> {
@@ -93,58 +120,15 @@ async function inVolume(command: string): Promise<string> {
 const volumeDigest = () => inVolume('cd /v && find . -type f | sort | xargs sha256sum');
 const replicas = async () => (await docker.getService(service).inspect()).Spec.Mode.Replicated.Replicas as number;
 
-beforeAll(async () => {
-  const bed = loadTestbed();
-  docker = dockerClient(parseDockerHost(bed.dockerHost));
-  db = await scratchDatabase('platform');
-  fresh = await scratchDatabase('fresh');
-  // A full restore drops and re-creates the database, ending the pool's idle connections: the pool then opens new ones.
-  db.pool.on('error', () => undefined);
-  fresh.pool.on('error', () => undefined);
-  await db.pool.query(SCHEMA);
-  await db.pool.query(
-    `insert into samples (name, reads, meta) select 'sample ' || i, i * 1000, jsonb_build_object('i', i, 'tag', md5(i::text)) from generate_series(1, 3000) i`,
-  );
-  await db.pool.query(
-    `insert into runs (sample_id, payload) select 1 + i % 3000, decode(md5(i::text), 'hex') from generate_series(1, 9000) i`,
-  );
-  await docker.createVolume({ Name: volume });
-  await inVolume(
-    'mkdir -p /v/a/b && head -c 200000 /dev/urandom > /v/a/b/raw.bin && echo hello > /v/readme.txt && ln -s readme.txt /v/link',
-  );
-  await createSleepingService(docker, service, 2);
-  process.env.SCIOPS_TEST_PLATFORM_DB = db.url;
-  ({ client, close: closeClient } = await testClient());
-  workers = [await startWorkers({ queues: ['sciops', 'docker', 'db'] })];
-});
-
-afterAll(async () => {
-  await Promise.all(workers.map((w) => w.stop()));
-  await docker
-    .getService(service)
-    .remove()
-    .catch(() => undefined);
-  await eventually('the service tasks to stop', 30_000, async () =>
-    (await docker.listContainers({ filters: { label: [`com.docker.swarm.service.name=${service}`] } })).length === 0 ? true : undefined,
-  );
-  await docker
-    .getVolume(volume)
-    .remove()
-    .catch(() => undefined);
-  await db?.drop();
-  await fresh?.drop();
-  await closeClient?.();
-});
-
 let first: BackupReport;
 let before: Record<string, string>;
 let volumeBefore: string;
 
 describe('backup', () => {
   it('dumps a database and a volume with the services paused, and writes a manifest last', async () => {
-    before = await tableDigests(db);
+    before = await tableDigests(db());
     volumeBefore = await volumeDigest();
-    const handle = await client.workflow.start(WorkflowType.backup, {
+    const handle = await t.client.workflow.start(WorkflowType.backup, {
       taskQueue: Queue.workflows,
       workflowId: uniqueId('backup'),
       args: [spec()],
@@ -202,7 +186,7 @@ describe('backup', () => {
     expect(readdirSync(path.join(root, inFlight))).toEqual([`db-${inFlight}.sql.gz`]);
     rmSync(path.join(root, inFlight), { recursive: true });
     // The scratch database and volume are gone.
-    const { rows } = await db.pool.query("select count(*)::int as n from pg_database where datname like 'sciops_verify_%'");
+    const { rows } = await db().pool.query("select count(*)::int as n from pg_database where datname like 'sciops_verify_%'");
     expect(rows[0].n).toBe(0);
     expect(((await docker.listVolumes()).Volumes ?? []).filter((v) => v.Name.startsWith('sciops-verify-'))).toEqual([]);
   });
@@ -219,14 +203,14 @@ describe('restore', () => {
   });
 
   it('puts the data back (after a safety backup), equal table by table and byte for byte', async () => {
-    await db.pool.query(
+    await db().pool.query(
       "delete from runs where id % 2 = 0; update samples set name = 'changed' where id < 100; insert into samples (name) values ('new')",
     );
     await inVolume('rm /v/readme.txt && echo other > /v/new.txt');
-    expect(await tableDigests(db)).not.toEqual(before);
+    expect(await tableDigests(db())).not.toEqual(before);
     const report = await run<RestoreReport>(WorkflowType.restore, input({ force: true }));
     expect(report.restored).toEqual(['db', 'media']);
-    expect(await tableDigests(db)).toEqual(before);
+    expect(await tableDigests(db())).toEqual(before);
     expect(await volumeDigest()).toBe(volumeBefore);
     expect(await inVolume('readlink /v/link')).toBe('readme.txt\n');
     expect(await replicas()).toBe(2);
@@ -243,17 +227,17 @@ describe('restore', () => {
   });
 
   it('restores a data-only dump into a database whose schema the migrations made', async () => {
-    await fresh.pool.query(SCHEMA);
-    process.env.SCIOPS_TEST_PLATFORM_DB = fresh.url;
+    await fresh().pool.query(SCHEMA);
+    process.env.SCIOPS_TEST_PLATFORM_DB = fresh().url;
     try {
       const report = await run<RestoreReport>(WorkflowType.restore, input({ targets: ['db'] }));
       expect(report.restored).toEqual(['db']);
-      expect(await tableDigests(fresh)).toEqual(before);
+      expect(await tableDigests(fresh())).toEqual(before);
       // Sequences came along: the next id follows the restored rows.
-      const { rows } = await fresh.pool.query("insert into samples (name) values ('after') returning id");
+      const { rows } = await fresh().pool.query("insert into samples (name) values ('after') returning id");
       expect(rows[0].id).toBe(3001);
     } finally {
-      process.env.SCIOPS_TEST_PLATFORM_DB = db.url;
+      process.env.SCIOPS_TEST_PLATFORM_DB = db().url;
     }
   });
 
@@ -271,19 +255,19 @@ describe('restore', () => {
     );
     const dump = path.join(root, copy, `db-${copy}.sql.gz`);
     truncateSync(dump, 1000);
-    await db.pool.query("update samples set name = 'marker' where id = 1");
-    const marked = await tableDigests(db);
+    await db().pool.query("update samples set name = 'marker' where id = 1");
+    const marked = await tableDigests(db());
     const safeties = () => readdirSync(root).filter((f) => f.startsWith('safety-')).length;
     const safetiesBefore = safeties();
     const failure = await failureOf(run(WorkflowType.restore, input({ run: copy, force: true })));
     expect(failure.type).toBe('BackupCorrupt');
     expect(failure.message).toContain(`db-${copy}.sql.gz: 1000 bytes where the manifest says`);
-    expect(await tableDigests(db)).toEqual(marked);
+    expect(await tableDigests(db())).toEqual(marked);
     expect(safeties()).toBe(safetiesBefore);
   });
 
   it('puts the safety backup back when a restore fails half-way, and resumes the services', async () => {
-    const marked = await tableDigests(db);
+    const marked = await tableDigests(db());
     const root = path.join(dir, `nightly-${suffix}`);
     const bad = '20250104T030000Z';
     mkdirSync(path.join(root, bad));
@@ -303,14 +287,14 @@ describe('restore', () => {
     expect(failure.message).toMatch(
       /^restore failed: psql failed .*division by zero.*\. The safety backup \(.*safety-\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}\/\) was put back into db$/,
     );
-    expect(await tableDigests(db)).toEqual(marked);
+    expect(await tableDigests(db())).toEqual(marked);
     expect(await replicas()).toBe(2);
   });
 
   it('waits for approval before the destructive steps when asked', async () => {
     const safeties = () => readdirSync(path.join(dir, `nightly-${suffix}`)).filter((f) => f.startsWith('safety-')).length;
     const safetiesBefore = safeties();
-    const handle = await client.workflow.start(WorkflowType.restore, {
+    const handle = await t.client.workflow.start(WorkflowType.restore, {
       taskQueue: Queue.workflows,
       workflowId: uniqueId('restore'),
       args: [input({ targets: ['media'], force: true, approve: true })],
@@ -327,8 +311,7 @@ describe('restore', () => {
 
 describe('an S3 destination', () => {
   it('uploads each dump in parts, and restores from the bucket', async () => {
-    const bed = loadTestbed();
-    const s3 = new S3Client({ region: bed.awsRegion, endpoint: bed.awsEndpoint, forcePathStyle: true });
+    const s3 = new S3Client({ region: t.bed.awsRegion, endpoint: t.bed.awsEndpoint, forcePathStyle: true });
     const bucket = `sciops-backups-${suffix}`;
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     // 20 MB that gzip cannot shrink: more than two 8 MiB parts.
@@ -374,7 +357,7 @@ describe('schedules and a worker killed mid-backup', () => {
   it('a schedule fires and its backups appear', async () => {
     const scheduleId = `backup-sched-${suffix}`;
     const scheduled = spec({ name: `sched-${suffix}`, stopServices: [], targets: [spec().targets[1]] });
-    const handle = await client.schedule.create({
+    const handle = await t.client.schedule.create({
       scheduleId,
       spec: { intervals: [{ every: '3s' }] },
       action: {
@@ -399,15 +382,14 @@ describe('schedules and a worker killed mid-backup', () => {
 
   it('SIGKILL of the worker mid-dump publishes nothing as complete, and the services come back', async () => {
     await inVolume('head -c 150000000 /dev/urandom > /v/big.bin');
-    await Promise.all(workers.map((w) => w.stop()));
-    workers = [await startWorkers({ queues: ['sciops', 'db'] })];
+    await t.restartWorkers({ queues: ['sciops', 'db'] });
     const env = { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), SCIOPS_RECOVERY_MINUTES: '0' };
     const firstWorker = new CliProcess(['--queues', 'docker'], env, 'worker');
     let second: CliProcess | undefined;
     const name = `killed-${suffix}`;
     try {
       await firstWorker.waitFor(/polling docker/, 30_000);
-      const handle = await client.workflow.start(WorkflowType.backup, {
+      const handle = await t.client.workflow.start(WorkflowType.backup, {
         taskQueue: Queue.workflows,
         workflowId: uniqueId('backup'),
         args: [spec({ name, targets: [spec().targets[1]] })],
@@ -428,8 +410,7 @@ describe('schedules and a worker killed mid-backup', () => {
     } finally {
       await firstWorker.stop('SIGKILL', 5000);
       await second?.stop('SIGTERM', 30_000);
-      await Promise.all(workers.map((w) => w.stop()));
-      workers = [await startWorkers({ queues: ['sciops', 'docker', 'db'] })];
+      await t.restartWorkers({ queues: ['sciops', 'docker', 'db'] });
       await inVolume('rm -f /v/big.bin');
     }
   });

@@ -2,22 +2,18 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import type Dockerode from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WorkflowHandle } from '@temporalio/client';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { BackupReport } from '../../common/backup';
 import type { Manifest } from '../../common/backup-manifest';
-import { parseDockerHost } from '../../common/config';
 import { Queue } from '../../common/queues';
 import type { RestoreReport } from '../../common/restore';
 import { WorkflowType } from '../../common/workflow-types';
-import { dockerClient } from '../../workers/create-workers';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
+import type { ScratchDatabase } from '../support/database';
 import { tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
-import { createSleepingService } from '../support/services';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+import { useTestbed } from '../support/harness';
+import { createSleepingService, removeService } from '../support/services';
 
 // What a restore does to put things back as they were when it fails (H3).
 const suffix = Date.now().toString(36);
@@ -25,12 +21,32 @@ const dir = tempDir('backup-rollback');
 const destination = { kind: 'local', dir };
 const name = `rollback-${suffix}`;
 const service = `sciops-rollback-${suffix}`;
-let client: Client;
-let closeClient: () => Promise<void>;
-let workers: RunningWorkers;
-let docker: Dockerode;
-let one: ScratchDatabase;
-let two: ScratchDatabase;
+const t = useTestbed({
+  databases: ['rollback_one', 'rollback_two'],
+  before: async (t) => {
+    const one = t.database('rollback_one');
+    const two = t.database('rollback_two');
+    for (const db of [one, two]) {
+      db.pool.on('error', () => undefined);
+      await db.pool.query(
+        "create table samples (id serial primary key, name text); insert into samples (name) select 'sample ' || i from generate_series(1, 300) i",
+      );
+    }
+    const twoName = new URL(two.url).pathname.slice(1);
+    await two.pool.query(`alter database ${twoName} set work_mem = '8MB'`);
+    await two.pool.query(`alter database ${twoName} set search_path = "$user", public, extra`);
+    process.env.SCIOPS_TEST_ROLLBACK_ONE = one.url;
+    process.env.SCIOPS_TEST_ROLLBACK_TWO = two.url;
+    await createSleepingService(t.docker, service, 1);
+  },
+  workers: () => [{ queues: ['sciops', 'docker', 'db'] }],
+  after: async (t) => {
+    await removeService(t.docker, service);
+  },
+});
+const { docker } = t;
+const one = () => t.database('rollback_one');
+const two = () => t.database('rollback_two');
 let first: BackupReport;
 
 const spec = {
@@ -43,7 +59,7 @@ const spec = {
   stopServices: [service],
 };
 const start = (type: string, input: unknown) =>
-  client.workflow.start(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] });
+  t.client.workflow.start(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] });
 
 async function digest(target: ScratchDatabase): Promise<string> {
   const { rows } = await target.pool.query("select md5(coalesce(string_agg(t::text, '|' order by id), '')) as d from samples t");
@@ -53,7 +69,7 @@ async function digest(target: ScratchDatabase): Promise<string> {
 /** The database's own settings and encoding, as pg_database keeps them. */
 async function databaseState(target: ScratchDatabase) {
   const admin = (await import('pg')).Client;
-  const c = new admin({ connectionString: loadTestbed().databaseUrl });
+  const c = new admin({ connectionString: t.bed.databaseUrl });
   await c.connect();
   try {
     const { rows } = await c.query(
@@ -81,51 +97,23 @@ async function activities(handle: WorkflowHandle): Promise<Array<{ type: string;
 }
 
 beforeAll(async () => {
-  docker = dockerClient(parseDockerHost(loadTestbed().dockerHost));
-  one = await scratchDatabase('rollback_one');
-  two = await scratchDatabase('rollback_two');
-  for (const db of [one, two]) {
-    db.pool.on('error', () => undefined);
-    await db.pool.query(
-      "create table samples (id serial primary key, name text); insert into samples (name) select 'sample ' || i from generate_series(1, 300) i",
-    );
-  }
-  const twoName = new URL(two.url).pathname.slice(1);
-  await two.pool.query(`alter database ${twoName} set work_mem = '8MB'`);
-  await two.pool.query(`alter database ${twoName} set search_path = "$user", public, extra`);
-  process.env.SCIOPS_TEST_ROLLBACK_ONE = one.url;
-  process.env.SCIOPS_TEST_ROLLBACK_TWO = two.url;
-  await createSleepingService(docker, service, 1);
-  ({ client, close: closeClient } = await testClient());
-  workers = await startWorkers({ queues: ['sciops', 'docker', 'db'] });
   first = (await (await start(WorkflowType.backup, spec)).result()) as BackupReport;
-});
-
-afterAll(async () => {
-  await workers?.stop();
-  await docker
-    .getService(service)
-    .remove()
-    .catch(() => undefined);
-  await one?.drop();
-  await two?.drop();
-  await closeClient?.();
 });
 
 describe('a restore', () => {
   it('takes its safety backup with the services stopped, and re-creates a database with its settings', async () => {
-    const stateBefore = await databaseState(two);
+    const stateBefore = await databaseState(two());
     expect(stateBefore.settings).toEqual(['work_mem=8MB', 'search_path="$user", public, extra']);
-    const expected = await digest(two);
-    await two.pool.query("update samples set name = 'changed'");
+    const expected = await digest(two());
+    await two().pool.query("update samples set name = 'changed'");
     const handle = await start(WorkflowType.restore, { destination, backup: name, run: first.run, force: true });
     expect(((await handle.result()) as RestoreReport).restored).toEqual(['one', 'two']);
     // Writes the services make until they stop would be in neither the safety backup nor the restored data.
     const order = (await activities(handle)).map((a) => a.type);
     expect(order.indexOf('pauseService')).toBeGreaterThanOrEqual(0);
     expect(order.indexOf('pauseService')).toBeLessThan(order.indexOf('dumpPostgres'));
-    expect(await digest(two)).toBe(expected);
-    expect(await databaseState(two)).toEqual(stateBefore);
+    expect(await digest(two())).toBe(expected);
+    expect(await databaseState(two())).toEqual(stateBefore);
   });
 
   it('that fails puts the safety backup back only into the targets it touched, and says so', async () => {
@@ -143,8 +131,8 @@ describe('a restore', () => {
       { ...twoDump, file: `two-${run}.sql.gz` },
     ];
     writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify({ ...manifest, run, dumps }));
-    await one.pool.query("update samples set name = 'marked' where id = 1");
-    const [oneBefore, twoBefore, twoState] = [await digest(one), await digest(two), await databaseState(two)];
+    await one().pool.query("update samples set name = 'marked' where id = 1");
+    const [oneBefore, twoBefore, twoState] = [await digest(one()), await digest(two()), await databaseState(two())];
     const handle = await start(WorkflowType.restore, { destination, backup: name, run, force: true });
     const failure = await failureOf(handle.result());
     expect(failure.message).toMatch(
@@ -152,7 +140,7 @@ describe('a restore', () => {
     );
     const restores = (await activities(handle)).filter((a) => a.type === 'restorePostgres');
     expect(restores.map((a) => JSON.parse(a.input).urlEnv)).toEqual(['SCIOPS_TEST_ROLLBACK_ONE', 'SCIOPS_TEST_ROLLBACK_ONE']);
-    expect([await digest(one), await digest(two), await databaseState(two)]).toEqual([oneBefore, twoBefore, twoState]);
+    expect([await digest(one()), await digest(two()), await databaseState(two())]).toEqual([oneBefore, twoBefore, twoState]);
     expect((await docker.getService(service).inspect()).Spec.Mode.Replicated.Replicas).toBe(1);
   });
 
@@ -171,13 +159,13 @@ describe('a restore', () => {
       { ...twoDump, file: `two-${run}.sql.gz`, bytes: bad.length, sha256: createHash('sha256').update(bad).digest('hex') },
     ];
     writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify({ ...manifest, run, dumps }));
-    await one.pool.query("update samples set name = 'one marked' where id = 2");
-    await two.pool.query("update samples set name = 'two marked' where id = 2");
-    const [oneBefore, twoBefore, twoState] = [await digest(one), await digest(two), await databaseState(two)];
+    await one().pool.query("update samples set name = 'one marked' where id = 2");
+    await two().pool.query("update samples set name = 'two marked' where id = 2");
+    const [oneBefore, twoBefore, twoState] = [await digest(one()), await digest(two()), await databaseState(two())];
     const failure = await failureOf((await start(WorkflowType.restore, { destination, backup: name, run, force: true })).result());
     expect(failure.message).toMatch(
       /^restore failed: psql failed .*division by zero.*\. The safety backup \(.*\) was put back into one, two$/,
     );
-    expect([await digest(one), await digest(two), await databaseState(two)]).toEqual([oneBefore, twoBefore, twoState]);
+    expect([await digest(one()), await digest(two()), await databaseState(two())]).toEqual([oneBefore, twoBefore, twoState]);
   });
 });

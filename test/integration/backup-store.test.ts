@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { backupStore } from '../../activities/files/backup-store';
 import { destinationSchema } from '../../common/backup';
 import { tempDir, uniqueId } from '../support/experiments';
-import { loadTestbed } from '../support/testbed';
+import { useTestbed } from '../support/harness';
+
+const t = useTestbed();
 
 /** A dump is the database: the stores keep it from everyone but the worker's user and the key's holders. */
 describe('backup store', () => {
@@ -39,8 +41,7 @@ describe('backup store', () => {
   });
 
   it('encrypts S3 objects with the destination KMS key (SSE-KMS)', async () => {
-    const bed = loadTestbed();
-    const s3 = new S3Client({ region: bed.awsRegion, endpoint: bed.awsEndpoint, forcePathStyle: true });
+    const s3 = new S3Client({ region: t.bed.awsRegion, endpoint: t.bed.awsEndpoint, forcePathStyle: true });
     const kmsKeyId = 'arn:aws:kms:us-east-1:123456789012:key/6f1c0d2e-backups';
     const bucket = uniqueId('sse').toLowerCase();
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));

@@ -2,9 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { Client } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { BackupReport } from '../../common/backup';
 import type { Manifest } from '../../common/backup-manifest';
 import { approveRestoreSignal } from '../../common/backup-signals';
@@ -12,11 +11,10 @@ import { type Progress, progressQuery } from '../../common/progress';
 import { Queue } from '../../common/queues';
 import type { RestoreReport } from '../../common/restore';
 import { WorkflowType } from '../../common/workflow-types';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
+import type { ScratchDatabase } from '../support/database';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+import { useTestbed } from '../support/harness';
 
 // What a restore may trust in a backup store, and what verification may touch on the database server.
 const suffix = Date.now().toString(36);
@@ -25,11 +23,20 @@ const destination = { kind: 'local', dir };
 const backupName = `trust-${suffix}`;
 const SCHEMA = `create table samples (id serial primary key, name text not null, reads bigint, meta jsonb);
 create table runs (id serial primary key, sample_id int not null references samples(id), payload bytea);`;
-let client: Client;
-let closeClient: () => Promise<void>;
-let workers: RunningWorkers;
-let db: ScratchDatabase;
-let victim: ScratchDatabase;
+const t = useTestbed({
+  databases: ['trust', 'victim'],
+  before: async (t) => {
+    const db = t.database('trust');
+    const victim = t.database('victim');
+    await fill((sql) => db.pool.query(sql));
+    await fill((sql) => victim.pool.query(sql));
+    process.env.SCIOPS_TEST_TRUST_DB = db.url;
+    process.env.SCIOPS_TEST_VICTIM_DB = victim.url;
+  },
+  workers: () => [{ queues: ['sciops', 'docker', 'db'] }],
+});
+const db = () => t.database('trust');
+const victim = () => t.database('victim');
 let good: BackupReport;
 let forged = 0;
 
@@ -40,7 +47,7 @@ const spec = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 const run = <T>(type: string, input: unknown) =>
-  client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
+  t.client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
 const restoreInput = (runId: string, extra: Record<string, unknown> = {}) => ({
   destination,
   backup: backupName,
@@ -88,22 +95,7 @@ function dumpOf(sql: string, file: string, tables: Record<string, number>) {
 const COPY_ONE = 'COPY public.samples (id, name, reads, meta) FROM stdin;\n1\tfrom the store\t1\t{}\n\\.\n';
 
 beforeAll(async () => {
-  db = await scratchDatabase('trust');
-  victim = await scratchDatabase('victim');
-  await fill((sql) => db.pool.query(sql));
-  await fill((sql) => victim.pool.query(sql));
-  process.env.SCIOPS_TEST_TRUST_DB = db.url;
-  process.env.SCIOPS_TEST_VICTIM_DB = victim.url;
-  ({ client, close: closeClient } = await testClient());
-  workers = await startWorkers({ queues: ['sciops', 'docker', 'db'] });
   good = await run<BackupReport>(WorkflowType.backup, spec());
-});
-
-afterAll(async () => {
-  await workers?.stop();
-  await db?.drop();
-  await victim?.drop();
-  await closeClient?.();
 });
 
 describe('verification (C2)', () => {
@@ -111,7 +103,7 @@ describe('verification (C2)', () => {
     // PostgreSQL cuts names at 63 bytes: `<db>_sciops_verify` was <db> itself, dropped and re-created empty.
     const name = `omics_platform_production_database_for_the_proteomics_x${randomBytes(4).toString('hex')}`;
     expect(Buffer.byteLength(name)).toBe(63);
-    const server = new URL(loadTestbed().databaseUrl);
+    const server = new URL(t.bed.databaseUrl);
     const admin = new PgClient({ connectionString: server.toString() });
     await admin.connect();
     await admin.query(`create database ${name}`);
@@ -149,12 +141,12 @@ describe('a restore from a store someone else can write to (H1)', () => {
     writeFileSync(path.join(dir, 'elsewhere', 'evil.sql.gz'), evil.bytes);
     const runId = '20250101T030001Z';
     forge(runId, {}, (m) => ({ ...m, dumps: [{ ...evil.record, file: '../../elsewhere/evil.sql.gz' }] }));
-    const before = await tableDigests(db);
+    const before = await tableDigests(db());
     const failure = await failureOf(run(WorkflowType.restore, restoreInput(runId)));
     expect(failure.type).toBe('BackupCorrupt');
     expect(failure.message).toContain('dumps[0].file: a plain file name inside the run (no /)');
     expect(failure.message).toContain('nothing was changed');
-    expect(await tableDigests(db)).toEqual(before);
+    expect(await tableDigests(db())).toEqual(before);
   });
 
   it('refuses a manifest whose targets differ from the spec, and restores one that matches it', async () => {
@@ -167,22 +159,22 @@ describe('a restore from a store someone else can write to (H1)', () => {
       dumps: [{ ...m.dumps[0], file }],
     });
     forge(runId, { [file]: bytes }, retarget);
-    const victimBefore = await tableDigests(victim);
+    const victimBefore = await tableDigests(victim());
     const failure = await failureOf(run(WorkflowType.restore, restoreInput(runId, { spec: spec() })));
     expect(failure.type).toBe('BackupCorrupt');
     expect(failure.message).toContain("the run's manifest does not match the backup spec given: db: the manifest says");
     expect(failure.message).toContain('"urlEnv":"SCIOPS_TEST_VICTIM_DB"');
-    expect(await tableDigests(victim)).toEqual(victimBefore);
+    expect(await tableDigests(victim())).toEqual(victimBefore);
     // Inside the manifest too: a dump must be of its spec's target's kind.
     forge(runId, { [file]: bytes }, (m) => ({ ...m, dumps: [{ ...m.dumps[0], file, kind: 'volume', files: 1 }] }));
     const inconsistent = await failureOf(run(WorkflowType.restore, restoreInput(runId)));
     expect(inconsistent.message).toContain("dumps[0].kind: volume, but the spec's target db is postgres");
 
-    const expected = await tableDigests(db);
-    await db.pool.query("update samples set name = 'changed' where id < 10");
+    const expected = await tableDigests(db());
+    await db().pool.query("update samples set name = 'changed' where id < 10");
     const restored = await run<RestoreReport>(WorkflowType.restore, restoreInput(good.run, { spec: spec() }));
     expect(restored.restored).toEqual(['db']);
-    expect(await tableDigests(db)).toEqual(expected);
+    expect(await tableDigests(db())).toEqual(expected);
   });
 
   it.each([
@@ -197,12 +189,12 @@ describe('a restore from a store someone else can write to (H1)', () => {
     const file = `db-${runId}.sql.gz`;
     const dump = dumpOf(body(pwned), file, { 'public.samples': 1, 'public.runs': 0 });
     forge(runId, { [file]: dump.bytes }, (m) => ({ ...m, dumps: [dump.record] }));
-    const before = await tableDigests(db);
+    const before = await tableDigests(db());
     const failure = await failureOf(run(WorkflowType.restore, restoreInput(runId)));
     expect(failure.type).toBe('BackupCorrupt');
     expect(failure.message).toMatch(/not what pg_dump writes: line \d+: psql meta-command \\(!|copy)/);
     expect(existsSync(pwned)).toBe(false);
-    expect(await tableDigests(db)).toEqual(before);
+    expect(await tableDigests(db())).toEqual(before);
   });
 
   it('restores only the bytes it checked: a dump swapped after its checksum was read changes nothing', async () => {
@@ -210,8 +202,8 @@ describe('a restore from a store someone else can write to (H1)', () => {
     const file = `db-${runId}.sql.gz`;
     forge(runId, {}, (m) => ({ ...m, dumps: [{ ...m.dumps[0], file }] }));
     cpSync(path.join(dir, backupName, good.run, good.dumps[0]?.file as string), path.join(dir, backupName, runId, file));
-    const before = await tableDigests(db);
-    const handle = await client.workflow.start(WorkflowType.restore, {
+    const before = await tableDigests(db());
+    const handle = await t.client.workflow.start(WorkflowType.restore, {
       taskQueue: Queue.workflows,
       workflowId: uniqueId('restore'),
       args: [restoreInput(runId, { approve: true })],
@@ -227,7 +219,7 @@ describe('a restore from a store someone else can write to (H1)', () => {
     expect(failure.message).toMatch(
       /^restore failed: .*(SHA-256 differs from the manifest|bytes where the manifest says).*nothing of it was applied/,
     );
-    expect(await tableDigests(db)).toEqual(before);
+    expect(await tableDigests(db())).toEqual(before);
     rmSync(path.join(dir, backupName, runId), { recursive: true });
   });
 });

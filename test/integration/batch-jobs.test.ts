@@ -19,22 +19,20 @@ import { type ExperimentSpec, experimentJobName, experimentSpecSchema } from '..
 import { EXPERIMENT_LABEL } from '../../common/labels';
 import { createJobQueue } from '../support/aws-fixtures';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
-import { loadTestbed } from '../support/testbed';
+import { useTestbed } from '../support/harness';
 
 // The Batch activities driven directly (as a worker runs them, in an activity context) against the AWS
 // emulator, with the faults a real account shows injected into the client: a SubmitJob whose answer is lost,
 // and a ListJobs that lags behind (AWS documents it as eventually consistent).
 
+const { bed } = useTestbed();
 const queue = uniqueId('attach');
 const outputs = tempDir('batch-jobs');
 let plain: BatchClient;
 let logs: CloudWatchLogsClient;
 let definition: string;
 
-const clientOptions = () => {
-  const bed = loadTestbed();
-  return { region: bed.awsRegion, endpoint: bed.awsEndpoint };
-};
+const clientOptions = () => ({ region: bed.awsRegion, endpoint: bed.awsEndpoint });
 
 const spec = (id: string, command: string, extra: Record<string, unknown> = {}): ExperimentSpec =>
   experimentSpecSchema.parse({

@@ -2,9 +2,10 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliTypeName, SEARCH_ATTRIBUTES } from '../../common/search-attributes';
-import { loadTestbed } from '../support/testbed';
+import { useTestbed } from '../support/harness';
 
 const ROOT = path.resolve(__dirname, '../..');
+const t = useTestbed();
 
 interface Rendered {
   services: Record<
@@ -22,7 +23,7 @@ interface Rendered {
 
 /** `docker compose config` on the repository's file, as an operator's `docker compose up` would read it. */
 function composeConfig(env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(loadTestbed().compose, ['--project-directory', ROOT, '-f', 'docker-compose.yml', 'config', '--format', 'json'], {
+  const result = spawnSync(t.bed.compose, ['--project-directory', ROOT, '-f', 'docker-compose.yml', 'config', '--format', 'json'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     encoding: 'utf8',

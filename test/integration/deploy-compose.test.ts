@@ -1,6 +1,5 @@
 import { cpSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadComposeStack } from '../../clients/compose-files';
@@ -12,6 +11,7 @@ import { WorkflowType } from '../../common/workflow-types';
 import { dockerClient } from '../../workers/create-workers';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
+import { useTestbed, type WorkerOptions } from '../support/harness';
 import {
   dockerStackDeploy,
   dockerStackRm,
@@ -21,27 +21,36 @@ import {
   readEnvFile,
   specDifferences,
 } from '../support/stack-oracle';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
 
 const NODE2 = 'sciops-node2';
 const CORPUS = path.resolve(__dirname, '../../../shared/compose-corpus');
 const FIXTURES = path.resolve(__dirname, '../fixtures/compose');
 const stamp = Date.now().toString(36);
-let client: Client;
-let closeClient: () => Promise<void>;
-let workers: RunningWorkers[] = [];
-let docker: Dockerode;
-let node2: Dockerode;
+/** Where the copies live: the manager's worker reads secret and config files under it only (its file roots). */
+const projects = tempDir('compose-projects');
+let managerNode: string;
+const t = useTestbed({
+  before: async (t) => {
+    managerNode = (await t.docker.info()).Name;
+  },
+  workers: (t): WorkerOptions[] => [
+    // The copies' secret and config files are read where the compose loader resolved them: under `projects`.
+    {
+      queues: ['sciops', 'docker'],
+      node: managerNode,
+      env: { SCIOPS_SECRETS_DIR: tempDir('secrets'), SCIOPS_SECRET_FILE_ROOTS: projects, SCIOPS_CONFIG_FILE_ROOTS: projects },
+    },
+    { queues: [], node: NODE2, env: { DOCKER_HOST: t.bed.node2DockerHost } },
+  ],
+});
+const { docker } = t;
+const node2 = dockerClient(parseDockerHost(t.bed.node2DockerHost));
 const made: string[] = [];
 const dockerMade: string[] = [];
 const externals: Array<() => Promise<unknown>> = [];
 
 const run = <T>(type: string, input: unknown) =>
-  client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
-
-/** Where the copies live: the manager's worker reads secret and config files under it only (its file roots). */
-const projects = tempDir('compose-projects');
+  t.client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
 
 /** A copy of a fixture folder to deploy from (never the shared corpus itself). */
 function copyOf(folder: string): string {
@@ -66,29 +75,10 @@ async function ensureVolume(engine: Dockerode, name: string) {
   externals.push(() => engine.getVolume(name).remove());
 }
 
-beforeAll(async () => {
-  const bed = loadTestbed();
-  docker = dockerClient(parseDockerHost(bed.dockerHost));
-  node2 = dockerClient(parseDockerHost(bed.node2DockerHost));
-  const managerNode = (await docker.info()).Name;
-  ({ client, close: closeClient } = await testClient());
-  workers = await Promise.all([
-    // The copies' secret and config files are read where the compose loader resolved them: under `projects`.
-    startWorkers({
-      queues: ['sciops', 'docker'],
-      node: managerNode,
-      env: { SCIOPS_SECRETS_DIR: tempDir('secrets'), SCIOPS_SECRET_FILE_ROOTS: projects, SCIOPS_CONFIG_FILE_ROOTS: projects },
-    }),
-    startWorkers({ queues: [], node: NODE2, env: { DOCKER_HOST: bed.node2DockerHost } }),
-  ]);
-});
-
 afterAll(async () => {
   for (const stack of made) await run(WorkflowType.teardownStack, { stack, purge: true }).catch(() => undefined);
   for (const stack of dockerMade) await dockerStackRm(stack, { docker, volumesOn: [docker, node2] }).catch(() => undefined);
   for (const undo of externals.reverse()) await undo().catch(() => undefined);
-  await Promise.all(workers.map((w) => w.stop()));
-  await closeClient?.();
 });
 
 /**

@@ -1,6 +1,4 @@
-import type { Client } from '@temporalio/client';
-import type Dockerode from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseDockerHost } from '../../common/config';
 import { registeredRunners } from '../../common/gitlab-runners';
 import { Queue } from '../../common/queues';
@@ -12,21 +10,43 @@ import { demuxedText } from '../support/docker-streams';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
 import { type GitlabStub, selfSignedCertificate, startGitlabStub } from '../support/gitlab-stub';
+import { useTestbed, type WorkerOptions } from '../support/harness';
 import { historyText } from '../support/history';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
 
 // GitLab cannot run here: a stub that answers its documented runner API stands in (test/support/gitlab-stub.ts),
 // and the runner service runs a gitlab-runner stand-in (test/fixtures/gitlab-runner-stub).
 const NODE2 = 'sciops-node2';
 const ACCESS_TOKEN = 'glpat-sciopsTestAccessToken01';
 const stack = `g${Date.now().toString(36)}`;
-let client: Client;
-let closeClient: () => Promise<void>;
-let workers: RunningWorkers[] = [];
-let docker: Dockerode;
-let node2: Dockerode;
 let gitlab: GitlabStub;
+let managerNode: string;
+let caFile: string;
+const t = useTestbed({
+  before: async (t) => {
+    const info = await t.docker.info();
+    managerNode = info.Name;
+    // Containers on both nodes reach the host on the manager's swarm address, over https (GitLab's URL must be).
+    const tls = selfSignedCertificate(tempDir('gitlab-tls'), info.Swarm.NodeAddr);
+    caFile = tls.caFile;
+    gitlab = await startGitlabStub({ accessToken: ACCESS_TOKEN, advertise: info.Swarm.NodeAddr, tls });
+    // The manager's worker reads the access token from its environment (here: this process's).
+    process.env.SCIOPS_GITLAB_TOKEN_TEST = ACCESS_TOKEN;
+    process.env.SCIOPS_GITLAB_TOKEN_BAD = 'glpat-wrong';
+  },
+  workers: (t): WorkerOptions[] => [
+    {
+      queues: ['sciops', 'docker'],
+      node: managerNode,
+      env: { SCIOPS_SECRETS_DIR: tempDir('secrets'), SCIOPS_GITLAB_URLS: gitlab.url, SCIOPS_GITLAB_CA_FILE: caFile },
+    },
+    { queues: [], node: NODE2, env: { DOCKER_HOST: t.bed.node2DockerHost, SCIOPS_SECRETS_DIR: tempDir('node2-secrets') } },
+  ],
+  after: async () => {
+    await gitlab?.close();
+  },
+});
+const { docker } = t;
+const node2 = dockerClient(parseDockerHost(t.bed.node2DockerHost));
 
 function stackSpec(name = stack, tokenEnv = 'SCIOPS_GITLAB_TOKEN_TEST') {
   return {
@@ -38,7 +58,7 @@ function stackSpec(name = stack, tokenEnv = 'SCIOPS_GITLAB_TOKEN_TEST') {
 }
 
 const run = <T>(type: string, input: unknown) =>
-  client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
+  t.client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
 const lines = (changes: ReadonlyArray<{ kind: string; name: string; change: string }>) =>
   changes.map((c) => `${c.kind} ${c.name} ${c.change}`);
 const onlyRunner = () => {
@@ -57,33 +77,8 @@ async function runnerConfig(): Promise<string> {
   return demuxedText(raw);
 }
 
-beforeAll(async () => {
-  const bed = loadTestbed();
-  docker = dockerClient(parseDockerHost(bed.dockerHost));
-  node2 = dockerClient(parseDockerHost(bed.node2DockerHost));
-  const info = await docker.info();
-  // Containers on both nodes reach the host on the manager's swarm address, over https (GitLab's URL must be).
-  const tls = selfSignedCertificate(tempDir('gitlab-tls'), info.Swarm.NodeAddr);
-  gitlab = await startGitlabStub({ accessToken: ACCESS_TOKEN, advertise: info.Swarm.NodeAddr, tls });
-  ({ client, close: closeClient } = await testClient());
-  // The manager's worker reads the access token from its environment (here: this process's).
-  process.env.SCIOPS_GITLAB_TOKEN_TEST = ACCESS_TOKEN;
-  process.env.SCIOPS_GITLAB_TOKEN_BAD = 'glpat-wrong';
-  workers = await Promise.all([
-    startWorkers({
-      queues: ['sciops', 'docker'],
-      node: info.Name,
-      env: { SCIOPS_SECRETS_DIR: tempDir('secrets'), SCIOPS_GITLAB_URLS: gitlab.url, SCIOPS_GITLAB_CA_FILE: tls.caFile },
-    }),
-    startWorkers({ queues: [], node: NODE2, env: { DOCKER_HOST: bed.node2DockerHost, SCIOPS_SECRETS_DIR: tempDir('node2-secrets') } }),
-  ]);
-});
-
 afterAll(async () => {
   await run(WorkflowType.teardownStack, { stack, purge: true }).catch(() => undefined);
-  await Promise.all(workers.map((w) => w.stop()));
-  await closeClient?.();
-  await gitlab?.close();
 });
 
 describe('GitLab runners of a stack', () => {
@@ -95,7 +90,7 @@ describe('GitLab runners of a stack', () => {
 
   it('creates the runner in GitLab, registers it in the runner container on its node, and waits until it is online', async () => {
     gitlab.requests.length = 0;
-    const handle = await client.workflow.start(WorkflowType.deployStack, {
+    const handle = await t.client.workflow.start(WorkflowType.deployStack, {
       taskQueue: Queue.workflows,
       workflowId: uniqueId('deploy'),
       args: [stackSpec()],

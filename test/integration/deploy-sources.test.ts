@@ -2,24 +2,19 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type Dockerode from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createGitlabRunners } from '../../activities/gitlab/runners';
 import { loadComposeStack } from '../../clients/compose-files';
-import { parseDockerHost } from '../../common/config';
 import { Queue } from '../../common/queues';
 import type { GitlabSpec } from '../../common/stack';
 import type { StackPlan } from '../../common/stack-plan';
 import { readStackSourcePolicy } from '../../common/stack-sources';
 import { WorkflowType } from '../../common/workflow-types';
-import { dockerClient } from '../../workers/create-workers';
 import { tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
 import { type GitlabStub, startGitlabStub } from '../support/gitlab-stub';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+import { useTestbed } from '../support/harness';
 
 /**
  * What a stack spec may make the manager's worker read or call (security review, H2): its GitLab must be an
@@ -32,10 +27,6 @@ const ACCESS_TOKEN = 'glpat-sciopsSourcesTest0001';
 const stack = `src${Date.now().toString(36)}`;
 const roots = tempDir('stack-files');
 const outside = tempDir('not-a-root');
-let client: Client;
-let closeClient: () => Promise<void>;
-let workers: RunningWorkers[] = [];
-let docker: Dockerode;
 let gitlab: GitlabStub;
 
 /** A loopback HTTP server that records every request and answers `status` with `body`. */
@@ -56,8 +47,36 @@ async function listener(status = 200, body = '[]'): Promise<Listener> {
 }
 let attacker: Listener;
 
+const t = useTestbed({
+  before: async () => {
+    attacker = await listener();
+    gitlab = await startGitlabStub({ accessToken: ACCESS_TOKEN, host: '127.0.0.1', advertise: '127.0.0.1' });
+    process.env.SCIOPS_GITLAB_TOKEN_SOURCES = ACCESS_TOKEN;
+    process.env.SCIOPS_SECRET_SOURCES_TEST = 'from-a-variable';
+    writeFileSync(path.join(roots, 'db_password.txt'), 'in-the-root-4c1a');
+    writeFileSync(path.join(outside, 'private'), 'outside-the-root-7e2b');
+    symlinkSync(path.join(outside, 'private'), path.join(roots, 'link'));
+  },
+  workers: () => [
+    {
+      queues: ['sciops', 'docker'],
+      env: {
+        SCIOPS_SECRETS_DIR: tempDir('secrets'),
+        SCIOPS_SECRET_FILE_ROOTS: roots,
+        SCIOPS_CONFIG_FILE_ROOTS: roots,
+        SCIOPS_GITLAB_URLS: gitlab.url,
+      },
+    },
+  ],
+  after: async () => {
+    await gitlab?.close();
+    attacker?.server.close();
+  },
+});
+const { docker } = t;
+
 const run = <T>(type: string, input: unknown) =>
-  client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
+  t.client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
 const ours = async () => {
   const label = { filters: { label: [`sciops.stack=${stack}`] } };
   const [services, secrets, networks] = await Promise.all([
@@ -74,36 +93,8 @@ const runnerSpec = (gitlab: Record<string, unknown>) => ({
   runners: [{ name: 'c', service: 'r', executor: 'shell' }],
 });
 
-beforeAll(async () => {
-  const bed = loadTestbed();
-  docker = dockerClient(parseDockerHost(bed.dockerHost));
-  attacker = await listener();
-  gitlab = await startGitlabStub({ accessToken: ACCESS_TOKEN, host: '127.0.0.1', advertise: '127.0.0.1' });
-  process.env.SCIOPS_GITLAB_TOKEN_SOURCES = ACCESS_TOKEN;
-  process.env.SCIOPS_SECRET_SOURCES_TEST = 'from-a-variable';
-  writeFileSync(path.join(roots, 'db_password.txt'), 'in-the-root-4c1a');
-  writeFileSync(path.join(outside, 'private'), 'outside-the-root-7e2b');
-  symlinkSync(path.join(outside, 'private'), path.join(roots, 'link'));
-  ({ client, close: closeClient } = await testClient());
-  workers = [
-    await startWorkers({
-      queues: ['sciops', 'docker'],
-      env: {
-        SCIOPS_SECRETS_DIR: tempDir('secrets'),
-        SCIOPS_SECRET_FILE_ROOTS: roots,
-        SCIOPS_CONFIG_FILE_ROOTS: roots,
-        SCIOPS_GITLAB_URLS: gitlab.url,
-      },
-    }),
-  ];
-});
-
 afterAll(async () => {
   await run(WorkflowType.teardownStack, { stack, purge: true }).catch(() => undefined);
-  await Promise.all(workers.map((w) => w.stop()));
-  await closeClient?.();
-  await gitlab?.close();
-  attacker?.server.close();
 });
 
 describe('GitLab: the token goes only to a listed origin', () => {

@@ -1,6 +1,5 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseDockerHost } from '../../common/config';
@@ -13,24 +12,35 @@ import { targetLockWorkflowId } from '../../common/workflow-ids';
 import { WorkflowType } from '../../common/workflow-types';
 import { dockerClient } from '../../workers/create-workers';
 import { CliProcess } from '../support/cli';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
+import type { ScratchDatabase } from '../support/database';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
+import { useTestbed, type WorkerOptions } from '../support/harness';
 import { historyText } from '../support/history';
 import { metricValue } from '../support/metrics';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient, workerMetrics } from '../support/workers';
+import { workerMetrics } from '../support/workers';
 
 const NODE2 = 'sciops-node2';
-let client: Client;
-let closeClient: () => Promise<void>;
-let workers: RunningWorkers[] = [];
-let docker: Dockerode;
-let node2: Dockerode;
 let managerNode: string;
 const secretsDir = tempDir('secrets');
 /** Where the manager's worker may read secret files from (its SCIOPS_SECRET_FILE_ROOTS). */
 const stackFiles = tempDir('stack-files');
+const t = useTestbed({
+  databases: ['sciops_platform'],
+  before: async (t) => {
+    managerNode = (await t.docker.info()).Name;
+  },
+  workers: (t): WorkerOptions[] => [
+    {
+      queues: ['sciops', 'docker'],
+      node: managerNode,
+      env: { SCIOPS_SECRETS_DIR: secretsDir, SCIOPS_SECRET_FILE_ROOTS: stackFiles },
+    },
+    { queues: [], node: NODE2, env: { DOCKER_HOST: t.bed.node2DockerHost } },
+  ],
+});
+const { docker } = t;
+const node2 = dockerClient(parseDockerHost(t.bed.node2DockerHost));
 const stack = `t${Date.now().toString(36)}`;
 
 function stackSpec(extra: Record<string, unknown> = {}) {
@@ -70,27 +80,11 @@ function stackSpec(extra: Record<string, unknown> = {}) {
 }
 
 const run = <T>(type: string, input: unknown) =>
-  client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
+  t.client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
 
 const volumeNames = async (engine: Dockerode) => ((await engine.listVolumes()).Volumes ?? []).map((v) => v.Name);
 const stackServices = async () =>
   (await docker.listServices({ filters: { label: [`sciops.stack=${stack}`] } })).map((s) => s.Spec?.Name).sort();
-
-beforeAll(async () => {
-  const bed = loadTestbed();
-  docker = dockerClient(parseDockerHost(bed.dockerHost));
-  node2 = dockerClient(parseDockerHost(bed.node2DockerHost));
-  managerNode = (await docker.info()).Name;
-  ({ client, close: closeClient } = await testClient());
-  workers = await Promise.all([
-    startWorkers({
-      queues: ['sciops', 'docker'],
-      node: managerNode,
-      env: { SCIOPS_SECRETS_DIR: secretsDir, SCIOPS_SECRET_FILE_ROOTS: stackFiles },
-    }),
-    startWorkers({ queues: [], node: NODE2, env: { DOCKER_HOST: bed.node2DockerHost } }),
-  ]);
-});
 
 afterAll(async () => {
   // Every stack this file deploys (the main one, and those of secret rotation, migrations and the killed
@@ -98,8 +92,6 @@ afterAll(async () => {
   for (const name of [stack, `${stack}r`, `${stack}m`, `${stack}k`, `${stack}p`]) {
     await run(WorkflowType.teardownStack, { stack: name, purge: true }).catch(() => undefined);
   }
-  await Promise.all(workers.map((w) => w.stop()));
-  await closeClient?.();
 });
 
 describe('deployStack on the two-node swarm', () => {
@@ -119,7 +111,7 @@ describe('deployStack on the two-node swarm', () => {
   });
 
   it('deploys: volumes on their own nodes, a generated secret shown once in a 0600 file and never in history', async () => {
-    const handle = await client.workflow.start(WorkflowType.deployStack, {
+    const handle = await t.client.workflow.start(WorkflowType.deployStack, {
       taskQueue: Queue.workflows,
       workflowId: uniqueId('deploy'),
       args: [stackSpec()],
@@ -170,7 +162,7 @@ describe('deployStack on the two-node swarm', () => {
       'service worker unchanged',
     ]);
     // With nothing to do it takes no lock: it ends while another workflow holds the stack's.
-    const holder = await client.workflow.start('backupTargetLock', {
+    const holder = await t.client.workflow.start('backupTargetLock', {
       taskQueue: Queue.workflows,
       workflowId: targetLockWorkflowId(stackLockKey(stack)),
     });
@@ -361,13 +353,10 @@ describe('secret rotation', () => {
 describe('migrations', () => {
   let platformDb: ScratchDatabase;
   beforeAll(async () => {
-    platformDb = await scratchDatabase('sciops_platform');
+    platformDb = t.database('sciops_platform');
     // The platform's database URL is a reference: the db worker reads it from this variable.
     process.env.PLATFORM_DATABASE_URL = platformDb.url;
-    workers.push(await startWorkers({ queues: ['db'], env: { SCIOPS_MIGRATION_FILE_ROOTS: stackFiles } }));
-  });
-  afterAll(async () => {
-    await platformDb?.drop();
+    await t.addWorkers({ queues: ['db'], env: { SCIOPS_MIGRATION_FILE_ROOTS: stackFiles } });
   });
 
   it('applies SQL once each, in order, in a transaction; exec steps run once behind their guard', async () => {
@@ -416,7 +405,7 @@ describe('migrations', () => {
   it('a migration file outside SCIOPS_MIGRATION_FILE_ROOTS (the review: /etc/shadow), or missing, stops the deploy before any change', async () => {
     const name = `${stack}f`;
     const missing = path.join(stackFiles, 'no-such.sql');
-    const handle = await client.workflow.start(WorkflowType.deployStack, {
+    const handle = await t.client.workflow.start(WorkflowType.deployStack, {
       taskQueue: Queue.workflows,
       workflowId: uniqueId('deploy-migration-file'),
       args: [
@@ -471,13 +460,12 @@ describe('a docker worker killed with SIGKILL mid-deploy', () => {
       SCIOPS_RECOVERY_MINUTES: '0',
     };
     // The in-process workers poll docker too: stop them so this process alone serves the queue.
-    await Promise.all(workers.map((w) => w.stop()));
-    workers = [await startWorkers({ queues: ['sciops'] })];
+    await t.restartWorkers({ queues: ['sciops'] });
     const first = new CliProcess(['--queues', 'docker'], env, 'worker');
     let second: CliProcess | undefined;
     try {
       await first.waitFor(/polling docker/, 30_000);
-      const handle = await client.workflow.start(WorkflowType.deployStack, {
+      const handle = await t.client.workflow.start(WorkflowType.deployStack, {
         taskQueue: Queue.workflows,
         workflowId: uniqueId('deploy'),
         args: [spec],
@@ -500,14 +488,11 @@ describe('a docker worker killed with SIGKILL mid-deploy', () => {
     } finally {
       await first.stop('SIGKILL', 5000);
       await second?.stop('SIGTERM', 30_000);
-      await Promise.all(workers.map((w) => w.stop()));
-      workers = [
-        await startWorkers({
-          queues: ['sciops', 'docker'],
-          node: managerNode,
-          env: { SCIOPS_SECRETS_DIR: secretsDir, SCIOPS_SECRET_FILE_ROOTS: stackFiles },
-        }),
-      ];
+      await t.restartWorkers({
+        queues: ['sciops', 'docker'],
+        node: managerNode,
+        env: { SCIOPS_SECRETS_DIR: secretsDir, SCIOPS_SECRET_FILE_ROOTS: stackFiles },
+      });
     }
   });
 });

@@ -1,7 +1,5 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
-import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDockerHost } from '../../common/config';
 import { Queue } from '../../common/queues';
@@ -11,25 +9,23 @@ import { WorkflowType } from '../../common/workflow-types';
 import { dockerClient } from '../../workers/create-workers';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
+import { useTestbed } from '../support/harness';
 import { historyText } from '../support/history';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
 
 // The spare engine of the testbed: in no swarm when the tests start, and made to leave again at the end.
 const NODE3 = 'sciops-node3';
 const NODE3_ADDR = '10.213.1.2';
 const suffix = Date.now().toString(36);
-let client: Client;
-let closeClient: () => Promise<void>;
-let docker: Dockerode;
-let node3: Dockerode;
-let node3Host: string;
+const t = useTestbed();
+const { docker } = t;
+const node3Host = t.bed.node3DockerHost;
+const node3 = dockerClient(parseDockerHost(node3Host));
 let managerNode: string;
 let managerAddr: string;
 const node3Secrets = tempDir('node3-secrets');
 
 const run = <T>(type: string, input: unknown) =>
-  client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
+  t.client.workflow.execute(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] }) as Promise<T>;
 const lines = (changes: ReadonlyArray<{ kind: string; name: string; change: string }>) =>
   changes.map((c) => `${c.kind} ${c.name} ${c.change}`);
 const service = (name: string, constraint: string, extra: Record<string, unknown> = {}) => ({
@@ -49,32 +45,17 @@ async function leaveSwarm(): Promise<void> {
   }
 }
 
-async function withWorkers<T>(started: Array<Promise<RunningWorkers>>, body: () => Promise<T>): Promise<T> {
-  const workers = await Promise.all(started);
-  try {
-    return await body();
-  } finally {
-    await Promise.all(workers.map((w) => w.stop()));
-  }
-}
-
-const node3Worker = () => startWorkers({ queues: [], node: NODE3, env: { DOCKER_HOST: node3Host, SCIOPS_SECRETS_DIR: node3Secrets } });
+const node3Worker = { queues: [], node: NODE3, env: { DOCKER_HOST: node3Host, SCIOPS_SECRETS_DIR: node3Secrets } };
 
 beforeAll(async () => {
-  const bed = loadTestbed();
-  docker = dockerClient(parseDockerHost(bed.dockerHost));
-  node3Host = bed.node3DockerHost;
-  node3 = dockerClient(parseDockerHost(node3Host));
   const info = await docker.info();
   managerNode = info.Name;
   managerAddr = info.Swarm.NodeAddr;
-  ({ client, close: closeClient } = await testClient());
   await leaveSwarm();
 });
 
 afterAll(async () => {
   await leaveSwarm();
-  await closeClient?.();
 });
 
 describe('the swarm section of a stack', () => {
@@ -86,7 +67,7 @@ describe('the swarm section of a stack', () => {
       services: [service('train', 'node.labels.gpu==true')],
     };
     // Here the spare engine is the manager: the docker queue's worker talks to it.
-    await withWorkers([startWorkers({ queues: ['sciops', 'docker'], node: NODE3, env: { DOCKER_HOST: node3Host } })], async () => {
+    await t.withWorkers([{ queues: ['sciops', 'docker'], node: NODE3, env: { DOCKER_HOST: node3Host } }], async () => {
       const plan = await run<StackPlan>(WorkflowType.planStackDeploy, spec);
       expect(plan.problems).toEqual([]);
       expect(lines(plan.changes)).toEqual([`swarm ${NODE3} create`, `node ${NODE3} update`, 'service train create']);
@@ -111,7 +92,7 @@ describe('the swarm section of a stack', () => {
 
   it('refuses to join a node that is in another swarm, and leaves it there', async () => {
     const spec = { name: `r${suffix}`, swarm: { advertiseAddr: managerAddr, nodes: [{ name: NODE3, advertiseAddr: NODE3_ADDR }] } };
-    await withWorkers([startWorkers({ queues: ['sciops', 'docker'], node: managerNode }), node3Worker()], async () => {
+    await t.withWorkers([{ queues: ['sciops', 'docker'], node: managerNode }, node3Worker], async () => {
       const failure = await failureOf(run(WorkflowType.deployStack, spec));
       expect(failure.type).toBe('SwarmConflict');
       expect(failure.message).toContain(`node ${NODE3} is in another swarm (managers ${NODE3_ADDR}:2377)`);
@@ -128,7 +109,7 @@ describe('the swarm section of a stack', () => {
       volumes: [{ name: 'scratch', node: NODE3 }],
       services: [service('train', 'node.labels.sciops-test.gpu==true', { volumes: [{ source: 'scratch', target: '/scratch' }] })],
     };
-    await withWorkers([startWorkers({ queues: ['sciops', 'docker'], node: managerNode }), node3Worker()], async () => {
+    await t.withWorkers([{ queues: ['sciops', 'docker'], node: managerNode }, node3Worker], async () => {
       const plan = await run<StackPlan>(WorkflowType.planStackDeploy, spec);
       expect(lines(plan.changes)).toEqual([
         `swarm ${managerNode} unchanged`,
@@ -137,7 +118,7 @@ describe('the swarm section of a stack', () => {
         'service train create',
       ]);
 
-      const handle = await client.workflow.start(WorkflowType.deployStack, {
+      const handle = await t.client.workflow.start(WorkflowType.deployStack, {
         taskQueue: Queue.workflows,
         workflowId: uniqueId('deploy'),
         args: [spec],
@@ -172,7 +153,7 @@ describe('the swarm section of a stack', () => {
   });
 
   it('refuses, before any change, a data path port other than the swarm has', async () => {
-    await withWorkers([startWorkers({ queues: ['sciops', 'docker'], node: managerNode })], async () => {
+    await t.withWorkers([{ queues: ['sciops', 'docker'], node: managerNode }], async () => {
       const dataPathPort = (await docker.swarmInspect()).DataPathPort === 7790 ? 7791 : 7790;
       const failure = await failureOf(
         run(WorkflowType.deployStack, { name: `p${suffix}`, swarm: { advertiseAddr: managerAddr, dataPathPort } }),

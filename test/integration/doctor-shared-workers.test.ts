@@ -1,10 +1,9 @@
 import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { createDockerActivities } from '../../activities/docker';
 import { readConfig } from '../../common/config';
 import { BACKUP_DIR_CHECK, type CheckResult, type DoctorReport } from '../../common/doctor';
@@ -13,15 +12,13 @@ import { nodeQueue, Queue } from '../../common/queues';
 import { WorkflowType } from '../../common/workflow-types';
 import { createActivityClients, dockerClient } from '../../workers/create-workers';
 import { tempDir } from '../support/experiments';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+import { useTestbed, type WorkerOptions } from '../support/harness';
 
-let client: Client;
-let closeClient: () => Promise<void>;
+const t = useTestbed();
 let counter = 0;
 
 async function doctor(input: unknown): Promise<{ report: DoctorReport; steps: Array<[string, string]> }> {
-  const handle = await client.workflow.start<(input: unknown) => Promise<DoctorReport>>(WorkflowType.doctor, {
+  const handle = await t.client.workflow.start<(input: unknown) => Promise<DoctorReport>>(WorkflowType.doctor, {
     taskQueue: Queue.workflows,
     workflowId: `doctor-shared-${Date.now()}-${counter++}`,
     args: [input],
@@ -37,33 +34,19 @@ function line(report: DoctorReport, name: string): CheckResult | undefined {
 
 const fact = (result: CheckResult | undefined, key: string) => Object.fromEntries(result?.facts ?? [])[key];
 
-async function withWorkers<T>(started: Promise<RunningWorkers>[], body: () => Promise<T>): Promise<T> {
-  const workers = await Promise.all(started);
-  try {
-    return await body();
-  } finally {
-    await Promise.all(workers.map((w) => w.stop()));
-  }
-}
-
 /** The workflow and db workers with one SCIOPS_BACKUP_DIR, the docker worker with another (or none). */
-function dbAndDocker(dbDir: string | undefined, dockerDir: string | undefined): Promise<RunningWorkers>[] {
+function dbAndDocker(dbDir: string | undefined, dockerDir: string | undefined): WorkerOptions[] {
   const env = (dir: string | undefined): Record<string, string> => (dir === undefined ? {} : { SCIOPS_BACKUP_DIR: dir });
-  return [startWorkers({ queues: ['sciops', 'db'], env: env(dbDir) }), startWorkers({ queues: ['docker'], env: env(dockerDir) })];
+  return [
+    { queues: ['sciops', 'db'], env: env(dbDir) },
+    { queues: ['docker'], env: env(dockerDir) },
+  ];
 }
-
-beforeAll(async () => {
-  ({ client, close: closeClient } = await testClient());
-});
-
-afterAll(async () => {
-  await closeClient();
-});
 
 describe('doctor: the db and docker workers keep local backups in one directory', () => {
   it('passes when both have the same SCIOPS_BACKUP_DIR, and leaves nothing in it', async () => {
     const dir = tempDir('doctor-backups');
-    const { report, steps } = await withWorkers(dbAndDocker(dir, dir), () => doctor({ waitSeconds: 3 }));
+    const { report, steps } = await t.withWorkers(dbAndDocker(dir, dir), () => doctor({ waitSeconds: 3 }));
     const result = line(report, BACKUP_DIR_CHECK);
     expect(result?.status, JSON.stringify(result)).toBe('ok');
     expect(result?.summary).toBe(
@@ -76,7 +59,7 @@ describe('doctor: the db and docker workers keep local backups in one directory'
   it('fails when the docker worker keeps them in another directory, naming both, and removes the probe', async () => {
     const dbDir = tempDir('doctor-backups-db');
     const dockerDir = tempDir('doctor-backups-docker');
-    const { report, steps } = await withWorkers(dbAndDocker(dbDir, dockerDir), () => doctor({ waitSeconds: 3 }));
+    const { report, steps } = await t.withWorkers(dbAndDocker(dbDir, dockerDir), () => doctor({ waitSeconds: 3 }));
     const result = line(report, BACKUP_DIR_CHECK);
     expect(result?.status).toBe('fail');
     expect(result?.summary).toBe(
@@ -92,20 +75,20 @@ describe('doctor: the db and docker workers keep local backups in one directory'
 
   it('fails when only the db worker has a backup directory, or it does not exist there', async () => {
     const dir = tempDir('doctor-backups-db-only');
-    const onlyDb = await withWorkers(dbAndDocker(dir, undefined), () => doctor({ waitSeconds: 3 }));
+    const onlyDb = await t.withWorkers(dbAndDocker(dir, undefined), () => doctor({ waitSeconds: 3 }));
     expect(line(onlyDb.report, BACKUP_DIR_CHECK)?.summary).toBe(
       `the db worker keeps local backups in ${dir}, but the docker worker (which verifies and prunes them) has no SCIOPS_BACKUP_DIR`,
     );
 
     const missing = path.join(dir, 'not-mounted');
-    const notThere = await withWorkers(dbAndDocker(missing, missing), () => doctor({ waitSeconds: 3 }));
+    const notThere = await t.withWorkers(dbAndDocker(missing, missing), () => doctor({ waitSeconds: 3 }));
     const result = line(notThere.report, BACKUP_DIR_CHECK);
     expect(result?.status).toBe('fail');
     expect(result?.summary).toBe(`the db worker cannot write in SCIOPS_BACKUP_DIR=${missing}: it does not exist`);
   });
 
   it('is left out when the db worker has no SCIOPS_BACKUP_DIR', async () => {
-    const { report, steps } = await withWorkers(dbAndDocker(undefined, undefined), () => doctor({ waitSeconds: 3 }));
+    const { report, steps } = await t.withWorkers(dbAndDocker(undefined, undefined), () => doctor({ waitSeconds: 3 }));
     expect(line(report, BACKUP_DIR_CHECK)).toBeUndefined();
     expect(steps).toContainEqual([BACKUP_DIR_CHECK, 'skipped']);
   });
@@ -113,7 +96,7 @@ describe('doctor: the db and docker workers keep local backups in one directory'
 
 describe('doctor: one host per docker queue', () => {
   it('passes with the one worker on the docker queue, naming it', async () => {
-    const { report } = await withWorkers(dbAndDocker(undefined, undefined), () => doctor({ waitSeconds: 3 }));
+    const { report } = await t.withWorkers(dbAndDocker(undefined, undefined), () => doctor({ waitSeconds: 3 }));
     const docker = line(report, Queue.docker);
     expect(docker?.status).toBe('ok');
     // Earlier test files' workers, on this host too, may still be listed.
@@ -125,9 +108,8 @@ describe('doctor: one host per docker queue', () => {
     const node = `m2-${Date.now().toString(36)}`;
     const queue = nodeQueue(node);
     const elsewhere = '4242@another-host';
-    const report = await withWorkers([startWorkers({ queues: ['sciops'], node })], async () => {
+    const report = await t.withWorkers([{ queues: ['sciops'], node }], async () => {
       // A second poller of the node's queue, as a worker on another host would be.
-      loadTestbed();
       const config = readConfig(process.env);
       const dirs = { experiments: tempDir('doctor-m2-experiments'), secrets: tempDir('doctor-m2-secrets') };
       const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
@@ -165,7 +147,7 @@ describe('doctor: one host per docker queue', () => {
 /** Waits until the server lists `count` pollers of the activity queue (a new worker polls within a second). */
 async function untilPolledBy(queue: string, count: number): Promise<void> {
   for (let i = 0; i < 50; i++) {
-    const { pollers } = await client.workflowService.describeTaskQueue({
+    const { pollers } = await t.client.workflowService.describeTaskQueue({
       namespace: 'default',
       taskQueue: { name: queue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
       taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,

@@ -1,21 +1,20 @@
-import { ApplicationFailure, type Client, WorkflowFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult, DoctorReport } from '../../common/doctor';
 import { Failure } from '../../common/failures';
 import { progressQuery } from '../../common/progress';
 import { Queue } from '../../common/queues';
 import { WorkflowType } from '../../common/workflow-types';
 import { createJobQueue } from '../support/aws-fixtures';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, resetAws, startWorkers, testClient } from '../support/workers';
+import { useTestbed } from '../support/harness';
+import { resetAws } from '../support/workers';
 
 const NODE2 = 'sciops-node2';
-let client: Client;
-let closeClient: () => Promise<void>;
+const t = useTestbed();
 let counter = 0;
 
 function startDoctor(input: unknown) {
-  return client.workflow.start<(input: unknown) => Promise<DoctorReport>>(WorkflowType.doctor, {
+  return t.client.workflow.start<(input: unknown) => Promise<DoctorReport>>(WorkflowType.doctor, {
     taskQueue: Queue.workflows,
     workflowId: `doctor-test-${Date.now()}-${counter++}`,
     args: [input],
@@ -30,33 +29,19 @@ function check(report: DoctorReport, name: string): CheckResult {
 
 const fact = (result: CheckResult, key: string) => Object.fromEntries(result.facts)[key];
 
-async function withWorkers<T>(started: Promise<RunningWorkers>[], body: () => Promise<T>): Promise<T> {
-  const workers = await Promise.all(started);
-  try {
-    return await body();
-  } finally {
-    await Promise.all(workers.map((w) => w.stop()));
-  }
-}
-
 beforeAll(async () => {
-  ({ client, close: closeClient } = await testClient());
   await resetAws();
   await createJobQueue('doctor-queue');
 });
 
-afterAll(async () => {
-  await closeClient();
-});
-
 describe('doctor workflow, through a worker on every queue', () => {
   it('reports both swarm engines, PostgreSQL and the AWS emulator as healthy', async () => {
-    const bed = loadTestbed();
-    const report = await withWorkers(
+    const { bed } = t;
+    const report = await t.withWorkers(
       [
-        startWorkers({ queues: ['sciops', 'docker', 'db', 'aws'] }),
+        { queues: ['sciops', 'docker', 'db', 'aws'] },
         // The node-local worker runs beside node 2's own engine.
-        startWorkers({ queues: [], node: NODE2, env: { DOCKER_HOST: bed.node2DockerHost } }),
+        { queues: [], node: NODE2, env: { DOCKER_HOST: bed.node2DockerHost } },
       ],
       async () => {
         const handle = await startDoctor({ nodes: [NODE2] });
@@ -106,7 +91,7 @@ describe('doctor workflow, through a worker on every queue', () => {
   });
 
   it('reports a queue no worker polls as failed, with the command that starts one, and still completes', async () => {
-    const report = await withWorkers([startWorkers({ queues: ['sciops', 'docker', 'db'] })], () =>
+    const report = await t.withWorkers([{ queues: ['sciops', 'docker', 'db'] }], () =>
       startDoctor({ waitSeconds: 2 }).then((h) => h.result()),
     );
     const aws = check(report, 'aws');
@@ -118,19 +103,18 @@ describe('doctor workflow, through a worker on every queue', () => {
   });
 
   it('names the setting to fix when the engine, the database or the AWS endpoint cannot be reached', async () => {
-    const bed = loadTestbed();
-    const wrongPassword = new URL(bed.databaseUrl);
+    const wrongPassword = new URL(t.bed.databaseUrl);
     wrongPassword.password = 'not-the-password';
-    const report = await withWorkers(
+    const report = await t.withWorkers(
       [
-        startWorkers({
+        {
           queues: ['sciops', 'docker', 'db', 'aws'],
           env: {
             DOCKER_HOST: 'unix:///var/run/sciops-no-such.sock',
             DATABASE_URL: wrongPassword.toString(),
             AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
           },
-        }),
+        },
       ],
       () => startDoctor({}).then((h) => h.result()),
     );
@@ -150,9 +134,8 @@ describe('doctor workflow, through a worker on every queue', () => {
   });
 
   it('fails a node-local worker that talks to another node’s engine', async () => {
-    const report = await withWorkers(
-      [startWorkers({ queues: ['sciops', 'docker', 'db', 'aws'] }), startWorkers({ queues: [], node: 'not-this-host' })],
-      () => startDoctor({ nodes: ['not-this-host'] }).then((h) => h.result()),
+    const report = await t.withWorkers([{ queues: ['sciops', 'docker', 'db', 'aws'] }, { queues: [], node: 'not-this-host' }], () =>
+      startDoctor({ nodes: ['not-this-host'] }).then((h) => h.result()),
     );
     const local = check(report, 'docker@not-this-host');
     expect(local.status).toBe('fail');
@@ -160,7 +143,7 @@ describe('doctor workflow, through a worker on every queue', () => {
   });
 
   it('rejects invalid input at the top of the workflow, naming the field, without retrying', async () => {
-    await withWorkers([startWorkers({ queues: ['sciops'] })], async () => {
+    await t.withWorkers([{ queues: ['sciops'] }], async () => {
       for (const [input, message] of [
         [{ nodez: ['x'] }, 'invalid doctor input: nodez: unknown field; remove it or check its spelling'],
         [{ waitSeconds: 0 }, 'invalid doctor input: waitSeconds: Too small: expected number to be >=1'],

@@ -11,18 +11,16 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessPointToken, createEfsActivities, type EfsOptions } from '../../activities/aws/efs';
 import { uniqueId } from '../support/experiments';
-import { loadTestbed } from '../support/testbed';
+import { useTestbed } from '../support/harness';
 
 // The EFS activities driven directly (in an activity context) against the AWS emulator. The emulator makes
 // mount targets `available` at once; AWS takes a minute or more, which the client below reproduces.
 
+const { bed } = useTestbed();
 let efs: EFSClient;
 let subnetIds: string[];
 
-const clientOptions = () => {
-  const bed = loadTestbed();
-  return { region: bed.awsRegion, endpoint: bed.awsEndpoint };
-};
+const clientOptions = () => ({ region: bed.awsRegion, endpoint: bed.awsEndpoint });
 
 function run<A, R>(fn: (input: A) => Promise<R>, input: A): Promise<R> {
   return new MockActivityEnvironment().run(fn, input) as Promise<R>;

@@ -1,47 +1,36 @@
-import type { Client } from '@temporalio/client';
 import type Dockerode from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { engineNodeName } from '../../activities/docker/engine-node';
 import { parseDockerHost } from '../../common/config';
 import type { ExperimentResult } from '../../common/experiment';
 import { EXPERIMENT_LABEL } from '../../common/labels';
 import { dockerClient } from '../../workers/create-workers';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { containersCreated, eventually, startExperiment, tempDir, uniqueId } from '../support/experiments';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+import { useTestbed } from '../support/harness';
 
 // Review M2: two docker workers on two engines both poll the docker queue (two managers' workers, or a second
 // replica). Each docker-backend experiment's steps after the first go to the node queue of the worker that took
 // that first step, so the run, its stop and its removal all meet the one container; none runs twice or on.
-let client: Client;
-let closeClient: () => Promise<void>;
-let db: ScratchDatabase;
-let manager: RunningWorkers;
-let second: RunningWorkers;
-let engines: Array<{ name: string; docker: Dockerode }>;
 const outputs = tempDir('engine-pinning');
+const t = useTestbed({
+  databases: ['sciops_engine_pinning'],
+  workers: (t) => {
+    const env = { DATABASE_URL: t.database('sciops_engine_pinning').url, SCIOPS_EXPERIMENTS_DIR: outputs };
+    return [
+      { queues: ['sciops', 'docker', 'db'], env },
+      { queues: ['docker'], env: { ...env, DOCKER_HOST: t.bed.node3DockerHost } },
+    ];
+  },
+});
+let engines: Array<{ name: string; docker: Dockerode }>;
 
 beforeAll(async () => {
-  const bed = loadTestbed();
-  db = await scratchDatabase('sciops_engine_pinning');
-  ({ client, close: closeClient } = await testClient());
-  const env = { DATABASE_URL: db.url, SCIOPS_EXPERIMENTS_DIR: outputs };
-  manager = await startWorkers({ queues: ['sciops', 'docker', 'db'], env });
-  second = await startWorkers({ queues: ['docker'], env: { ...env, DOCKER_HOST: bed.node3DockerHost } });
   engines = await Promise.all(
-    [bed.dockerHost, bed.node3DockerHost].map(async (host) => {
-      const docker = dockerClient(parseDockerHost(host));
-      return { name: (await engineNodeName(docker)) as string, docker };
-    }),
+    [t.docker, dockerClient(parseDockerHost(t.bed.node3DockerHost))].map(async (docker) => ({
+      name: (await engineNodeName(docker)) as string,
+      docker,
+    })),
   );
-});
-
-afterAll(async () => {
-  await second?.stop();
-  await manager?.stop();
-  await closeClient?.();
-  await db?.drop();
 });
 
 const containersOf = (docker: Dockerode, id: string) =>
@@ -62,7 +51,7 @@ describe('engine-local steps stay on one engine (M2)', () => {
       command: ['sleep', '120'],
       stopGraceSeconds: 1,
     }));
-    const handles = await Promise.all(specs.map((s) => startExperiment(client, s)));
+    const handles = await Promise.all(specs.map((s) => startExperiment(t.client, s)));
     // Each one running somewhere before it is stopped.
     await Promise.all(
       specs.map((s) =>

@@ -1,20 +1,18 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import type { Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type Dockerode from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createExperimentContainers } from '../../activities/docker/experiment-containers';
 import { createExperimentServices } from '../../activities/docker/experiment-services';
 import { HEARTBEAT_INTERVAL_MS } from '../../activities/heartbeating';
 import { parseDockerHost } from '../../common/config';
 import type { ExperimentSpec } from '../../common/experiment';
 import { dockerClient } from '../../workers/create-workers';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { runExperiment, tempDir, uniqueId } from '../support/experiments';
+import { useTestbed } from '../support/harness';
 import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
 
 // Review H4: a long log copy heartbeats (proof p6), and what the engine refuses for good ends the run at once.
 const outputs = tempDir('no-endless-retry');
@@ -122,29 +120,19 @@ describe('a long log copy heartbeats (proof p6)', () => {
 });
 
 describe('what the engine refuses for good ends the experiment at once', () => {
-  let client: Client;
-  let closeClient: () => Promise<void>;
-  let workers: RunningWorkers;
-  let db: ScratchDatabase;
-
-  beforeAll(async () => {
-    db = await scratchDatabase('sciops_exp_refused');
-    ({ client, close: closeClient } = await testClient());
-    workers = await startWorkers({
-      queues: ['sciops', 'docker', 'db'],
-      env: { DATABASE_URL: db.url, SCIOPS_EXPERIMENTS_DIR: outputs, EXPERIMENT_TIME_LIMIT_H4CHECK: '60' },
-    });
-  });
-
-  afterAll(async () => {
-    await workers?.stop();
-    await closeClient?.();
-    await db?.drop();
+  const t = useTestbed({
+    databases: ['sciops_exp_refused'],
+    workers: (t) => [
+      {
+        queues: ['sciops', 'docker', 'db'],
+        env: { DATABASE_URL: t.database('sciops_exp_refused').url, SCIOPS_EXPERIMENTS_DIR: outputs, EXPERIMENT_TIME_LIMIT_H4CHECK: '60' },
+      },
+    ],
   });
 
   it('a container Docker refuses to create (HTTP 400: more CPUs than the host has) is FINISHED_WITH_ERROR, not retried to TIMEOUT_EXCEEDED', async () => {
     const started = Date.now();
-    const result = await runExperiment(client, { ...spec('too-many-cpus'), resources: { cpus: 512 } });
+    const result = await runExperiment(t.client, { ...spec('too-many-cpus'), resources: { cpus: 512 } });
     expect(result.state).toBe('FINISHED_WITH_ERROR');
     expect(result.message).toMatch(/Docker refused experiment .* container: Range of CPUs is from/);
     // Well within the soft limit of 60 s it would otherwise be retried until.

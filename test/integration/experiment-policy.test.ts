@@ -1,31 +1,28 @@
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Logger } from '@temporalio/worker';
-import type Dockerode from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createExperimentContainers } from '../../activities/docker/experiment-containers';
 import { createExperimentServices } from '../../activities/docker/experiment-services';
-import { parseDockerHost } from '../../common/config';
 import type { ExperimentSpec } from '../../common/experiment';
 import { DEFAULT_EXPERIMENT_POLICY } from '../../common/experiment-policy';
 import { Failure } from '../../common/failures';
-import { dockerClient } from '../../workers/create-workers';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { containerRunning, containersCreated, runExperiment, startExperiment, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+import { useTestbed } from '../support/harness';
 
-let client: Client;
-let closeClient: () => Promise<void>;
-let workers: RunningWorkers;
-let db: ScratchDatabase;
-let docker: Dockerode;
 const outputs = tempDir('policy-experiments');
 const elsewhere = tempDir('policy-elsewhere');
+const t = useTestbed({
+  databases: ['sciops_exp_policy'],
+  // The workers as `sciops worker` builds them, with no SCIOPS_EXPERIMENT_* setting: the default policy.
+  workers: (t) => [
+    { queues: ['sciops', 'docker', 'db'], env: { DATABASE_URL: t.database('sciops_exp_policy').url, SCIOPS_EXPERIMENTS_DIR: outputs } },
+  ],
+});
+const { docker } = t;
 
 const spec = (name: string, command: string, extra: Record<string, unknown> = {}) => ({
   id: uniqueId(name),
@@ -35,26 +32,13 @@ const spec = (name: string, command: string, extra: Record<string, unknown> = {}
   ...extra,
 });
 const bind = (source: string, target = '/data') => ({ type: 'bind', source, target });
-const stateOf = async (id: string) => (await db.pool.query('select state from experiments where id = $1', [id])).rows[0]?.state;
-
-beforeAll(async () => {
-  docker = dockerClient(parseDockerHost(loadTestbed().dockerHost));
-  db = await scratchDatabase('sciops_exp_policy');
-  ({ client, close: closeClient } = await testClient());
-  // The workers as `sciops worker` builds them, with no SCIOPS_EXPERIMENT_* setting: the default policy.
-  workers = await startWorkers({ queues: ['sciops', 'docker', 'db'], env: { DATABASE_URL: db.url, SCIOPS_EXPERIMENTS_DIR: outputs } });
-});
-
-afterAll(async () => {
-  await workers?.stop();
-  await closeClient?.();
-  await db?.drop();
-});
+const stateOf = async (id: string) =>
+  (await t.database('sciops_exp_policy').pool.query('select state from experiments where id = $1', [id])).rows[0]?.state;
 
 describe('experiments under the default policy (through the workflow)', () => {
   it('the container runs with no-new-privileges and every capability dropped (inspected, and seen from inside)', async () => {
     const s = spec('caps', "grep -E '^(CapEff|NoNewPrivs)' /proc/self/status; sleep 2");
-    const handle = await startExperiment(client, s);
+    const handle = await startExperiment(t.client, s);
     await containerRunning(docker, s.id);
     const [found] = await docker.listContainers({ filters: { label: [`sciops.experiment=${s.id}`] } });
     const { HostConfig } = await docker.getContainer(found?.Id as string).inspect();
@@ -67,7 +51,7 @@ describe('experiments under the default policy (through the workflow)', () => {
 
   it('may bind its own output directory (made for it), and write its results there', async () => {
     const s = spec('own-dir', 'echo 0.87 > /out/r.txt');
-    const result = await runExperiment(client, { ...s, mounts: [bind(path.join(outputs, s.id, 'results'), '/out')] });
+    const result = await runExperiment(t.client, { ...s, mounts: [bind(path.join(outputs, s.id, 'results'), '/out')] });
     expect(result).toMatchObject({ state: 'COMPLETED', exitCode: 0 });
     expect(readFileSync(path.join(outputs, s.id, 'results', 'r.txt'), 'utf8')).toBe('0.87\n');
   });
@@ -75,7 +59,7 @@ describe('experiments under the default policy (through the workflow)', () => {
   it('a bind of another host directory: FINISHED_WITH_ERROR naming SCIOPS_EXPERIMENT_BIND_ROOTS; nothing is created', async () => {
     const s = spec('other-dir', 'cat /data/*');
     const since = Date.now();
-    const result = await runExperiment(client, { ...s, mounts: [bind(elsewhere)] });
+    const result = await runExperiment(t.client, { ...s, mounts: [bind(elsewhere)] });
     expect(result.state).toBe('FINISHED_WITH_ERROR');
     expect(result.message).toMatch(
       /^refused by the docker worker's experiment policy, nothing was started: mounts\[0\]\.source: a bind of /,
@@ -89,7 +73,7 @@ describe('experiments under the default policy (through the workflow)', () => {
     for (const backend of ['docker', 'swarm']) {
       const s = spec(`volume-${backend}`, 'ls /data', { backend, mounts: [{ type: 'volume', source: 'omics_db-data', target: '/data' }] });
       const since = Date.now();
-      const result = await runExperiment(client, s);
+      const result = await runExperiment(t.client, s);
       expect(result.state).toBe('FINISHED_WITH_ERROR');
       expect(result.message).toContain('volume omics_db-data is not in SCIOPS_EXPERIMENT_VOLUMES (none set)');
       expect(await containersCreated(docker, s.id, since)).toBe(0);
@@ -100,7 +84,7 @@ describe('experiments under the default policy (through the workflow)', () => {
   it('a bind of / or of the Docker socket fails at once, as invalid input naming the setting; no row', async () => {
     for (const source of ['/', '/var/run/docker.sock']) {
       const s = spec('root', 'id', { mounts: [bind(source, '/host')] });
-      const failure = await failureOf(runExperiment(client, s));
+      const failure = await failureOf(runExperiment(t.client, s));
       expect(failure.type).toBe(Failure.invalidInput);
       expect(failure.message).toContain(`mounts[0].source: a bind of ${source} is never allowed`);
       expect(failure.message).toContain('whatever SCIOPS_EXPERIMENT_BIND_ROOTS says');
@@ -109,10 +93,10 @@ describe('experiments under the default policy (through the workflow)', () => {
   });
 
   it('outputDir ../../etc is invalid input; /etc/cron.d is refused naming SCIOPS_EXPERIMENTS_DIR and nothing is written', async () => {
-    const relative = await failureOf(runExperiment(client, spec('dotdot', 'true', { outputDir: '../../etc' })));
+    const relative = await failureOf(runExperiment(t.client, spec('dotdot', 'true', { outputDir: '../../etc' })));
     expect(relative.message).toContain('outputDir: must be an absolute path under the experiments directory (SCIOPS_EXPERIMENTS_DIR');
     const s = spec('cron', 'echo "* * * * * root id"', { outputDir: '/etc/cron.d' });
-    const result = await runExperiment(client, s);
+    const result = await runExperiment(t.client, s);
     expect(result.state).toBe('FINISHED_WITH_ERROR');
     expect(result.message).toContain('outputDir: /etc/cron.d is not a directory under the experiments directory');
     expect(result.message).toContain('(SCIOPS_EXPERIMENTS_DIR)');

@@ -1,29 +1,30 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
-import type Dockerode from 'dockerode';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseDockerHost } from '../../common/config';
+import { describe, expect, inject, it } from 'vitest';
 import type { ExperimentResult } from '../../common/experiment';
 import { EXPERIMENT_TYPE_LABEL } from '../../common/labels';
 import { Queue } from '../../common/queues';
 import type { RecoveryReport } from '../../common/recovery';
 import { experimentWorkflowId } from '../../common/workflow-ids';
 import { WorkflowType } from '../../common/workflow-types';
-import { dockerClient } from '../../workers/create-workers';
 import { CliProcess } from '../support/cli';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { containerRunning, containersCreated, eventually, startExperiment, tempDir, uniqueId } from '../support/experiments';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+import { useTestbed } from '../support/harness';
 
-let client: Client;
-let closeClient: () => Promise<void>;
-let workers: RunningWorkers;
-let db: ScratchDatabase;
-let docker: Dockerode;
 const outputs = tempDir('recovery');
 const CAP = 2;
+const t = useTestbed({
+  databases: ['sciops_recovery'],
+  // docker runs in its own process (below), so that it can be killed.
+  workers: (t) => [
+    {
+      queues: ['sciops', 'db'],
+      env: { DATABASE_URL: t.database('sciops_recovery').url, EXPERIMENT_CONCURRENCY_FEATURE_SELECTION: String(CAP) },
+    },
+  ],
+});
+const { docker } = t;
+const db = () => t.database('sciops_recovery');
 
 const spec = (name: string, command: string, type = 'statistical_validation') => ({
   id: uniqueId(name),
@@ -33,32 +34,15 @@ const spec = (name: string, command: string, type = 'statistical_validation') =>
 });
 
 function recover(): Promise<RecoveryReport> {
-  return client.workflow.execute(WorkflowType.recoverExperiments, {
+  return t.client.workflow.execute(WorkflowType.recoverExperiments, {
     taskQueue: Queue.workflows,
     workflowId: uniqueId('recover'),
     args: [{ pageSize: 2 }],
   }) as Promise<RecoveryReport>;
 }
 
-const result = (id: string) => client.workflow.getHandle(experimentWorkflowId(id)).result() as Promise<ExperimentResult>;
-const stateOf = async (id: string) => (await db.pool.query('select state from experiments where id = $1', [id])).rows[0]?.state;
-
-beforeAll(async () => {
-  docker = dockerClient(parseDockerHost(loadTestbed().dockerHost));
-  db = await scratchDatabase('sciops_recovery');
-  ({ client, close: closeClient } = await testClient());
-  // docker runs in its own process (below), so that it can be killed.
-  workers = await startWorkers({
-    queues: ['sciops', 'db'],
-    env: { DATABASE_URL: db.url, EXPERIMENT_CONCURRENCY_FEATURE_SELECTION: String(CAP) },
-  });
-});
-
-afterAll(async () => {
-  await workers?.stop();
-  await closeClient?.();
-  await db?.drop();
-});
+const result = (id: string) => t.client.workflow.getHandle(experimentWorkflowId(id)).result() as Promise<ExperimentResult>;
+const stateOf = async (id: string) => (await db().pool.query('select state from experiments where id = $1', [id])).rows[0]?.state;
 
 function dockerWorker(extra: NodeJS.ProcessEnv = {}): CliProcess {
   const env = {
@@ -78,7 +62,7 @@ describe('a docker worker killed with SIGKILL mid-run', () => {
       await first.waitFor(/polling docker/, 30_000);
       const s = spec('crash', 'echo begin; sleep 6; echo end');
       const since = Date.now();
-      const handle = await startExperiment(client, s);
+      const handle = await startExperiment(t.client, s);
       await containerRunning(docker, s.id);
       await first.stop('SIGKILL', 5000);
       second = dockerWorker();
@@ -101,7 +85,7 @@ describe('a docker worker stopped with SIGTERM mid-run', () => {
       await first.waitFor(/polling docker/, 30_000);
       const s = spec('sigterm', 'echo begin; sleep 8; echo end');
       const since = Date.now();
-      const handle = await startExperiment(client, s);
+      const handle = await startExperiment(t.client, s);
       await containerRunning(docker, s.id);
       expect(await first.stop('SIGTERM', 20_000)).toBe(0);
       const [c] = await docker.listContainers({ filters: { label: [`sciops.experiment=${s.id}`] } });
@@ -122,17 +106,17 @@ describe('recoverExperiments', () => {
     try {
       await worker.waitFor(/polling docker/, 30_000);
       const running = spec('long', 'sleep 5');
-      const handle = await startExperiment(client, running);
+      const handle = await startExperiment(t.client, running);
       await eventually('the long one to be IN_PROCESS', 30_000, async () =>
         (await stateOf(running.id)) === 'IN_PROCESS' ? true : undefined,
       );
 
       const inserted = [spec('app-1', 'echo one'), spec('app-2', 'echo two'), spec('app-3', 'echo three')];
       for (const s of inserted) {
-        await db.pool.query('insert into experiments (id, type, spec) values ($1, $2, $3)', [s.id, s.type, JSON.stringify(s)]);
+        await db().pool.query('insert into experiments (id, type, spec) values ($1, $2, $3)', [s.id, s.type, JSON.stringify(s)]);
       }
       const broken = uniqueId('broken');
-      await db.pool.query('insert into experiments (id, type, spec) values ($1, $2, $3)', [broken, 'inference', '{"image": ""}']);
+      await db().pool.query('insert into experiments (id, type, spec) values ($1, $2, $3)', [broken, 'inference', '{"image": ""}']);
 
       const report = await recover();
       expect([...report.started].sort()).toEqual(inserted.map((s) => s.id).sort());
@@ -140,7 +124,7 @@ describe('recoverExperiments', () => {
       expect(report.invalid).toEqual([broken]);
       for (const s of inserted) expect(await result(s.id)).toMatchObject({ state: 'COMPLETED', attempts: 1 });
       expect(readFileSync(path.join(outputs, inserted[1].id, 'stdout.txt'), 'utf8')).toBe('two\n');
-      const invalid = await db.pool.query('select state, message from experiments where id = $1', [broken]);
+      const invalid = await db().pool.query('select state, message from experiments where id = $1', [broken]);
       expect(invalid.rows[0].state).toBe('FINISHED_WITH_ERROR');
       expect(invalid.rows[0].message).toContain('id: ');
 
@@ -165,13 +149,13 @@ describe('recoverExperiments and the experiment policy', () => {
       const volume = { ...spec('app-volume', 'ls /data'), mounts: [{ type: 'volume', source: 'omics_db-data', target: '/data' }] };
       const since = Date.now();
       for (const s of [root, socket, other, volume]) {
-        await db.pool.query('insert into experiments (id, type, spec) values ($1, $2, $3)', [s.id, s.type, JSON.stringify(s)]);
+        await db().pool.query('insert into experiments (id, type, spec) values ($1, $2, $3)', [s.id, s.type, JSON.stringify(s)]);
       }
       const report = await recover();
       expect([...report.invalid].sort()).toEqual([root.id, socket.id].sort());
       expect([...report.started].sort()).toEqual([other.id, volume.id].sort());
       const rows = async (ids: string[]) =>
-        (await db.pool.query('select id, state, message from experiments where id = any($1) order by id', [ids])).rows as Array<{
+        (await db().pool.query('select id, state, message from experiments where id = any($1) order by id', [ids])).rows as Array<{
           id: string;
           state: string;
           message: string;
@@ -201,15 +185,15 @@ describe('a backlog under a per-type concurrency cap', () => {
     try {
       await worker.waitFor(/polling docker/, 30_000);
       const backlog = Array.from({ length: 8 }, (_, i) => spec(`backlog-${i}`, 'sleep 1', 'feature_selection'));
-      const handles = await Promise.all(backlog.map((s) => startExperiment(client, s)));
+      const handles = await Promise.all(backlog.map((s) => startExperiment(t.client, s)));
       await eventually('the experiments table', 30_000, async () =>
-        (await db.pool.query("select to_regclass('experiments') as t")).rows[0].t === null ? undefined : true,
+        (await db().pool.query("select to_regclass('experiments') as t")).rows[0].t === null ? undefined : true,
       );
       let peak = 0;
       let sampling = true;
       const sampler = (async () => {
         while (sampling) {
-          const { rows } = await db.pool.query(
+          const { rows } = await db().pool.query(
             "select count(*)::int as n from experiments where type = 'feature_selection' and state = 'IN_PROCESS'",
           );
           const containers = await docker.listContainers({ filters: { label: [`${EXPERIMENT_TYPE_LABEL}=feature_selection`] } });

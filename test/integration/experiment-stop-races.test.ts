@@ -1,23 +1,24 @@
-import type { Client } from '@temporalio/client';
 import Dockerode from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDockerHost } from '../../common/config';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type ExperimentResult, experimentSpecSchema } from '../../common/experiment';
 import { EXPERIMENT_LABEL } from '../../common/labels';
 import { parseInput } from '../../common/validate';
-import { dockerClient } from '../../workers/create-workers';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { eventually, runExperiment, startExperiment, tempDir, uniqueId } from '../support/experiments';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+import { useTestbed } from '../support/harness';
 
 // Review M10: a stop or an expired soft limit never leaves a run behind, a stop during registration is
 // recorded, and a re-run after a crash gets the rest of its soft limit, not all of it again.
-let client: Client;
-let closeClient: () => Promise<void>;
-let workers: RunningWorkers;
-let db: ScratchDatabase;
-let docker: Dockerode;
+const t = useTestbed({
+  databases: ['sciops_stop_races'],
+  workers: (t) => [
+    {
+      queues: ['sciops', 'docker', 'db'],
+      env: { DATABASE_URL: t.database('sciops_stop_races').url, SCIOPS_EXPERIMENTS_DIR: tempDir('stop-races') },
+    },
+  ],
+});
+const { docker } = t;
+const db = () => t.database('sciops_stop_races');
 
 const spec = (name: string, extra: Record<string, unknown> = {}) => ({
   id: uniqueId(name),
@@ -31,21 +32,8 @@ const spec = (name: string, extra: Record<string, unknown> = {}) => ({
 const containersOf = (id: string) => docker.listContainers({ all: true, filters: { label: [`${EXPERIMENT_LABEL}=${id}`] } });
 
 beforeAll(async () => {
-  docker = dockerClient(parseDockerHost(loadTestbed().dockerHost));
-  db = await scratchDatabase('sciops_stop_races');
-  ({ client, close: closeClient } = await testClient());
-  workers = await startWorkers({
-    queues: ['sciops', 'docker', 'db'],
-    env: { DATABASE_URL: db.url, SCIOPS_EXPERIMENTS_DIR: tempDir('stop-races') },
-  });
   // The first registration makes the experiments table, which the registration test locks.
-  await runExperiment(client, spec('first', { command: ['true'] }));
-});
-
-afterAll(async () => {
-  await workers?.stop();
-  await closeClient?.();
-  await db?.drop();
+  await runExperiment(t.client, spec('first', { command: ['true'] }));
 });
 
 describe('stop and time-limit races (M10)', () => {
@@ -58,7 +46,7 @@ describe('stop and time-limit races (M10)', () => {
     } as typeof create;
     const s = spec('limit-before-create', { timeLimitSeconds: 1 });
     try {
-      const result = await runExperiment(client, s);
+      const result = await runExperiment(t.client, s);
       expect(result.state).toBe('TIMEOUT_EXCEEDED');
     } finally {
       Dockerode.prototype.createContainer = create;
@@ -71,11 +59,11 @@ describe('stop and time-limit races (M10)', () => {
 
   it('a stop during registration is recorded STOPPED, not left PENDING for recovery to start', async () => {
     const s = spec('stop-registering');
-    const lock = await db.pool.connect();
+    const lock = await db().pool.connect();
     try {
       await lock.query('begin');
       await lock.query('lock table experiments in access exclusive mode');
-      const handle = await startExperiment(client, s);
+      const handle = await startExperiment(t.client, s);
       // Registration is under way (blocked on the table) when the stop comes.
       await eventually('registration to start', 15_000, async () => {
         const { pendingActivities } = await handle.describe().then((d) => d.raw);
@@ -89,7 +77,7 @@ describe('stop and time-limit races (M10)', () => {
       await lock.query('rollback').catch(() => undefined);
       lock.release();
     }
-    const { rows } = await db.pool.query('select state from experiments where id = $1', [s.id]);
+    const { rows } = await db().pool.query('select state from experiments where id = $1', [s.id]);
     expect(rows).toEqual([{ state: 'STOPPED' }]);
     expect(await containersOf(s.id)).toEqual([]);
   });
@@ -98,12 +86,12 @@ describe('stop and time-limit races (M10)', () => {
     const s = spec('rerun-limit', { timeLimitSeconds: 30 });
     // What a crashed run leaves: the row IN_PROCESS since it took its slot 25 s ago.
     const stored = parseInput(experimentSpecSchema, s, 'spec');
-    await db.pool.query(
+    await db().pool.query(
       `insert into experiments (id, type, spec, state, attempts, started_at) values ($1, $2, $3, 'IN_PROCESS', 1, now() - interval '25 seconds')`,
       [s.id, s.type, JSON.stringify(stored)],
     );
     const started = Date.now();
-    const result = await runExperiment(client, s);
+    const result = await runExperiment(t.client, s);
     expect(result.state).toBe('TIMEOUT_EXCEEDED');
     expect(result.attempts).toBe(2);
     // All of it again would be 30 s; the rest is 5 s, plus the stop's grace and the container's start.

@@ -3,26 +3,30 @@ import path from 'node:path';
 import { BatchClient, DescribeJobDefinitionsCommand, DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/client-batch';
 import { DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeLifecycleConfigurationCommand, DescribeMountTargetsCommand, EFSClient } from '@aws-sdk/client-efs';
-import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EfsResult } from '../../common/efs';
 import { experimentJobName } from '../../common/experiment';
 import { Queue } from '../../common/queues';
 import { WorkflowType } from '../../common/workflow-types';
 import { createJobQueue } from '../support/aws-fixtures';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { runExperiment, startExperiment, tempDir, uniqueId } from '../support/experiments';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, resetAws, startWorkers, testClient } from '../support/workers';
+import { useTestbed } from '../support/harness';
+import { resetAws } from '../support/workers';
 
 const JOB_QUEUE = 'experiments';
-let client: Client;
-let closeClient: () => Promise<void>;
-let workers: RunningWorkers;
-let db: ScratchDatabase;
-let batch: BatchClient;
-let efs: EFSClient;
 const outputs = tempDir('batch-experiments');
+const t = useTestbed({
+  databases: ['sciops_exp_batch'],
+  before: async () => {
+    await resetAws();
+    await createJobQueue(JOB_QUEUE);
+  },
+  workers: (t) => [
+    { queues: ['sciops', 'aws', 'db'], env: { DATABASE_URL: t.database('sciops_exp_batch').url, SCIOPS_EXPERIMENTS_DIR: outputs } },
+  ],
+});
+const batch = new BatchClient({ region: t.bed.awsRegion, endpoint: t.bed.awsEndpoint });
+const efs = new EFSClient({ region: t.bed.awsRegion, endpoint: t.bed.awsEndpoint });
 
 const spec = (name: string, command: string, extra: Record<string, unknown> = {}) => ({
   id: uniqueId(name),
@@ -36,36 +40,22 @@ const spec = (name: string, command: string, extra: Record<string, unknown> = {}
 
 const read = (id: string, file: string) => readFileSync(path.join(outputs, id, file), 'utf8');
 
-beforeAll(async () => {
-  const bed = loadTestbed();
-  await resetAws();
-  await createJobQueue(JOB_QUEUE);
-  batch = new BatchClient({ region: bed.awsRegion, endpoint: bed.awsEndpoint });
-  efs = new EFSClient({ region: bed.awsRegion, endpoint: bed.awsEndpoint });
-  db = await scratchDatabase('sciops_exp_batch');
-  ({ client, close: closeClient } = await testClient());
-  workers = await startWorkers({ queues: ['sciops', 'aws', 'db'], env: { DATABASE_URL: db.url, SCIOPS_EXPERIMENTS_DIR: outputs } });
-});
-
-afterAll(async () => {
-  await workers?.stop();
-  await closeClient?.();
-  await db?.drop();
-  batch?.destroy();
-  efs?.destroy();
+afterAll(() => {
+  batch.destroy();
+  efs.destroy();
 });
 
 describe('runExperiment on the batch backend (jobs run as real containers by the emulator)', () => {
   it('COMPLETED: the log stream lands in stdout.txt; one job definition revision serves every experiment of a type', async () => {
     const first = spec('ok', 'echo "AUC 0.91"', { env: { MODEL: 'm1' } });
-    const result = await runExperiment(client, first);
+    const result = await runExperiment(t.client, first);
     expect(result).toMatchObject({ state: 'COMPLETED', exitCode: 0 });
     expect(read(first.id, 'stdout.txt')).toBe('AUC 0.91\n');
     expect(read(first.id, 'stderr.txt')).toBe('');
     expect(read(first.id, 'exit_code.txt')).toBe('0\n');
 
     const second = spec('ok2', 'echo "model=$MODEL"', { env: { MODEL: 'm2' } });
-    expect(await runExperiment(client, second)).toMatchObject({ state: 'COMPLETED' });
+    expect(await runExperiment(t.client, second)).toMatchObject({ state: 'COMPLETED' });
     expect(read(second.id, 'stdout.txt')).toBe('model=m2\n');
     const { jobDefinitions = [] } = await batch.send(new DescribeJobDefinitionsCommand({ jobDefinitionName: 'sciops-inference' }));
     expect(jobDefinitions.map((d) => d.revision)).toEqual([1]);
@@ -73,7 +63,7 @@ describe('runExperiment on the batch backend (jobs run as real containers by the
 
   it('FINISHED_WITH_ERROR with the exit code Batch reports', async () => {
     const s = spec('fails', 'echo "out of memory" >&2; exit 2');
-    const result = await runExperiment(client, s);
+    const result = await runExperiment(t.client, s);
     expect(result).toMatchObject({ state: 'FINISHED_WITH_ERROR', exitCode: 2 });
     // The message names where the output is (CloudWatch's one log, copied as stdout.txt), never quotes it.
     expect(result.message).toContain(`exited with code 2; its stderr is in ${path.join(outputs, s.id)}/stdout.txt`);
@@ -83,7 +73,7 @@ describe('runExperiment on the batch backend (jobs run as real containers by the
 
   it('TIMEOUT_EXCEEDED: past the soft limit the job is terminated (TerminateJob)', async () => {
     const s = spec('slow', 'echo working; sleep 60', { timeLimitSeconds: 4 });
-    const result = await runExperiment(client, s);
+    const result = await runExperiment(t.client, s);
     expect(result.state).toBe('TIMEOUT_EXCEEDED');
     expect(result.exitCode).not.toBe(0);
     expect(read(s.id, 'stdout.txt')).toBe('working\n');
@@ -91,7 +81,7 @@ describe('runExperiment on the batch backend (jobs run as real containers by the
 
   it('STOPPED: cancelling the workflow terminates the job', async () => {
     const s = spec('stop', 'echo working; sleep 60');
-    const handle = await startExperiment(client, s);
+    const handle = await startExperiment(t.client, s);
     await new Promise((r) => setTimeout(r, 4000));
     await handle.cancel();
     const result = await handle.result();
@@ -101,12 +91,11 @@ describe('runExperiment on the batch backend (jobs run as real containers by the
 
 /** Makes every Batch job of the emulator take `seconds` per step from SUBMITTED to RUNNING (four steps). */
 async function slowQueue(seconds: number | undefined): Promise<void> {
-  const bed = loadTestbed();
   const [route, body] =
     seconds === undefined
       ? ['unset-transition', { model_name: 'batch::job' }]
       : ['set-transition', { model_name: 'batch::job', transition: { progression: 'time', seconds } }];
-  const res = await fetch(`${bed.awsEndpoint}/moto-api/state-manager/${route}`, { method: 'POST', body: JSON.stringify(body) });
+  const res = await fetch(`${t.bed.awsEndpoint}/moto-api/state-manager/${route}`, { method: 'POST', body: JSON.stringify(body) });
   if (!res.ok) throw new Error(`${route} on the AWS emulator failed: HTTP ${res.status}`);
 }
 
@@ -116,14 +105,14 @@ describe('time in the job queue is not run time', () => {
 
   it('the soft limit counts from RUNNING: a job that queues longer than its limit, then runs briefly, COMPLETES', async () => {
     const s = spec('queued', 'sleep 2; echo ran', { timeLimitSeconds: 6 });
-    const result = await runExperiment(client, s);
+    const result = await runExperiment(t.client, s);
     expect(result).toMatchObject({ state: 'COMPLETED', exitCode: 0 });
     expect(read(s.id, 'stdout.txt')).toBe('ran\n');
   });
 
   it('a job still queued after batch.queueTimeoutSeconds is terminated: FINISHED_WITH_ERROR saying so', async () => {
     const s = spec('never-runs', 'echo ran', { batch: { jobQueue: JOB_QUEUE, queueTimeoutSeconds: 4 } });
-    const result = await runExperiment(client, s);
+    const result = await runExperiment(t.client, s);
     expect(result.state).toBe('FINISHED_WITH_ERROR');
     expect(result.message).toMatch(
       /^Batch job \S+ of experiment never-runs-\S+ waited \d+s in job queue experiments without starting \(still (SUBMITTED|PENDING|RUNNABLE|STARTING)\); it was terminated\. Raise batch\.queueTimeoutSeconds \(4s\)/,
@@ -141,7 +130,7 @@ describe('the output directory of a Batch experiment', () => {
   it('an outputDir outside SCIOPS_EXPERIMENTS_DIR: FINISHED_WITH_ERROR naming it, and no job submitted', async () => {
     const elsewhere = tempDir('batch-outside');
     const s = spec('outside', 'echo escaped', { outputDir: elsewhere });
-    const result = await runExperiment(client, s);
+    const result = await runExperiment(t.client, s);
     expect(result.state).toBe('FINISHED_WITH_ERROR');
     expect(result.message).toBe(
       `the aws worker refuses experiment ${s.id}: outputDir: ${elsewhere} is not a directory under the experiments directory ${outputs} (SCIOPS_EXPERIMENTS_DIR); name one below it, or leave outputDir out`,
@@ -159,7 +148,7 @@ describe('Batch experiments with EFS volumes', () => {
       { name: 'data', fileSystemId: 'fs-0123abcd', accessPointId: 'fsap-0123abcd', containerPath: '/data', readOnly: true },
     ];
     const s = spec('efs', 'ls /data', { type: 'dataset_sync', batch: { jobQueue: JOB_QUEUE, efsVolumes } });
-    const result = await runExperiment(client, s);
+    const result = await runExperiment(t.client, s);
     // The emulator registers and describes such a definition but cannot run its job (TESTBED.md).
     expect(result.state).toBe('FINISHED_WITH_ERROR');
     const { jobDefinitions = [] } = await batch.send(new DescribeJobDefinitionsCommand({ jobDefinitionName: 'sciops-dataset-sync' }));
@@ -180,15 +169,14 @@ describe('Batch experiments with EFS volumes', () => {
 
 describe('ensureEfs: the shared file system Batch experiments mount', () => {
   it('creates the file system, a mount target per subnet, an access point and the lifecycle policy, once', async () => {
-    const bed = loadTestbed();
-    const ec2 = new EC2Client({ region: bed.awsRegion, endpoint: bed.awsEndpoint });
+    const ec2 = new EC2Client({ region: t.bed.awsRegion, endpoint: t.bed.awsEndpoint });
     const { Subnets = [] } = await ec2.send(new DescribeSubnetsCommand({}));
     ec2.destroy();
     const subnetIds = Subnets.slice(0, 2).map((s) => s.SubnetId as string);
     expect(subnetIds).toHaveLength(2);
     const input = { creationToken: 'omics-shared', subnetIds, accessPoint: { path: '/experiments' } };
     const run = () =>
-      client.workflow.execute(WorkflowType.ensureEfs, {
+      t.client.workflow.execute(WorkflowType.ensureEfs, {
         taskQueue: Queue.workflows,
         workflowId: uniqueId('efs'),
         args: [input],

@@ -1,24 +1,25 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ApplicationFailure, type Client, WorkflowFailedError } from '@temporalio/client';
-import type Dockerode from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDockerHost } from '../../common/config';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import { describe, expect, it } from 'vitest';
 import { Failure } from '../../common/failures';
 import { EXPERIMENT_LABEL } from '../../common/labels';
-import { dockerClient } from '../../workers/create-workers';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { containerRunning, containersCreated, runExperiment, startExperiment, tempDir, uniqueId } from '../support/experiments';
+import { useTestbed } from '../support/harness';
 import { metricValue } from '../support/metrics';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient, workerMetrics } from '../support/workers';
+import { workerMetrics } from '../support/workers';
 
-let client: Client;
-let closeClient: () => Promise<void>;
-let workers: RunningWorkers;
-let db: ScratchDatabase;
-let docker: Dockerode;
 const outputs = tempDir('experiments');
+const t = useTestbed({
+  databases: ['sciops_exp_docker'],
+  workers: (t) => [
+    {
+      queues: ['sciops', 'docker', 'db'],
+      env: { DATABASE_URL: t.database('sciops_exp_docker').url, SCIOPS_EXPERIMENTS_DIR: outputs },
+    },
+  ],
+});
+const { docker } = t;
 
 const spec = (name: string, command: string, extra: Record<string, unknown> = {}) => ({
   id: uniqueId(name),
@@ -31,7 +32,9 @@ const spec = (name: string, command: string, extra: Record<string, unknown> = {}
 const read = (id: string, file: string) => readFileSync(path.join(outputs, id, file), 'utf8');
 
 async function row(id: string) {
-  const { rows } = await db.pool.query('select state, attempts, exit_code from experiments where id = $1', [id]);
+  const { rows } = await t
+    .database('sciops_exp_docker')
+    .pool.query('select state, attempts, exit_code from experiments where id = $1', [id]);
   return rows[0] as { state: string; attempts: number; exit_code: number | null } | undefined;
 }
 
@@ -39,27 +42,11 @@ async function containersOf(id: string) {
   return docker.listContainers({ all: true, filters: { label: [`${EXPERIMENT_LABEL}=${id}`] } });
 }
 
-beforeAll(async () => {
-  docker = dockerClient(parseDockerHost(loadTestbed().dockerHost));
-  db = await scratchDatabase('sciops_exp_docker');
-  ({ client, close: closeClient } = await testClient());
-  workers = await startWorkers({
-    queues: ['sciops', 'docker', 'db'],
-    env: { DATABASE_URL: db.url, SCIOPS_EXPERIMENTS_DIR: outputs },
-  });
-});
-
-afterAll(async () => {
-  await workers?.stop();
-  await closeClient?.();
-  await db?.drop();
-});
-
 describe('runExperiment on the docker backend', () => {
   it('COMPLETED: saves stdout, stderr and the exit code, records the row, removes the container', async () => {
     const s = spec('ok', 'echo hello; echo careful >&2');
     const since = Date.now();
-    const result = await runExperiment(client, s);
+    const result = await runExperiment(t.client, s);
     expect(result).toMatchObject({ id: s.id, state: 'COMPLETED', exitCode: 0, attempts: 1, outputDir: path.join(outputs, s.id) });
     expect(result.durationSeconds).toBeGreaterThanOrEqual(0);
     expect(read(s.id, 'stdout.txt')).toBe('hello\n');
@@ -72,7 +59,7 @@ describe('runExperiment on the docker backend', () => {
 
   it('FINISHED_WITH_ERROR: a non-zero exit; the message names the stderr file and never quotes it', async () => {
     const s = spec('fails', 'echo step one; echo "row alice@example.org is singular" >&2; exit 3');
-    const result = await runExperiment(client, s);
+    const result = await runExperiment(t.client, s);
     expect(result).toMatchObject({ state: 'FINISHED_WITH_ERROR', exitCode: 3 });
     expect(result.message).toContain('exited with code 3');
     expect(result.message).toContain(`its stderr is in ${path.join(outputs, s.id, 'stderr.txt')}`);
@@ -83,7 +70,7 @@ describe('runExperiment on the docker backend', () => {
 
   it('TIMEOUT_EXCEEDED: past its soft time limit the container gets SIGTERM and its output is kept', async () => {
     const s = spec('slow', "trap 'echo got TERM; exit 143' TERM; echo started; sleep 60 & wait", { timeLimitSeconds: 2 });
-    const result = await runExperiment(client, s);
+    const result = await runExperiment(t.client, s);
     expect(result).toMatchObject({ state: 'TIMEOUT_EXCEEDED', exitCode: 143 });
     expect(result.message).toContain('soft time limit of 2s exceeded');
     expect(read(s.id, 'stdout.txt')).toBe('started\ngot TERM\n');
@@ -92,7 +79,7 @@ describe('runExperiment on the docker backend', () => {
 
   it('STOPPED: cancelling the workflow stops the container, SIGKILL after the grace period', async () => {
     const s = spec('stop', "trap '' TERM; echo ignoring TERM; while true; do sleep 1; done", { stopGraceSeconds: 1 });
-    const handle = await startExperiment(client, s);
+    const handle = await startExperiment(t.client, s);
     await containerRunning(docker, s.id);
     await handle.cancel();
     const result = await handle.result();
@@ -104,24 +91,24 @@ describe('runExperiment on the docker backend', () => {
 
   it('runs a finished experiment never again: a second start returns the recorded result', async () => {
     const s = spec('once', 'echo once');
-    await runExperiment(client, s);
+    await runExperiment(t.client, s);
     const since = Date.now();
-    const again = await runExperiment(client, s);
+    const again = await runExperiment(t.client, s);
     expect(again).toMatchObject({ state: 'COMPLETED', attempts: 1 });
     expect(await containersCreated(docker, s.id, since)).toBe(0);
   });
 
   it('an image the engine does not have: FINISHED_WITH_ERROR naming it, no retry loop', async () => {
     const s = { ...spec('noimage', 'true'), image: 'local/does-not-exist:1' };
-    const result = await runExperiment(client, s);
+    const result = await runExperiment(t.client, s);
     expect(result.state).toBe('FINISHED_WITH_ERROR');
     expect(result.message).toContain('image local/does-not-exist:1 is not on this engine');
   });
 
   it('the same id with another spec is refused and the recorded experiment is untouched', async () => {
     const s = spec('clash', 'echo first');
-    await runExperiment(client, s);
-    const err = await runExperiment(client, { ...s, command: ['echo', 'second'] }).catch((e: unknown) => e);
+    await runExperiment(t.client, s);
+    const err = await runExperiment(t.client, { ...s, command: ['echo', 'second'] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause?.cause;
     expect(cause).toBeInstanceOf(ApplicationFailure);
@@ -131,7 +118,7 @@ describe('runExperiment on the docker backend', () => {
 
   it('an invalid spec fails at once naming the fields, and writes nothing', async () => {
     const id = uniqueId('bad');
-    const err = await runExperiment(client, {
+    const err = await runExperiment(t.client, {
       id,
       type: 'Bad Type',
       image: '',

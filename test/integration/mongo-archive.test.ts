@@ -17,7 +17,7 @@ import {
   planRenames,
 } from '../../common/mongo-archive';
 import { tempDir } from '../support/experiments';
-import { loadTestbed } from '../support/testbed';
+import { useTestbed } from '../support/harness';
 
 // The referee: mongodump/mongorestore 100.11.0 (scripts/mongo-tools.sh) against the testbed's FerretDB 1.24,
 // which refuses the index option "ns" that mongorestore sends: indexes are restored with --noIndexRestore off
@@ -27,9 +27,9 @@ const suffix = Date.now().toString(36);
 const source = `marc_src_${suffix}`;
 const dir = tempDir('mongo-archive');
 const created: string[] = [source];
+const t = useTestbed();
+const { mongoUrl: url, mongoTools: tools } = t.bed;
 let mongo: MongoClient;
-let url: string;
-let tools: string;
 
 const tool = (name: string, args: string[]) => run(path.join(tools, name), [`--uri=${url}`, ...args], { maxBuffer: 64 << 20 });
 const bsonOptions = { promoteValues: false, bsonRegExp: true } as const;
@@ -58,9 +58,6 @@ async function listing(db: Db): Promise<ArchiveCollection[]> {
 }
 
 beforeAll(async () => {
-  const bed = loadTestbed();
-  url = bed.mongoUrl;
-  tools = bed.mongoTools;
   mongo = await MongoClient.connect(url);
   const db = mongo.db(source);
   await db.collection('samples').insertMany(

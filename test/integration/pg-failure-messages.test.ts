@@ -4,11 +4,11 @@ import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPgBackup } from '../../activities/db/pg-backup';
 import type { DumpRecord } from '../../common/backup';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { tempDir } from '../support/experiments';
+import { useTestbed } from '../support/harness';
 
 // The review's reproduction (M7): a restore whose COPY fails on a row holding an e-mail address and a bcrypt
 // hash. psql prints that row in its CONTEXT line; the failure, which workflow history records, must not.
@@ -21,11 +21,34 @@ const noS3 = (): S3Client => {
   throw new Error('no S3 here');
 };
 const activities = createPgBackup(noS3);
-let source: ScratchDatabase;
-let target: ScratchDatabase;
 let dump: DumpRecord;
 
 const inActivity = <T>(fn: () => Promise<T>): Promise<T> => new MockActivityEnvironment().run(fn);
+
+const t = useTestbed({
+  databases: ['m7_source', 'm7_target'],
+  before: async (t) => {
+    const source = t.database('m7_source');
+    const target = t.database('m7_target');
+    process.env.SCIOPS_TEST_M7_SOURCE = source.url;
+    process.env.SCIOPS_TEST_M7_TARGET = target.url;
+    await source.pool.query(SCHEMA);
+    await source.pool.query('insert into users values (1, $1, $2), (2, $3, $4)', [
+      EMAIL,
+      HASH,
+      'bob@example.org',
+      HASH.replace('alice', 'bob'),
+    ]);
+    await target.pool.query(SCHEMA);
+    dump = await inActivity(() =>
+      activities.dumpPostgres({
+        target: { kind: 'postgres', name: 'db', urlEnv: 'SCIOPS_TEST_M7_SOURCE', mode: 'data-only' },
+        destination,
+        key: 'good.sql.gz',
+      }),
+    );
+  },
+});
 
 /** The good dump with its data line for alice edited by `edit`, stored under `key`; its size and SHA-256. */
 function forged(key: string, edit: (row: string) => string) {
@@ -48,33 +71,6 @@ async function restoreFailure(key: string, expected: { bytes: number; sha256: st
   );
 }
 
-beforeAll(async () => {
-  source = await scratchDatabase('m7_source');
-  target = await scratchDatabase('m7_target');
-  process.env.SCIOPS_TEST_M7_SOURCE = source.url;
-  process.env.SCIOPS_TEST_M7_TARGET = target.url;
-  await source.pool.query(SCHEMA);
-  await source.pool.query('insert into users values (1, $1, $2), (2, $3, $4)', [
-    EMAIL,
-    HASH,
-    'bob@example.org',
-    HASH.replace('alice', 'bob'),
-  ]);
-  await target.pool.query(SCHEMA);
-  dump = await inActivity(() =>
-    activities.dumpPostgres({
-      target: { kind: 'postgres', name: 'db', urlEnv: 'SCIOPS_TEST_M7_SOURCE', mode: 'data-only' },
-      destination,
-      key: 'good.sql.gz',
-    }),
-  );
-}, 60_000);
-
-afterAll(async () => {
-  await source?.drop();
-  await target?.drop();
-});
-
 describe('psql failures name what failed, never the rows (M7)', () => {
   it('a COPY row with extra data: the message keeps the ERROR line and the table, not the row', async () => {
     expect(dump.tables).toEqual({ 'public.users': 2 });
@@ -87,7 +83,7 @@ describe('psql failures name what failed, never the rows (M7)', () => {
     expect(err.message).toContain('ERROR:  extra data after last expected column');
     expect(err.message).toContain('CONTEXT: COPY users, line 1');
     for (const secret of [EMAIL, HASH, 'Qm9vYmFyYmF6', 'bob@example.org', 'extra"']) expect(err.message).not.toContain(secret);
-    expect((await target.pool.query('select count(*)::int as n from users')).rows[0]?.n).toBe(0);
+    expect((await t.database('m7_target').pool.query('select count(*)::int as n from users')).rows[0]?.n).toBe(0);
   });
 
   it('a value the ERROR line itself quotes is masked, the column of the COPY is kept', async () => {

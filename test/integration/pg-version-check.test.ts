@@ -6,26 +6,21 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type Dockerode from 'dockerode';
 import { Pool } from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createPgBackup } from '../../activities/db/pg-backup';
 import { VERSION_QUERY } from '../../activities/db/pg-client-check';
 import { createServerHealth } from '../../activities/db/server-health';
 import type { BackupReport, DumpRecord } from '../../common/backup';
-import { parseDockerHost } from '../../common/config';
 import { Failure } from '../../common/failures';
 import { Queue } from '../../common/queues';
 import { WorkflowType } from '../../common/workflow-types';
-import { dockerClient } from '../../workers/create-workers';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
-import { createSleepingService } from '../support/services';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+import { useTestbed } from '../support/harness';
+import { createSleepingService, removeService } from '../support/services';
 
 // Issue 14: client tools older than the server are refused before anything is changed, naming the fix.
 const FIX = 'use a newer client via SCIOPS_PG_BIN_DIR (a directory with pg_dump and psql of major ≥ 99)';
@@ -203,41 +198,31 @@ const dir = tempDir('pg-version-check');
 const destination = { kind: 'local' as const, dir };
 const service = `sciops-pgversion-${suffix}`;
 const fake = new FakeNewerServer();
-let client: Client;
-let closeClient: () => Promise<void>;
-let workers: RunningWorkers;
-let docker: Dockerode;
-let real: ScratchDatabase;
+const t = useTestbed({
+  databases: ['pgversion', 'pgversion_into'],
+  before: async (t) => {
+    await fake.start();
+    const real = t.database('pgversion');
+    await real.pool.query("create table samples (id int primary key, name text); insert into samples values (1, 'one'), (2, 'two')");
+    process.env.SCIOPS_TEST_PGV_FAKE = fake.url();
+    process.env.SCIOPS_TEST_PGV_REAL = real.url;
+    await createSleepingService(t.docker, service, 1);
+  },
+  workers: () => [{ queues: ['sciops', 'docker', 'db'] }],
+  after: async (t) => {
+    await removeService(t.docker, service);
+    await fake.stop();
+  },
+});
+const { docker } = t;
+const real = () => t.database('pgversion');
 
 const serviceVersion = async () => (await docker.getService(service).inspect()).Version.Index as number;
 const start = (type: string, input: unknown) =>
-  client.workflow.start(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] });
-
-beforeAll(async () => {
-  docker = dockerClient(parseDockerHost(loadTestbed().dockerHost));
-  await fake.start();
-  real = await scratchDatabase('pgversion');
-  await real.pool.query("create table samples (id int primary key, name text); insert into samples values (1, 'one'), (2, 'two')");
-  process.env.SCIOPS_TEST_PGV_FAKE = fake.url();
-  process.env.SCIOPS_TEST_PGV_REAL = real.url;
-  await createSleepingService(docker, service, 1);
-  ({ client, close: closeClient } = await testClient());
-  workers = await startWorkers({ queues: ['sciops', 'docker', 'db'] });
-});
+  t.client.workflow.start(type, { taskQueue: Queue.workflows, workflowId: uniqueId(type), args: [input] });
 
 afterEach(() => {
   delete process.env.SCIOPS_PG_BIN_DIR;
-});
-
-afterAll(async () => {
-  await workers?.stop();
-  await docker
-    .getService(service)
-    .remove()
-    .catch(() => undefined);
-  await real?.drop();
-  await fake.stop();
-  await closeClient?.();
 });
 
 describe('the fake server', () => {
@@ -306,9 +291,9 @@ describe('a restore into a server newer than pg_dump', () => {
       expect(fake.sessions.length).toBe(sessions + 1);
       expect(fake.traffic(sessions)).toEqual([]);
     } finally {
-      process.env.SCIOPS_TEST_PGV_REAL = real.url;
+      process.env.SCIOPS_TEST_PGV_REAL = real().url;
     }
-    expect((await real.pool.query('select count(*)::int as n from samples')).rows[0]?.n).toBe(2);
+    expect((await real().pool.query('select count(*)::int as n from samples')).rows[0]?.n).toBe(2);
   });
 });
 
@@ -373,7 +358,7 @@ describe('each activity on its own', () => {
 
 describe('the doctor', () => {
   it("reports the db worker's client tools and flags ones older than DATABASE_URL's server, with the fix", async () => {
-    const url = loadTestbed().databaseUrl;
+    const url = t.bed.databaseUrl;
     const pool = new Pool({ connectionString: url, max: 1 });
     try {
       const health = createServerHealth(pool, url);
@@ -404,31 +389,27 @@ describe('the doctor', () => {
 
 describe('a dump written by a newer pg_dump', () => {
   it("restores and verifies into an older server: pg_dump 17's SET transaction_timeout is left out for it", async () => {
-    const into = await scratchDatabase('pgversion_into');
-    try {
-      process.env.SCIOPS_TEST_PGV_INTO = into.url;
-      const target = { kind: 'postgres' as const, name: 'app', urlEnv: 'SCIOPS_TEST_PGV_REAL', mode: 'full' as const };
-      const key = 'newer/app.sql.gz';
-      await inActivity(() => activities.dumpPostgres({ target, destination, key: 'newer/app-15.sql.gz' }));
-      // The header pg_dump 17 writes, whatever server it dumps (the workers image's client is 17).
-      const sql = gunzipSync(readFileSync(path.join(dir, 'newer/app-15.sql.gz'))).toString();
-      const newer = sql.replace('SET idle_in_transaction_session_timeout = 0;\n', '$&SET transaction_timeout = 0;\n');
-      expect(newer).not.toBe(sql);
-      // What psql alone makes of it on this server: the whole restore refused.
-      const raw = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', into.url], { input: newer, encoding: 'utf8' });
-      expect(raw.stderr).toContain('unrecognized configuration parameter "transaction_timeout"');
-      const bytes = gzipSync(newer);
-      writeFileSync(path.join(dir, key), bytes);
-      const stored = { destination, key, expected: { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') } };
-      const verified = await inActivity(() => activities.verifyPostgresDump({ target, ...stored }));
-      expect(verified).toEqual({ 'public.samples': 2 });
-      const restored = await inActivity(() => activities.restorePostgres({ urlEnv: 'SCIOPS_TEST_PGV_INTO', mode: 'full', ...stored }));
-      expect(restored).toEqual({ 'public.samples': 2 });
-      into.pool.on('error', () => undefined); // the restore dropped and re-created the database under it
-      const { rows } = await into.pool.query('select name from samples order by id');
-      expect(rows.map((r) => r.name)).toEqual(['one', 'two']);
-    } finally {
-      await into.drop();
-    }
+    const into = t.database('pgversion_into');
+    process.env.SCIOPS_TEST_PGV_INTO = into.url;
+    const target = { kind: 'postgres' as const, name: 'app', urlEnv: 'SCIOPS_TEST_PGV_REAL', mode: 'full' as const };
+    const key = 'newer/app.sql.gz';
+    await inActivity(() => activities.dumpPostgres({ target, destination, key: 'newer/app-15.sql.gz' }));
+    // The header pg_dump 17 writes, whatever server it dumps (the workers image's client is 17).
+    const sql = gunzipSync(readFileSync(path.join(dir, 'newer/app-15.sql.gz'))).toString();
+    const newer = sql.replace('SET idle_in_transaction_session_timeout = 0;\n', '$&SET transaction_timeout = 0;\n');
+    expect(newer).not.toBe(sql);
+    // What psql alone makes of it on this server: the whole restore refused.
+    const raw = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', into.url], { input: newer, encoding: 'utf8' });
+    expect(raw.stderr).toContain('unrecognized configuration parameter "transaction_timeout"');
+    const bytes = gzipSync(newer);
+    writeFileSync(path.join(dir, key), bytes);
+    const stored = { destination, key, expected: { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') } };
+    const verified = await inActivity(() => activities.verifyPostgresDump({ target, ...stored }));
+    expect(verified).toEqual({ 'public.samples': 2 });
+    const restored = await inActivity(() => activities.restorePostgres({ urlEnv: 'SCIOPS_TEST_PGV_INTO', mode: 'full', ...stored }));
+    expect(restored).toEqual({ 'public.samples': 2 });
+    into.pool.on('error', () => undefined); // the restore dropped and re-created the database under it
+    const { rows } = await into.pool.query('select name from samples order by id');
+    expect(rows.map((r) => r.name)).toEqual(['one', 'two']);
   });
 });

@@ -1,56 +1,46 @@
-import type { Client } from '@temporalio/client';
-import type Dockerode from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDockerHost } from '../../common/config';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Failure } from '../../common/failures';
 import { EXPERIMENT_LABEL } from '../../common/labels';
 import { Queue } from '../../common/queues';
 import type { DeployReport, TeardownReport } from '../../common/stack';
 import { WorkflowType } from '../../common/workflow-types';
-import { dockerClient } from '../../workers/create-workers';
-import { type ScratchDatabase, scratchDatabase } from '../support/database';
 import { eventually, tempDir, uniqueId } from '../support/experiments';
 import { failureOf } from '../support/failures';
-import { loadTestbed } from '../support/testbed';
-import { type RunningWorkers, startWorkers, testClient } from '../support/workers';
+import { useTestbed } from '../support/harness';
 
 /**
  * Two runs of one saga never undo each other, whatever workflow ids their callers chose (the Web UI takes
  * any): an experiment runs only under `experiment-<id>`, and two deploys of one stack take turns.
  */
-let client: Client;
-let closeClient: () => Promise<void>;
-let workers: RunningWorkers;
-let db: ScratchDatabase;
-let docker: Dockerode;
 const stack = `own${Date.now().toString(36)}`;
-
-beforeAll(async () => {
-  docker = dockerClient(parseDockerHost(loadTestbed().dockerHost));
-  db = await scratchDatabase('sciops_saga_ownership');
-  ({ client, close: closeClient } = await testClient());
-  workers = await startWorkers({
-    queues: ['sciops', 'docker', 'db'],
-    env: { DATABASE_URL: db.url, SCIOPS_EXPERIMENTS_DIR: tempDir('ownership'), SCIOPS_SECRETS_DIR: tempDir('ownership-secrets') },
-  });
+const t = useTestbed({
+  databases: ['sciops_saga_ownership'],
+  workers: (t) => [
+    {
+      queues: ['sciops', 'docker', 'db'],
+      env: {
+        DATABASE_URL: t.database('sciops_saga_ownership').url,
+        SCIOPS_EXPERIMENTS_DIR: tempDir('ownership'),
+        SCIOPS_SECRETS_DIR: tempDir('ownership-secrets'),
+      },
+    },
+  ],
 });
+const { docker } = t;
 
 afterAll(async () => {
-  await client?.workflow
+  await t.client.workflow
     .execute(WorkflowType.teardownStack, {
       taskQueue: Queue.workflows,
       workflowId: uniqueId('teardown'),
       args: [{ stack, purge: true }],
     })
     .catch(() => undefined);
-  await workers?.stop();
-  await closeClient?.();
-  await db?.drop();
 });
 
 /** When the first (or last) event of `type` happened in a workflow's history (ms), or undefined. */
 async function eventAt(workflowId: string, type: string, which: 'first' | 'last' = 'first'): Promise<number | undefined> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const history = await t.client.workflow.getHandle(workflowId).fetchHistory();
   const events = (history.events ?? []).filter((e) => e[type as keyof typeof e] != null);
   const event = which === 'first' ? events[0] : events[events.length - 1];
   return event?.eventTime?.seconds == null ? undefined : Number(event.eventTime.seconds) * 1000 + (event.eventTime.nanos ?? 0) / 1e6;
@@ -59,7 +49,7 @@ async function eventAt(workflowId: string, type: string, which: 'first' | 'last'
 describe('one saga per experiment and per stack', () => {
   it('refuses an experiment started under another workflow id than experiment-<id>, before it records or runs anything', async () => {
     const id = uniqueId('foreign');
-    const handle = await client.workflow.start(WorkflowType.runExperiment, {
+    const handle = await t.client.workflow.start(WorkflowType.runExperiment, {
       taskQueue: Queue.workflows,
       workflowId: `not-the-experiment-${id}`,
       args: [{ id, type: 'correlation_analysis', image: 'local/busybox:1', command: ['true'] }],
@@ -68,8 +58,9 @@ describe('one saga per experiment and per stack', () => {
     expect(failure.type).toBe(Failure.invalidInput);
     expect(failure.message).toContain(`must be started with the workflow id experiment-${id}, not not-the-experiment-${id}`);
     // The experiments table is made by the first registration: none may have happened for this id.
-    const { rows: tables } = await db.pool.query(`select to_regclass('experiments') as t`);
-    const recorded = tables[0].t === null ? [] : (await db.pool.query('select id from experiments where id = $1', [id])).rows;
+    const { pool } = t.database('sciops_saga_ownership');
+    const { rows: tables } = await pool.query(`select to_regclass('experiments') as t`);
+    const recorded = tables[0].t === null ? [] : (await pool.query('select id from experiments where id = $1', [id])).rows;
     expect(recorded).toEqual([]);
     expect(await docker.listContainers({ all: true, filters: { label: [`${EXPERIMENT_LABEL}=${id}`] } })).toEqual([]);
   });
@@ -80,7 +71,7 @@ describe('one saga per experiment and per stack', () => {
       services: [{ name: 'app', image: 'local/busybox:1', command: ['sleep', '3600'], convergeSeconds: 60 }],
     };
     const start = (workflowId: string) =>
-      client.workflow.start(WorkflowType.deployStack, { taskQueue: Queue.workflows, workflowId, args: [spec] });
+      t.client.workflow.start(WorkflowType.deployStack, { taskQueue: Queue.workflows, workflowId, args: [spec] });
     const first = await start(uniqueId('deploy-a'));
     const second = await start(uniqueId('deploy-b'));
     const [a, b] = (await Promise.all([first.result(), second.result()])) as [DeployReport, DeployReport];
@@ -102,17 +93,17 @@ describe('one saga per experiment and per stack', () => {
   it('lets a teardown started during a deploy wait for it, then remove what it made', async () => {
     const other = `${stack}-td`;
     const spec = { name: other, services: [{ name: 'app', image: 'local/busybox:1', command: ['sleep', '3600'], convergeSeconds: 60 }] };
-    const deploy = await client.workflow.start(WorkflowType.deployStack, {
+    const deploy = await t.client.workflow.start(WorkflowType.deployStack, {
       taskQueue: Queue.workflows,
       workflowId: uniqueId('deploy'),
       args: [spec],
     });
     // The deploy holds its two locks (the stack's and its service's) once both lock workflows started.
     await eventually('the deploy to hold its locks', 30_000, async () => {
-      const history = await client.workflow.getHandle(deploy.workflowId).fetchHistory();
+      const history = await t.client.workflow.getHandle(deploy.workflowId).fetchHistory();
       return (history.events ?? []).filter((e) => e.childWorkflowExecutionStartedEventAttributes != null).length >= 2 ? true : undefined;
     });
-    const teardown = await client.workflow.start(WorkflowType.teardownStack, {
+    const teardown = await t.client.workflow.start(WorkflowType.teardownStack, {
       taskQueue: Queue.workflows,
       workflowId: uniqueId('teardown'),
       args: [{ stack: other, purge: true }],

@@ -11,7 +11,7 @@ import { createStackExternals } from '../../activities/docker/stack-externals';
 import { createStackSecrets } from '../../activities/docker/stack-secrets';
 import { createStackServices } from '../../activities/docker/stack-services';
 import { createSourceGuard } from '../../activities/docker/stack-sources';
-import { type DockerEndpoint, parseDockerHost } from '../../common/config';
+import { parseDockerHost } from '../../common/config';
 import { NAMESPACE_LABEL, STACK_LABEL } from '../../common/labels';
 import { configSchema, secretSchema } from '../../common/stack-objects';
 import { serviceRequest } from '../../common/stack-resources';
@@ -19,7 +19,7 @@ import { serviceSchema } from '../../common/stack-service';
 import { readStackSourcePolicy } from '../../common/stack-sources';
 import { dockerClient } from '../../workers/create-workers';
 import { tempDir } from '../support/experiments';
-import { loadTestbed } from '../support/testbed';
+import { useTestbed } from '../support/harness';
 
 /**
  * The stack activities called directly (no Temporal: heartbeats go to a mock activity context) against the
@@ -31,8 +31,9 @@ const stack = `sa${Date.now().toString(36)}`;
 const NODE_LABEL = `sciops-test.${stack}`;
 const context = { volumes: [], networks: [], secrets: {}, configs: {} };
 const files = tempDir('stack-activities');
-let docker: Dockerode;
-let endpoint: DockerEndpoint;
+const t = useTestbed();
+const { docker } = t;
+const endpoint = parseDockerHost(t.bed.dockerHost);
 let node2Id: string;
 let secrets: ReturnType<typeof createStackSecrets>;
 let configs: ReturnType<typeof createStackConfigs>;
@@ -80,10 +81,7 @@ async function setNodeLabels(id: string, change: (labels: Record<string, string>
 }
 
 beforeAll(async () => {
-  const bed = loadTestbed();
-  endpoint = parseDockerHost(bed.dockerHost);
-  docker = dockerClient(endpoint);
-  const node2 = dockerClient(parseDockerHost(bed.node2DockerHost));
+  const node2 = dockerClient(parseDockerHost(t.bed.node2DockerHost));
   node2Id = (await node2.info()).Swarm.NodeID;
   await setNodeLabels(node2Id, (labels) => ({ ...labels, [NODE_LABEL]: 'yes' }));
   // The worker lends stacks the files under `files` (its shown secrets excepted) and SCIOPS_SECRET_*/SCIOPS_CONFIG_* variables.

@@ -1,16 +1,13 @@
-import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStackExec } from '../../activities/docker/stack-exec';
-import { parseDockerHost } from '../../common/config';
-import { dockerClient } from '../../workers/create-workers';
-import { loadTestbed } from '../support/testbed';
+import { useTestbed } from '../support/harness';
+import { removeService } from '../support/services';
 
 // Review H4c: findServiceTask on a service scaled to 0 was retried forever; it now fails at once.
 const name = `sciops-h4-zero-${Date.now().toString(36)}`;
-let docker: Dockerode;
+const { docker } = useTestbed();
 
 beforeAll(async () => {
-  docker = dockerClient(parseDockerHost(loadTestbed().dockerHost));
   await docker.createService({
     Name: name,
     TaskTemplate: { ContainerSpec: { Image: 'local/busybox:1', Command: ['sleep', '3600'] } },
@@ -19,10 +16,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await docker
-    .getService(name)
-    .remove()
-    .catch(() => undefined);
+  await removeService(docker, name);
 });
 
 describe('findServiceTask', () => {

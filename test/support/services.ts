@@ -14,3 +14,11 @@ export async function createSleepingService(docker: Dockerode, name: string, rep
     Mode: { Replicated: { Replicas: replicas } },
   });
 }
+
+/** Removes a service the test made, if it is still there. */
+export async function removeService(docker: Dockerode, name: string): Promise<void> {
+  await docker
+    .getService(name)
+    .remove()
+    .catch(() => undefined);
+}
