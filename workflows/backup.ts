@@ -81,13 +81,18 @@ export async function backup(rawSpec: unknown): Promise<BackupReport> {
       });
     });
 
-    progress.start('prune');
-    const runs = await manager.quick.listBackupRuns({ destination: spec.destination, backup: spec.name });
-    const { prune } = retain(runs.complete, spec.retention);
-    // Incomplete runs are leftovers of failed or killed runs once older than any backup can take.
-    const pruned = [...prune, ...leftoverRuns(runs.incomplete, run, new Date())];
-    await manager.streaming.removeBackupRuns({ destination: spec.destination, backup: spec.name, runs: pruned });
-    progress.finish('prune', 'done', `${pruned.length} removed`);
+    const pruned = await progress.step(
+      'prune',
+      async () => {
+        const runs = await manager.quick.listBackupRuns({ destination: spec.destination, backup: spec.name });
+        const { prune } = retain(runs.complete, spec.retention);
+        // Incomplete runs are leftovers of failed or killed runs once older than any backup can take.
+        const pruned = [...prune, ...leftoverRuns(runs.incomplete, run, new Date())];
+        await manager.streaming.removeBackupRuns({ destination: spec.destination, backup: spec.name, runs: pruned });
+        return pruned;
+      },
+      (pruned) => `${pruned.length} removed`,
+    );
     progress.end('completed');
     backupFinished(spec.name, 'complete', sum(dumps.map((d) => d.bytes)), secondsSince(started));
     return { backup: spec.name, run, location, dumps, pruned, verified: spec.verify };

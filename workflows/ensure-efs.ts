@@ -31,25 +31,30 @@ export async function ensureEfs(rawInput: unknown): Promise<EfsResult> {
   const progress = trackProgress(['file system', 'mount targets', 'access point']);
 
   return progress.whole(async () => {
-    progress.start('file system', input.creationToken);
-    const fs = await waiting.ensureFileSystem(input);
-    progress.finish('file system', 'done', fs.id);
+    const fs = await progress.step(
+      'file system',
+      () => waiting.ensureFileSystem(input),
+      (f) => f.id,
+      input.creationToken,
+    );
+    const targets = await progress.step(
+      'mount targets',
+      () => waiting.ensureMountTargets({ fileSystemId: fs.id, subnetIds: input.subnetIds, securityGroupIds: input.securityGroupIds }),
+      (t) => t.ids.join(', '),
+      `${input.subnetIds.length} subnets`,
+    );
 
-    progress.start('mount targets', `${input.subnetIds.length} subnets`);
-    const targets = await waiting.ensureMountTargets({
-      fileSystemId: fs.id,
-      subnetIds: input.subnetIds,
-      securityGroupIds: input.securityGroupIds,
-    });
-    progress.finish('mount targets', 'done', targets.ids.join(', '));
-
+    const point = input.accessPoint;
     let accessPoint: { id: string; created: boolean } | undefined;
-    if (input.accessPoint === undefined) {
+    if (point === undefined) {
       progress.finish('access point', 'skipped');
     } else {
-      progress.start('access point', input.accessPoint.path);
-      accessPoint = await aws.ensureAccessPoint({ fileSystemId: fs.id, creationToken: input.creationToken, ...input.accessPoint });
-      progress.finish('access point', 'done', accessPoint.id);
+      accessPoint = await progress.step(
+        'access point',
+        () => aws.ensureAccessPoint({ fileSystemId: fs.id, creationToken: input.creationToken, ...point }),
+        (a) => a.id,
+        point.path,
+      );
     }
     return {
       fileSystemId: fs.id,

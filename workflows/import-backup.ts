@@ -50,12 +50,17 @@ export async function importBackup(rawInput: unknown): Promise<ImportReport> {
   const progress = trackProgress(['check file', 'lock target', 'store', 'verify', 'manifest']);
   try {
     // Before anything is locked or written: tools too old for the server, and a file that is not this kind's dump.
-    progress.start('check file', input.file);
-    const engine = targetEngine(target, spec.destination, {}, await pinnedNode([target]));
-    await engine.ready(true);
-    const checked = await engine.checkImport(input.file);
-    const repaired = repairsOf(checked);
-    progress.finish('check file', 'done', [`${checked.bytes} bytes`, ...repaired.map((r) => `to repair: ${r}`)].join(', '));
+    const { engine, checked, repaired } = await progress.step(
+      'check file',
+      async () => {
+        const engine = targetEngine(target, spec.destination, {}, await pinnedNode([target]));
+        await engine.ready(true);
+        const checked = await engine.checkImport(input.file);
+        return { engine, checked, repaired: repairsOf(checked) };
+      },
+      ({ checked, repaired }) => [`${checked.bytes} bytes`, ...repaired.map((r) => `to repair: ${r}`)].join(', '),
+      input.file,
+    );
 
     progress.start('lock target');
     const waiting = (key: string) => progress.start('lock target', `waiting: another backup or restore holds ${key}`);
@@ -65,39 +70,50 @@ export async function importBackup(rawInput: unknown): Promise<ImportReport> {
       const run = newRunId();
       const folder = runPath(spec.name, run);
       try {
-        progress.start('store', folder);
-        const stored = await engine.storeImport(folder, run, input.file, checked);
-        progress.finish('store', 'done', `${stored.bytes} bytes`);
+        const stored = await progress.step(
+          'store',
+          () => engine.storeImport(folder, run, input.file, checked),
+          (s) => `${s.bytes} bytes`,
+          folder,
+        );
 
-        progress.start('verify');
-        const { version } = await engine.check(folder, stored);
-        const found = await engine.verify(folder, stored, version);
-        const dump: DumpRecord = { ...stored, ...found };
-        progress.finish('verify', 'done', `restored into scratch: ${countsOf(found)}`);
-
-        progress.start('manifest');
-        await manager.quick.removePartials({ destination: spec.destination, folder });
-        const finished = new Date();
-        const manifest: Manifest = {
-          format: MANIFEST_FORMAT,
-          backup: spec.name,
-          run,
-          startedAt: started.toISOString(),
-          finishedAt: finished.toISOString(),
-          spec,
-          dumps: [dump],
-          verified: true,
-          imported: {
-            from: input.file,
-            sha256: checked.sha256,
-            at: finished.toISOString(),
-            ...(input.takenAt === undefined ? {} : { takenAt: input.takenAt }),
-            ...(repaired.length === 0 ? {} : { repaired }),
+        const found = await progress.step(
+          'verify',
+          async () => {
+            const { version } = await engine.check(folder, stored);
+            return engine.verify(folder, stored, version);
           },
-        };
-        await manager.quick.writeManifest({ destination: spec.destination, manifest });
-        const location = backupLocation(spec.destination, spec.name, run);
-        progress.finish('manifest', 'done', location);
+          (f) => `restored into scratch: ${countsOf(f)}`,
+        );
+        const dump: DumpRecord = { ...stored, ...found };
+
+        const location = await progress.step(
+          'manifest',
+          async () => {
+            await manager.quick.removePartials({ destination: spec.destination, folder });
+            const finished = new Date();
+            const manifest: Manifest = {
+              format: MANIFEST_FORMAT,
+              backup: spec.name,
+              run,
+              startedAt: started.toISOString(),
+              finishedAt: finished.toISOString(),
+              spec,
+              dumps: [dump],
+              verified: true,
+              imported: {
+                from: input.file,
+                sha256: checked.sha256,
+                at: finished.toISOString(),
+                ...(input.takenAt === undefined ? {} : { takenAt: input.takenAt }),
+                ...(repaired.length === 0 ? {} : { repaired }),
+              },
+            };
+            await manager.quick.writeManifest({ destination: spec.destination, manifest });
+            return backupLocation(spec.destination, spec.name, run);
+          },
+          (location) => location,
+        );
         return {
           backup: spec.name,
           run,

@@ -26,9 +26,12 @@ export class ProgressTracker<S extends string = string> {
     this.set(name, state, detail);
   }
 
-  /** Runs one step: it shows running, then done (with the detail its result gives) or failed, whatever happens. */
-  async step<T>(name: S, run: () => Promise<T>, detail?: (result: T) => string | undefined): Promise<T> {
-    this.start(name);
+  /**
+   * Runs one step: it shows running (with `running` as its detail), then done (with the detail its result
+   * gives) or failed, whatever happens.
+   */
+  async step<T>(name: S, run: () => Promise<T>, detail?: (result: T) => string | undefined, running?: string): Promise<T> {
+    this.start(name, running);
     try {
       const result = await run();
       this.finish(name, 'done', detail?.(result));

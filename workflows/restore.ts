@@ -114,18 +114,23 @@ export async function restore(rawInput: unknown): Promise<RestoreReport> {
     approved = true;
   });
   try {
-    progress.start('check');
-    const { spec, chosen } = await chosenDumps(input);
-    upsertSearchAttributes([
-      { key: SearchAttribute.backupKind, value: 'restore' },
-      { key: SearchAttribute.backupTarget, value: chosen.map((c) => c.dump.target) },
-    ]);
     const folder = runPath(input.backup, input.run);
-    if (patched(CLIENT_CHECKED_FIRST)) for (const c of chosen) await c.engine.ready(true);
-    const checked: Restoring[] = [];
-    for (const c of chosen) checked.push({ ...c, ...(await c.engine.check(folder, c.dump)) });
-    await refuseUnlessEmpty(checked, input.force);
-    progress.finish('check', 'done', `${chosen.length} files match the manifest`);
+    const { spec, chosen, checked } = await progress.step(
+      'check',
+      async () => {
+        const { spec, chosen } = await chosenDumps(input);
+        upsertSearchAttributes([
+          { key: SearchAttribute.backupKind, value: 'restore' },
+          { key: SearchAttribute.backupTarget, value: chosen.map((c) => c.dump.target) },
+        ]);
+        if (patched(CLIENT_CHECKED_FIRST)) for (const c of chosen) await c.engine.ready(true);
+        const checked: Restoring[] = [];
+        for (const c of chosen) checked.push({ ...c, ...(await c.engine.check(folder, c.dump)) });
+        await refuseUnlessEmpty(checked, input.force);
+        return { spec, chosen, checked };
+      },
+      ({ chosen }) => `${chosen.length} files match the manifest`,
+    );
 
     progress.start('approval', input.approve ? `waiting: sciops restore approve ${workflowInfo().workflowId}` : undefined);
     await condition(() => approved);
@@ -142,12 +147,17 @@ export async function restore(rawInput: unknown): Promise<RestoreReport> {
       return withServicesPaused(spec.stopServices, async () => {
         progress.finish('pause services', spec.stopServices.length === 0 ? 'skipped' : 'done');
         // Taken with the services stopped: nothing written after it is lost by the restore.
-        progress.start('safety backup');
         const safetyRun = newRunId();
         const safety = `${input.backup}/safety-${safetyRun}/`;
-        const saved: Saved[] = [];
-        for (const c of checked) saved.push({ ...c, copy: await c.engine.dump(safety, safetyRun, true) });
-        progress.finish('safety backup', 'done', safety);
+        const saved = await progress.step(
+          'safety backup',
+          async () => {
+            const saved: Saved[] = [];
+            for (const c of checked) saved.push({ ...c, copy: await c.engine.dump(safety, safetyRun, true) });
+            return saved;
+          },
+          () => safety,
+        );
 
         await restoreEach(folder, saved, safety, progress);
         progress.start('resume services');

@@ -91,19 +91,20 @@ export async function runExperiment(rawSpec: unknown): Promise<ExperimentResult>
       { key: SearchAttribute.experimentState, value: state },
     ]);
 
-  progress.start(Step.register);
   // Registration is not cancelled halfway: a stop that arrives meanwhile is taken after it, and recorded
   // (STOPPED), instead of leaving a PENDING row that recovery would start.
   const register = () => db.registerExperiment({ spec, runId: workflowInfo().runId });
   const races = patched(RUN_LETS_GO);
-  const { row, timeLimitSeconds, waitingFor, runningSeconds } = races ? await CancellationScope.nonCancellable(register) : await register();
+  const { row, timeLimitSeconds, waitingFor, runningSeconds } = await progress.step(
+    Step.register,
+    () => (races ? CancellationScope.nonCancellable(register) : register()),
+    ({ row }) => (isTerminal(row.state) ? `already ${row.state}: not run again` : `attempt ${row.attempts} of ${spec.maxAttempts}`),
+  );
   show(row.state);
   if (isTerminal(row.state)) {
-    progress.finish(Step.register, 'done', `already ${row.state}: not run again`);
     progress.end('completed');
     return row;
   }
-  progress.finish(Step.register, 'done', `attempt ${row.attempts} of ${spec.maxAttempts}`);
 
   let end: RunEnd;
   if (row.attempts > spec.maxAttempts) {
@@ -114,31 +115,37 @@ export async function runExperiment(rawSpec: unknown): Promise<ExperimentResult>
     end = await run(spec, { timeLimitSeconds, left }, row.state === State.inProcess ? undefined : waitingFor, progress, show);
   }
 
-  progress.start(Step.record, end.state);
-  const { result: finished, waiting } = await CancellationScope.nonCancellable(() =>
-    db.finishExperiment({
-      id: spec.id,
-      state: end.state,
-      exitCode: end.outcome?.exitCode,
-      message: end.message,
-      outputDir: end.outcome?.outputDir,
-    }),
+  const finished = await progress.step(
+    Step.record,
+    async () => {
+      const { result: finished, waiting } = await CancellationScope.nonCancellable(() =>
+        db.finishExperiment({
+          id: spec.id,
+          state: end.state,
+          exitCode: end.outcome?.exitCode,
+          message: end.message,
+          outputDir: end.outcome?.outputDir,
+        }),
+      );
+      show(finished.state);
+      // Wake the experiments waiting for the slot this one freed; one that is gone needs no waking.
+      await Promise.all(
+        waiting.map((id) =>
+          getExternalWorkflowHandle(experimentWorkflowId(id))
+            .signal(slotFreedSignal)
+            .catch(() => undefined),
+        ),
+      );
+      // The backend the run used: a docker run's removal goes to the engine its container is on.
+      const used = end.backend ?? experimentBackend(spec, timeLimitSeconds);
+      await CancellationScope.nonCancellable(() => used.remove()).catch((err: unknown) =>
+        log.warn('could not remove the finished run; remove it by hand', { experiment: spec.id, error: String(err) }),
+      );
+      return finished;
+    },
+    (finished) => finished.state,
+    end.state,
   );
-  show(finished.state);
-  // Wake the experiments waiting for the slot this one freed; one that is gone needs no waking.
-  await Promise.all(
-    waiting.map((id) =>
-      getExternalWorkflowHandle(experimentWorkflowId(id))
-        .signal(slotFreedSignal)
-        .catch(() => undefined),
-    ),
-  );
-  // The backend the run used: a docker run's removal goes to the engine its container is on.
-  const used = end.backend ?? experimentBackend(spec, timeLimitSeconds);
-  await CancellationScope.nonCancellable(() => used.remove()).catch((err: unknown) =>
-    log.warn('could not remove the finished run; remove it by hand', { experiment: spec.id, error: String(err) }),
-  );
-  progress.finish(Step.record, 'done', finished.state);
   progress.end(finished.state === State.completed ? 'completed' : 'failed');
   experimentFinished(finished.state, spec.type);
   return finished;

@@ -50,61 +50,59 @@ async function teardownLocked(stack: string, purge: boolean, progress: ProgressT
     return { stack, removed, kept: [`nothing: the manager's engine (${swarm.self}) is in no swarm`] };
   }
 
-  progress.start('runners');
-  removed.push(...(await removeStackRunners(stack)));
-  progress.finish('runners', 'done');
+  await progress.step('runners', async () => {
+    removed.push(...(await removeStackRunners(stack)));
+  });
 
-  progress.start('services');
-  for (const s of of('service')) {
-    await manager.removeService({ name: s.name });
-    removed.push(`service ${s.name}`);
-  }
-  progress.finish('services', 'done');
-  progress.start('networks');
-  for (const n of of('network')) {
-    await manager.removeNetwork({ name: n.name });
-    removed.push(`network ${n.name}`);
-  }
-  progress.finish('networks', 'done');
+  await progress.step('services', async () => {
+    for (const s of of('service')) {
+      await manager.removeService({ name: s.name });
+      removed.push(`service ${s.name}`);
+    }
+  });
+  await progress.step('networks', async () => {
+    for (const n of of('network')) {
+      await manager.removeNetwork({ name: n.name });
+      removed.push(`network ${n.name}`);
+    }
+  });
 
   // Configs hold no data of their own (they are made from files): they go with the services.
-  progress.start('configs');
-  for (const c of of('config')) {
-    await manager.removeConfig({ id: c.id as string });
-    removed.push(`config ${c.name}`);
-  }
-  progress.finish('configs', 'done');
-
-  progress.start('secrets');
-  for (const s of of('secret')) {
-    if (purge) {
-      await manager.removeSecret({ id: s.id as string });
-      removed.push(`secret ${s.name}`);
-    } else {
-      kept.push(`secret ${s.name}`);
+  await progress.step('configs', async () => {
+    for (const c of of('config')) {
+      await manager.removeConfig({ id: c.id as string });
+      removed.push(`config ${c.name}`);
     }
-  }
-  progress.finish('secrets', purge ? 'done' : 'skipped');
+  });
 
-  progress.start('volumes');
   if (purge) {
-    for (const { name: node } of swarm.nodes) {
-      // Each node's volumes through its own worker, which has 20 s to answer (the stack's volumes may not be on
-      // that node at all).
-      const engine = engineOn(node, swarm.self, '20s');
-      const found = await engine.observeVolumes({ stack, node }).catch(() => undefined);
-      if (found === undefined) {
-        kept.push(`volumes on ${node}: no worker answered on docker@${node}; run \`sciops worker --node ${node}\` there and purge again`);
-        continue;
+    await progress.step('secrets', async () => {
+      for (const s of of('secret')) {
+        await manager.removeSecret({ id: s.id as string });
+        removed.push(`secret ${s.name}`);
       }
-      for (const v of found) {
-        await engine.removeVolume({ name: v.name });
-        removed.push(`volume ${v.name} on ${node}`);
+    });
+    await progress.step('volumes', async () => {
+      for (const { name: node } of swarm.nodes) {
+        // Each node's volumes through its own worker, which has 20 s to answer (the stack's volumes may not be on
+        // that node at all).
+        const engine = engineOn(node, swarm.self, '20s');
+        const found = await engine.observeVolumes({ stack, node }).catch(() => undefined);
+        if (found === undefined) {
+          kept.push(`volumes on ${node}: no worker answered on docker@${node}; run \`sciops worker --node ${node}\` there and purge again`);
+          continue;
+        }
+        for (const v of found) {
+          await engine.removeVolume({ name: v.name });
+          removed.push(`volume ${v.name} on ${node}`);
+        }
       }
-    }
+    });
   } else {
+    kept.push(...of('secret').map((s) => `secret ${s.name}`));
+    progress.finish('secrets', 'skipped');
     kept.push('volumes (use purge to remove them and their data)');
+    progress.finish('volumes', 'skipped');
   }
-  progress.finish('volumes', purge ? 'done' : 'skipped');
   return { stack, removed, kept };
 }

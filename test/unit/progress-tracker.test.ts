@@ -61,6 +61,26 @@ describe('ProgressTracker', () => {
     });
   });
 
+  it('step: running with its running detail, then done with the detail of its result, or failed (and rethrown)', async () => {
+    const progress = new ProgressTracker(['store', 'verify']);
+    let release: (bytes: number) => void = () => {};
+    const storing = progress.step(
+      'store',
+      () => new Promise<number>((resolve) => (release = resolve)),
+      (bytes) => `${bytes} bytes`,
+      'nightly/20250101T030000Z/',
+    );
+    expect(progress.snapshot().steps[0]).toEqual({ name: 'store', state: 'running', detail: 'nightly/20250101T030000Z/' });
+    release(42);
+    await expect(storing).resolves.toBe(42);
+    expect(progress.snapshot().steps[0]).toEqual({ name: 'store', state: 'done', detail: '42 bytes' });
+
+    const cause = ApplicationFailure.nonRetryable('checksum differs', 'BackupCorrupt');
+    const failure = new ActivityFailure('Activity task failed', 'checkDump', '8', RetryState.NON_RETRYABLE_FAILURE, 'w', cause);
+    await expect(progress.step('verify', () => Promise.reject(failure))).rejects.toBe(failure);
+    expect(progress.snapshot().steps[1]).toEqual({ name: 'verify', state: 'failed', detail: 'checksum differs' });
+  });
+
   it("names an activity's own failure, not Temporal's wrapper around it", () => {
     const progress = new ProgressTracker(['dump']);
     progress.start('dump');
