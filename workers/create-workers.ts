@@ -129,6 +129,34 @@ export interface WorkerSetup {
   readonly codec?: PayloadCodec;
 }
 
+/** What a worker's settings (SCIOPS_*) decide of its set-up: one mapping, for `sciops worker` and the tests' workers. */
+export function setupFromConfig(
+  config: SciopsConfig,
+): Pick<
+  WorkerSetup,
+  | 'concurrency'
+  | 'shutdownGraceSeconds'
+  | 'cachedWorkflows'
+  | 'experimentsDir'
+  | 'secretsDir'
+  | 'backupDir'
+  | 'experimentLimits'
+  | 'experimentPolicy'
+  | 'stackSources'
+> {
+  return {
+    concurrency: config.concurrency,
+    shutdownGraceSeconds: config.shutdownGraceSeconds,
+    cachedWorkflows: config.cachedWorkflows,
+    experimentsDir: config.experimentsDir,
+    secretsDir: config.secretsDir,
+    backupDir: config.backupDir,
+    experimentLimits: config.experimentLimits,
+    experimentPolicy: config.experimentPolicy,
+    stackSources: config.stackSources,
+  };
+}
+
 function required<T>(value: T | undefined, queue: string): T {
   if (value === undefined) throw new Error(`no client was created for queue ${queue}`);
   return value;

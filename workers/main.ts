@@ -15,7 +15,7 @@ import { ExitCode } from '../common/exit-codes';
 import { NODE_NAME, nodeOfQueue, parseQueueKinds, QUEUE_KINDS, type QueueKind } from '../common/queues';
 import { loadTemporalTarget, temporalUnreachable } from '../common/temporal-connection';
 import { FAILURE_CONVERTER, WORKFLOW_BUNDLE } from './bundle-workflows';
-import { closeActivityClients, createActivityClients, createWorkers, probeActivityClients } from './create-workers';
+import { closeActivityClients, createActivityClients, createWorkers, probeActivityClients, setupFromConfig } from './create-workers';
 import { formatLogLine } from './log-lines';
 import { startRecovery } from './recovery-schedule';
 import { searchAttributeWarning } from './search-attribute-check';
@@ -68,15 +68,7 @@ async function main(): Promise<void> {
       queues,
       node,
       clients,
-      concurrency: config.concurrency,
-      shutdownGraceSeconds: config.shutdownGraceSeconds,
-      cachedWorkflows: config.cachedWorkflows,
-      experimentsDir: config.experimentsDir,
-      secretsDir: config.secretsDir,
-      backupDir: config.backupDir,
-      experimentLimits: config.experimentLimits,
-      stackSources: config.stackSources,
-      experimentPolicy: config.experimentPolicy,
+      ...setupFromConfig(config),
       workflows: { workflowBundle: { codePath: WORKFLOW_BUNDLE } },
       failureConverterPath: FAILURE_CONVERTER,
       codec,

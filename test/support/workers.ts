@@ -6,7 +6,7 @@ import { inject } from 'vitest';
 import { clientDataConverter, loadPayloadCodec } from '../../common/codec-keys';
 import { readConfig } from '../../common/config';
 import type { QueueKind } from '../../common/queues';
-import { closeActivityClients, createActivityClients, createWorkers } from '../../workers/create-workers';
+import { closeActivityClients, createActivityClients, createWorkers, setupFromConfig } from '../../workers/create-workers';
 import { freePort } from './ports';
 import { loadTestbed } from './testbed';
 
@@ -84,14 +84,8 @@ export async function startWorkers(options: {
     queues: options.queues,
     node: options.node,
     clients,
-    concurrency: config.concurrency,
+    ...setupFromConfig(config),
     shutdownGraceSeconds: 5,
-    cachedWorkflows: config.cachedWorkflows,
-    experimentsDir: config.experimentsDir,
-    secretsDir: config.secretsDir,
-    backupDir: config.backupDir,
-    experimentLimits: config.experimentLimits,
-    stackSources: config.stackSources,
     workflows: { workflowBundle: await workflowBundle() },
     failureConverterPath: failureConverterPath(),
     codec: loadPayloadCodec(env),
