@@ -103,3 +103,9 @@ export function rootCause(err: unknown): unknown {
   while (at instanceof Error && at.name !== 'ApplicationFailure' && at.cause !== undefined) at = at.cause;
   return at;
 }
+
+/** The message of `rootCause(err)`: what went wrong in the activity's or child workflow's own words. Pure. */
+export function rootMessage(err: unknown): string {
+  const cause = rootCause(err);
+  return cause instanceof Error ? cause.message : String(cause);
+}

@@ -1,5 +1,5 @@
 import { setCurrentDetails, setHandler } from '@temporalio/workflow';
-import { rootCause } from '../common/failures';
+import { rootMessage } from '../common/failures';
 import { type Progress, progressMarkdown, progressQuery, type StepProgress, type StepState } from '../common/progress';
 
 /**
@@ -82,9 +82,7 @@ export class ProgressTracker<S extends string = string> {
 
 /** What went wrong, in words: an activity's or child workflow's own failure rather than Temporal's wrapper. */
 function messageOf(err: unknown): string {
-  if (err === undefined) return 'the run failed';
-  const cause = rootCause(err);
-  return cause instanceof Error ? cause.message : String(cause);
+  return err === undefined ? 'the run failed' : rootMessage(err);
 }
 
 /** What a part of a workflow needs of its tracker to report the steps it runs: `Steps<'runners'>`. */

@@ -11,7 +11,7 @@ import {
 import { type BackupSpec, type BackupTarget, type DumpRecord, differences, runPath } from '../common/backup';
 import { specDisagreements } from '../common/backup-manifest';
 import { approveRestoreSignal } from '../common/backup-signals';
-import { Failure } from '../common/failures';
+import { Failure, rootMessage } from '../common/failures';
 import { serviceLockKey, targetLockKey } from '../common/locks';
 import { nsFromProblem, type RestoreInput, type RestoreReport, restoreFailedMessage, restoreInputSchema } from '../common/restore';
 import { SearchAttribute } from '../common/search-attributes';
@@ -23,13 +23,6 @@ import { trackProgress } from './progress-tracker';
 import { validatedInput } from './validated-input';
 
 const refuse = (type: string, message: string) => ApplicationFailure.create({ type, nonRetryable: true, message });
-
-/** The message of the innermost cause (an activity's own error, not "Activity task failed"). */
-function rootMessage(err: unknown): string {
-  let at = err as Error & { cause?: unknown };
-  while (at.cause instanceof Error) at = at.cause as Error & { cause?: unknown };
-  return at.message;
-}
 
 /** One dump of the run and the engine of the target it goes back into; `version`: the one checked (S3). */
 interface Restoring {
