@@ -25,3 +25,32 @@ export async function heartbeating<T>(details: unknown, work: (signal: AbortSign
 export function pause(ms: number): Promise<void> {
   return Context.current().sleep(ms);
 }
+
+/** The running activity's context; undefined when the code runs outside one (a test calling it directly). */
+function currentContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Records, in the activity's heartbeat, that it is about to change `what` (`create volume omics_media`). An
+ * attempt that changed the engine but died before its answer reached Temporal leaves this behind for the retry.
+ */
+export function beginning(what: string): void {
+  currentContext()?.heartbeat({ begun: what });
+}
+
+/**
+ * Whether an earlier attempt of this activity began changing `what` (see `beginning`): the retry then finds
+ * the change made and reports it as its own (a deploy's undo must know it made the object), not as "already
+ * there". As far as that attempt's heartbeat reached the server; otherwise false, as before.
+ */
+export function begunBefore(what: string): boolean {
+  const info = currentContext()?.info;
+  if (info === undefined || info.attempt <= 1) return false;
+  const details = info.heartbeatDetails as { begun?: unknown } | undefined;
+  return details?.begun === what;
+}

@@ -2,7 +2,7 @@ import type Dockerode from 'dockerode';
 import { Failure, permanent } from '../../common/failures';
 import { SPEC_HASH_LABEL } from '../../common/labels';
 import type { ServiceRequest } from '../../common/stack-resources';
-import { heartbeating } from '../heartbeating';
+import { beginning, begunBefore, heartbeating } from '../heartbeating';
 import { engineMessage, engineStatus, ignoreStatus } from './errors';
 import { type RegistryAuth, registryAuthFor } from './registry-auth';
 import { convergence, type NodeView, runningSince, type ServiceView, type Task, taskErrors } from './stack-convergence';
@@ -49,17 +49,23 @@ export function createStackServices(docker: Dockerode) {
       for (let attempt = 1; ; attempt++) {
         const service = await find(request.Name);
         const info = service === undefined ? undefined : await service.inspect();
-        if (info?.Spec?.Labels?.[SPEC_HASH_LABEL] === request.Labels[SPEC_HASH_LABEL]) return { change: 'unchanged' };
+        if (info?.Spec?.Labels?.[SPEC_HASH_LABEL] === request.Labels[SPEC_HASH_LABEL]) {
+          // An earlier attempt made this very change and died before its answer: the undo must know it did.
+          if (begunBefore(`create service ${request.Name}`)) return { change: 'create' };
+          return { change: begunBefore(`update service ${request.Name}`) ? 'update' : 'unchanged' };
+        }
         refuseForeign('service', request.Name, info?.Spec?.Labels, request.Labels);
         if (input.withRegistryAuth && !authRead) {
           auth = await registryAuthFor(request.TaskTemplate.ContainerSpec.Image);
           authRead = true;
         }
         if (service === undefined) {
+          beginning(`create service ${request.Name}`);
           await (docker.createService as unknown as WithAuth).call(docker, auth, request).catch(refused(request.Name));
           return { change: 'create' };
         }
         try {
+          beginning(`update service ${request.Name}`);
           await (service.update as unknown as WithAuth).call(service, auth, { ...request, version: info.Version.Index });
           return { change: 'update' };
         } catch (err) {

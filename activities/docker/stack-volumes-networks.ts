@@ -1,18 +1,22 @@
 import type Dockerode from 'dockerode';
 import type { networkRequest, volumeRequest } from '../../common/stack-resources';
+import { beginning, begunBefore } from '../heartbeating';
 import { engineStatus, ignoreStatus } from './errors';
 import { refuseForeign } from './stack-ownership';
 
 /**
  * Named volumes (on the node whose queue runs this) and overlay networks (on a manager). Each `ensure`
- * looks up the name first and reports whether it created anything, so a retry or a re-run changes nothing.
+ * looks up the name first and reports whether it created anything, so a retry or a re-run changes nothing;
+ * a retry whose earlier attempt created it but lost the answer still reports it created (`begunBefore`).
  */
 export function createVolumesAndNetworks(docker: Dockerode) {
   return {
     async ensureVolume(input: { request: ReturnType<typeof volumeRequest> }): Promise<{ created: boolean }> {
       const existing = await docker.getVolume(input.request.Name).inspect().catch(ignoreStatus(404));
       refuseForeign('volume', input.request.Name, existing?.Labels, input.request.Labels);
-      if (existing !== undefined) return { created: false };
+      const what = `create volume ${input.request.Name}`;
+      if (existing !== undefined) return { created: begunBefore(what) };
+      beginning(what);
       await docker.createVolume(input.request);
       return { created: true };
     },
@@ -38,7 +42,9 @@ export function createVolumesAndNetworks(docker: Dockerode) {
     async ensureNetwork(input: { request: ReturnType<typeof networkRequest> }): Promise<{ created: boolean }> {
       const found = (await docker.listNetworks({ filters: { name: [input.request.Name] } })).find((n) => n.Name === input.request.Name);
       refuseForeign('network', input.request.Name, found?.Labels, input.request.Labels);
-      if (found !== undefined) return { created: false };
+      const what = `create network ${input.request.Name}`;
+      if (found !== undefined) return { created: begunBefore(what) };
+      beginning(what);
       await docker.createNetwork(input.request);
       return { created: true };
     },

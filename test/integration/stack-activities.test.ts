@@ -11,10 +11,11 @@ import { createStackExternals } from '../../activities/docker/stack-externals';
 import { createStackSecrets } from '../../activities/docker/stack-secrets';
 import { createStackServices } from '../../activities/docker/stack-services';
 import { createSourceGuard } from '../../activities/docker/stack-sources';
+import { createVolumesAndNetworks } from '../../activities/docker/stack-volumes-networks';
 import { parseDockerHost } from '../../common/config';
 import { NAMESPACE_LABEL, STACK_LABEL } from '../../common/labels';
-import { configSchema, secretSchema } from '../../common/stack-objects';
-import { serviceRequest } from '../../common/stack-resources';
+import { configSchema, networkSchema, secretSchema, volumeSchema } from '../../common/stack-objects';
+import { networkRequest, serviceRequest, volumeRequest } from '../../common/stack-resources';
 import { serviceSchema } from '../../common/stack-service';
 import { readStackSourcePolicy } from '../../common/stack-sources';
 import { dockerClient } from '../../workers/create-workers';
@@ -513,6 +514,58 @@ async function recordingEngine(): Promise<{
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
   return { docker: new Dockerode({ socketPath }), seen, close: () => new Promise((r) => server.close(() => r())) };
 }
+
+describe('a retry after an attempt that changed the engine but lost its answer', () => {
+  // A retry (attempt 2) with the heartbeat the first attempt left, as Temporal hands it over; and one without.
+  const retry = <T>(begun: string | undefined, fn: () => Promise<T>): Promise<T> =>
+    new MockActivityEnvironment({ attempt: 2, heartbeatDetails: begun === undefined ? undefined : { begun } }, { logger: quiet }).run(fn);
+
+  it('a volume or network the lost attempt created is reported created (the undo removes it); one that was there is not', async () => {
+    const objects = createVolumesAndNetworks(docker);
+    const volume = volumeRequest(stack, volumeSchema.parse({ name: 'lost' }));
+    const network = networkRequest(stack, networkSchema.parse({ name: 'lost', attachable: true }));
+    // The first attempt: it creates both, then its answer never reaches the workflow.
+    expect(await inActivity(() => objects.ensureVolume({ request: volume }))).toEqual({ created: true });
+    expect(await inActivity(() => objects.ensureNetwork({ request: network }))).toEqual({ created: true });
+    expect(await retry(`create volume ${volume.Name}`, () => objects.ensureVolume({ request: volume }))).toEqual({ created: true });
+    expect(await retry(`create network ${network.Name}`, () => objects.ensureNetwork({ request: network }))).toEqual({ created: true });
+    // A retry whose earlier attempt never began creating (it failed before), or a first attempt: already there.
+    expect(await retry(undefined, () => objects.ensureVolume({ request: volume }))).toEqual({ created: false });
+    expect(await inActivity(() => objects.ensureNetwork({ request: network }))).toEqual({ created: false });
+    expect(await retry(`create volume ${stack}_other`, () => objects.ensureVolume({ request: volume }))).toEqual({ created: false });
+  });
+
+  it('a service the lost attempt created or updated is reported so (the undo removes or rolls it back)', async () => {
+    const first = request({ name: 'lost', command: ['sleep', '3600'] });
+    const second = request({ name: 'lost', command: ['sleep', '3601'] });
+    expect(await inActivity(() => services.ensureService({ request: first, withRegistryAuth: false }))).toEqual({ change: 'create' });
+    expect(await retry(`create service ${first.Name}`, () => services.ensureService({ request: first, withRegistryAuth: false }))).toEqual({
+      change: 'create',
+    });
+    expect(await inActivity(() => services.ensureService({ request: second, withRegistryAuth: false }))).toEqual({ change: 'update' });
+    expect(
+      await retry(`update service ${second.Name}`, () => services.ensureService({ request: second, withRegistryAuth: false })),
+    ).toEqual({
+      change: 'update',
+    });
+    expect(await retry(undefined, () => services.ensureService({ request: second, withRegistryAuth: false }))).toEqual({
+      change: 'unchanged',
+    });
+  });
+
+  it('each change is recorded in the heartbeat before it is sent to the engine', async () => {
+    const objects = createVolumesAndNetworks(docker);
+    const volume = volumeRequest(stack, volumeSchema.parse({ name: 'heard' }));
+    const env = new MockActivityEnvironment(undefined, { logger: quiet });
+    const heard: unknown[] = [];
+    env.on('heartbeat', (details: unknown) => heard.push(details));
+    await env.run(() => objects.ensureVolume({ request: volume }));
+    await env.run(() =>
+      services.ensureService({ request: request({ name: 'heard', command: ['sleep', '3600'] }), withRegistryAuth: false }),
+    );
+    expect(heard).toEqual([{ begun: `create volume ${volume.Name}` }, { begun: `create service ${stack}_heard` }]);
+  });
+});
 
 describe('withRegistryAuth', () => {
   it('sends the worker’s credentials for the image’s registry to the engine, and only there', async () => {
