@@ -35,7 +35,8 @@ export function createStackServices(docker: Dockerode) {
 
   return {
     /**
-     * Creates the service, or updates it when its spec-hash label differs; unchanged otherwise. With
+     * Creates the service, or updates it when its spec-hash label differs; unchanged otherwise (or the change an
+     * earlier attempt made and could not report, see `begunBefore`). With
      * `withRegistryAuth`, the credentials this worker's docker config holds for the image's registry go to the
      * engine (X-Registry-Auth), which hands them to the nodes that pull it, as `--with-registry-auth` does.
      */
@@ -44,15 +45,18 @@ export function createStackServices(docker: Dockerode) {
       withRegistryAuth: boolean;
     }): Promise<{ change: 'create' | 'update' | 'unchanged' }> {
       const { request } = input;
+      // One intent for either change: a second, different heartbeat in the same attempt could be held back.
+      const changing = `change service ${request.Name}`;
       let auth: RegistryAuth | undefined;
       let authRead = false;
       for (let attempt = 1; ; attempt++) {
         const service = await find(request.Name);
         const info = service === undefined ? undefined : await service.inspect();
         if (info?.Spec?.Labels?.[SPEC_HASH_LABEL] === request.Labels[SPEC_HASH_LABEL]) {
-          // An earlier attempt made this very change and died before its answer: the undo must know it did.
-          if (begunBefore(`create service ${request.Name}`)) return { change: 'create' };
-          return { change: begunBefore(`update service ${request.Name}`) ? 'update' : 'unchanged' };
+          // An earlier attempt made this very change and died before its answer: the undo must know it did (an
+          // updated service keeps the spec it had, which a created one has not).
+          if (!begunBefore(changing)) return { change: 'unchanged' };
+          return { change: info.PreviousSpec === undefined ? 'create' : 'update' };
         }
         refuseForeign('service', request.Name, info?.Spec?.Labels, request.Labels);
         if (input.withRegistryAuth && !authRead) {
@@ -60,12 +64,12 @@ export function createStackServices(docker: Dockerode) {
           authRead = true;
         }
         if (service === undefined) {
-          beginning(`create service ${request.Name}`);
+          beginning(changing);
           await (docker.createService as unknown as WithAuth).call(docker, auth, request).catch(refused(request.Name));
           return { change: 'create' };
         }
         try {
-          beginning(`update service ${request.Name}`);
+          beginning(changing);
           await (service.update as unknown as WithAuth).call(service, auth, { ...request, version: info.Version.Index });
           return { change: 'update' };
         } catch (err) {

@@ -23,7 +23,7 @@ import { tempDir } from '../support/experiments';
 import { useTestbed } from '../support/harness';
 
 /**
- * The stack activities called directly (no Temporal: heartbeats go to a mock activity context) against the
+ * The stack activities called directly (no worker: heartbeats go to a mock activity context) against the
  * testbed's two-node swarm: secret and config versions, external lookups, convergence as the engine reports
  * task states (healthchecks, tasks meant to finish, global services), and registry credentials on the wire.
  */
@@ -539,12 +539,12 @@ describe('a retry after an attempt that changed the engine but lost its answer',
     const first = request({ name: 'lost', command: ['sleep', '3600'] });
     const second = request({ name: 'lost', command: ['sleep', '3601'] });
     expect(await inActivity(() => services.ensureService({ request: first, withRegistryAuth: false }))).toEqual({ change: 'create' });
-    expect(await retry(`create service ${first.Name}`, () => services.ensureService({ request: first, withRegistryAuth: false }))).toEqual({
+    expect(await retry(`change service ${first.Name}`, () => services.ensureService({ request: first, withRegistryAuth: false }))).toEqual({
       change: 'create',
     });
     expect(await inActivity(() => services.ensureService({ request: second, withRegistryAuth: false }))).toEqual({ change: 'update' });
     expect(
-      await retry(`update service ${second.Name}`, () => services.ensureService({ request: second, withRegistryAuth: false })),
+      await retry(`change service ${second.Name}`, () => services.ensureService({ request: second, withRegistryAuth: false })),
     ).toEqual({
       change: 'update',
     });
@@ -554,16 +554,33 @@ describe('a retry after an attempt that changed the engine but lost its answer',
   });
 
   it('each change is recorded in the heartbeat before it is sent to the engine', async () => {
-    const objects = createVolumesAndNetworks(docker);
+    const heard: unknown[] = [];
+    // The engine as the activities see it, noting each create in the same list as the heartbeats.
+    const noting = Object.create(docker) as typeof docker;
+    noting.createVolume = ((...args: Parameters<typeof docker.createVolume>) => {
+      heard.push('engine: create volume');
+      return docker.createVolume(...args);
+    }) as typeof docker.createVolume;
+    noting.createService = ((...args: Parameters<typeof docker.createService>) => {
+      heard.push('engine: create service');
+      return (docker.createService as (...a: unknown[]) => Promise<unknown>)(...args);
+    }) as typeof docker.createService;
     const volume = volumeRequest(stack, volumeSchema.parse({ name: 'heard' }));
     const env = new MockActivityEnvironment(undefined, { logger: quiet });
-    const heard: unknown[] = [];
     env.on('heartbeat', (details: unknown) => heard.push(details));
-    await env.run(() => objects.ensureVolume({ request: volume }));
+    await env.run(() => createVolumesAndNetworks(noting).ensureVolume({ request: volume }));
     await env.run(() =>
-      services.ensureService({ request: request({ name: 'heard', command: ['sleep', '3600'] }), withRegistryAuth: false }),
+      createStackServices(noting).ensureService({
+        request: request({ name: 'heard', command: ['sleep', '3600'] }),
+        withRegistryAuth: false,
+      }),
     );
-    expect(heard).toEqual([{ begun: `create volume ${volume.Name}` }, { begun: `create service ${stack}_heard` }]);
+    expect(heard).toEqual([
+      { begun: `create volume ${volume.Name}` },
+      'engine: create volume',
+      { begun: `change service ${stack}_heard` },
+      'engine: create service',
+    ]);
   });
 });
 
