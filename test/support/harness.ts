@@ -104,11 +104,20 @@ export function useTestbed<const D extends string = never>(options: TestbedOptio
     await start(options.workers?.(t) ?? []);
   });
 
+  // Each part of the teardown runs even when one before it failed (the first failure is the hook's).
   afterAll(async () => {
-    await t.stopWorkers();
-    await connected?.close();
-    await options.after?.(t);
-    for (const db of databases.values()) await db.drop();
+    const parts = [
+      () => t.stopWorkers(),
+      () => connected?.close(),
+      () => options.after?.(t),
+      ...[...databases.values()].map((db) => () => db.drop()),
+    ];
+    const failures: unknown[] = [];
+    for (const part of parts)
+      await Promise.resolve()
+        .then(part)
+        .catch((err: unknown) => failures.push(err));
+    if (failures.length > 0) throw failures[0];
   });
 
   return t;
