@@ -121,7 +121,7 @@ export function targetEngine(
                 target: service,
                 containerId,
                 ...at(folder, run),
-                ...(safety ? { keepOwners: true } : {}),
+                ...(safety ? SAFETY_POSTGRES : {}),
               }),
             ),
           verify: (...dump) =>
@@ -144,7 +144,7 @@ export function targetEngine(
         target,
         ready: async (restores) => void (await db.quick.checkPostgresClient({ target, restores })),
         check,
-        dump: (folder, run, safety) => db.streaming.dumpPostgres({ target, ...at(folder, run), ...(safety ? { keepOwners: true } : {}) }),
+        dump: (folder, run, safety) => db.streaming.dumpPostgres({ target, ...at(folder, run), ...(safety ? SAFETY_POSTGRES : {}) }),
         verify: async (...dump) => ({ tables: await db.streaming.verifyPostgresDump({ target, ...stored(...dump) }) }),
         restore: async (...dump) => ({
           tables: await db.streaming.restorePostgres({ urlEnv: target.urlEnv, mode: target.mode, ...stored(...dump) }),
@@ -185,7 +185,7 @@ export function targetEngine(
         target,
         ready: async () => undefined,
         check,
-        dump: (folder, run) => docker.streaming.dumpVolume({ target, ...at(folder, run) }),
+        dump: (folder, run, safety) => docker.streaming.dumpVolume({ target, ...at(folder, run), ...(safety ? SAFETY : {}) }),
         verify: async (...dump) => ({ files: await docker.streaming.verifyVolumeDump({ target, ...stored(...dump) }) }),
         restore: async (...dump) => ({ files: await docker.streaming.restoreVolume({ target, ...stored(...dump) }) }),
         contents: async () => some(await docker.streaming.volumeFiles({ target }), 'file', 'files'),
@@ -194,6 +194,15 @@ export function targetEngine(
     }
   }
 }
+
+/**
+ * A restore's safety copy is gzipped at the fastest level: it is taken with the services stopped, on the
+ * restore's critical path, and read back only when the restore fails (a third larger, about four times
+ * faster to make). A Mongo copy is bound by the server's reads, not by gzip, and keeps the default.
+ */
+const SAFETY = { gzipLevel: 1 } as const;
+/** A PostgreSQL safety copy also keeps owners and grants: it goes back into the same server. */
+const SAFETY_POSTGRES = { ...SAFETY, keepOwners: true } as const;
 
 /** Backups, restores and imports started before a volume naming no node was pinned to one engine replay without it. */
 const VOLUMES_PINNED = 'backup-volumes-pinned';

@@ -93,6 +93,7 @@ export function createPgBackup(s3: () => S3Client) {
       destination: Destination;
       key: string;
       keepOwners?: boolean;
+      gzipLevel?: number;
     }): Promise<DumpRecord> {
       const pg = pgUrlFromEnv(input.target.urlEnv);
       const store = backupStore(input.destination, s3);
@@ -111,7 +112,7 @@ export function createPgBackup(s3: () => S3Client) {
           const child = spawn(pgTools().pg_dump, args, { env: libpq(pg), stdio: ['ignore', 'pipe', 'pipe'] });
           signal.addEventListener('abort', () => child.kill('SIGTERM'));
           // Compressed on every core (members of one .gz): one gzip would hold pg_dump back on data that compresses like real data.
-          const gzip = parallelGzip();
+          const gzip = parallelGzip({ level: input.gzipLevel });
           // The gzip stream ends only once pg_dump exited 0: a failed dump errors the write instead of completing it.
           child.stdout.pipe(gzip, { end: false });
           endWhen(gzip, exited(child, 'pg_dump'));

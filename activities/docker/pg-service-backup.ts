@@ -77,7 +77,9 @@ export function createPgServiceBackup(docker: Dockerode, s3: () => S3Client) {
      * manifest's rows per table are counted in the dump itself as it passes (its COPY blocks): exactly what the
      * file holds, with no second snapshot to agree with it. A failed pg_dump fails the write: nothing is published.
      */
-    async dumpPostgresService(input: InTask & { destination: Destination; key: string; keepOwners?: boolean }): Promise<DumpRecord> {
+    async dumpPostgresService(
+      input: InTask & { destination: Destination; key: string; keepOwners?: boolean; gzipLevel?: number },
+    ): Promise<DumpRecord> {
       const { server, pgDump } = await versions(input, false);
       const store = backupStore(input.destination, s3);
       const args = ['pg_dump', ...connection(input.target), ...(input.keepOwners ? [] : ['--no-owner', '--no-privileges'])];
@@ -91,7 +93,7 @@ export function createPgServiceBackup(docker: Dockerode, s3: () => S3Client) {
             done(null, chunk);
           },
         });
-        const gzip = parallelGzip();
+        const gzip = parallelGzip({ level: input.gzipLevel });
         counted.on('error', (err) => gzip.destroy(err));
         counted.pipe(gzip);
         // The dump ends only once pg_dump exited 0: a failed dump errors the write instead of completing it.

@@ -147,7 +147,7 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
   }
 
   return {
-    async dumpVolume(input: { target: VolumeTarget; destination: Destination; key: string }): Promise<DumpRecord> {
+    async dumpVolume(input: { target: VolumeTarget; destination: Destination; key: string; gzipLevel?: number }): Promise<DumpRecord> {
       const store = backupStore(input.destination, s3);
       const progress = { target: input.target.name, bytes: 0 };
       // The files the archive holds, counted from its headers as it passes: what was written, even when the
@@ -155,7 +155,7 @@ export function createVolumeBackup(docker: Dockerode, s3: () => S3Client) {
       const listing = new TarListing();
       const written = await heartbeating(progress, () => {
         // Compressed on every core (members of one .gz), so the tar stream is not held back by one.
-        const gzip = parallelGzip();
+        const gzip = parallelGzip({ level: input.gzipLevel });
         const write = store.write(input.key, gzip, (bytes) => {
           progress.bytes = bytes;
         });

@@ -224,6 +224,13 @@ describe('restore', () => {
       .toString();
     expect(saved).toContain('COPY public.samples');
     expect(saved).toContain('\tchanged\t');
+    // Made at gzip's fastest level (the header's XFL byte says 4), where the run's own files use the default (0).
+    const xfl = (file: string) => readFileSync(file)[8];
+    for (const f of readdirSync(safety)) if (f.endsWith('.gz')) expect(xfl(path.join(safety, f)), f).toBe(4);
+    const runDir = path.join(dir, report.backup, report.run);
+    const own = readdirSync(runDir).filter((f) => f.endsWith('.gz'));
+    expect(own.length).toBeGreaterThan(0);
+    for (const f of own) expect(xfl(path.join(runDir, f)), f).toBe(0);
   });
 
   it('restores a data-only dump into a database whose schema the migrations made', async () => {
