@@ -197,8 +197,9 @@ export function targetEngine(
 
 /**
  * A restore's safety copy is gzipped at the fastest level: it is taken with the services stopped, on the
- * restore's critical path, and read back only when the restore fails (a third larger, about four times
- * faster to make). A Mongo copy is bound by the server's reads, not by gzip, and keeps the default.
+ * restore's critical path, and read back only when the restore fails (on research-shaped rows, gzip -1 was
+ * 7 % larger than gzip -6 and took a quarter of its time). A Mongo copy is bound by the server's reads, not
+ * by gzip, and keeps the default.
  */
 const SAFETY = { gzipLevel: 1 } as const;
 /** A PostgreSQL safety copy also keeps owners and grants: it goes back into the same server. */
