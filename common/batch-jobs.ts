@@ -1,5 +1,13 @@
-import { DEFAULT_QUEUE_TIMEOUT_SECONDS, type ExperimentSpec, experimentJobName } from './experiment';
+import type { ExperimentSpec } from './experiment';
 import { EXPERIMENT_LABEL } from './labels';
+
+/** How long a Batch job may wait in its queue (SUBMITTED to RUNNING) when batch.queueTimeoutSeconds is not given. */
+export const DEFAULT_QUEUE_TIMEOUT_SECONDS = 3600;
+
+/** The name of an experiment's container, swarm service or Batch job. */
+export function experimentJobName(id: string): string {
+  return `sciops-exp-${id}`;
+}
 
 /** The part of a Batch job (DescribeJobs' detail) that says whose it is and where it stands. */
 export interface BatchJobView {

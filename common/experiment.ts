@@ -1,42 +1,8 @@
 import { z } from 'zod';
+import { DEFAULT_QUEUE_TIMEOUT_SECONDS } from './batch-jobs';
 import { BIND_ROOTS_SETTING, CAPABILITY, neverBound, normalPath, VOLUME_NAME } from './experiment-policy';
+import type { ExperimentState } from './experiment-state';
 import { NODE_NAME } from './queues';
-
-/**
- * An experiment's life, as the platforms in the field already record it. Only forward moves:
- * PENDING -> IN_PROCESS -> one terminal state (or PENDING straight to a terminal state when it is stopped,
- * or rejected, before it ever ran).
- */
-export const ExperimentState = {
-  pending: 'PENDING',
-  inProcess: 'IN_PROCESS',
-  completed: 'COMPLETED',
-  finishedWithError: 'FINISHED_WITH_ERROR',
-  timeoutExceeded: 'TIMEOUT_EXCEEDED',
-  stopped: 'STOPPED',
-} as const;
-
-export type ExperimentState = (typeof ExperimentState)[keyof typeof ExperimentState];
-
-export const EXPERIMENT_STATES: readonly ExperimentState[] = Object.values(ExperimentState);
-
-export const TERMINAL_STATES: readonly ExperimentState[] = [
-  ExperimentState.completed,
-  ExperimentState.finishedWithError,
-  ExperimentState.timeoutExceeded,
-  ExperimentState.stopped,
-];
-
-export function isTerminal(state: ExperimentState): boolean {
-  return TERMINAL_STATES.includes(state);
-}
-
-/** The states an experiment may be in just before it moves to `to`. */
-export function previousStates(to: ExperimentState): readonly ExperimentState[] {
-  if (to === ExperimentState.pending) return [];
-  if (to === ExperimentState.inProcess) return [ExperimentState.pending];
-  return [ExperimentState.pending, ExperimentState.inProcess];
-}
 
 /**
  * The soft time limit of each experiment type the platforms run, in seconds; overridden per type with
@@ -51,8 +17,6 @@ export const DEFAULT_TIME_LIMITS: Readonly<Record<string, number>> = {
   dataset_sync: 3600,
 };
 export const DEFAULT_TIME_LIMIT_SECONDS = 10800;
-/** How long a Batch job may wait in its queue (SUBMITTED to RUNNING) when batch.queueTimeoutSeconds is not given. */
-export const DEFAULT_QUEUE_TIMEOUT_SECONDS = 3600;
 
 export const EXPERIMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const EXPERIMENT_TYPE = /^[a-z][a-z0-9_]{0,62}$/;
@@ -200,11 +164,6 @@ export const experimentSpecSchema = z
   });
 
 export type ExperimentSpec = z.infer<typeof experimentSpecSchema>;
-
-/** The name of an experiment's container, swarm service or Batch job. */
-export function experimentJobName(id: string): string {
-  return `sciops-exp-${id}`;
-}
 
 /** What a finished run reports, whatever the backend. */
 export interface RunOutcome {

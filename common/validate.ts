@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { InputError } from './errors';
+import { Failure, permanent } from './failures';
 
 /** Renders a zod issue path as the field an operator would look for: `services[2].image`. */
 export function fieldPath(path: readonly PropertyKey[]): string {
@@ -30,4 +31,19 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what:
     return `${fieldPath(issue.path)}: ${nested || issue.message}`;
   });
   throw new InputError(what, issues);
+}
+
+/**
+ * parseInput for workflows and the activities that validate for them: the same schema and message, as a
+ * non-retryable ApplicationFailure whose details list the field-named issues.
+ */
+export function validatedInput<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  try {
+    return parseInput(schema, value, what);
+  } catch (err) {
+    if (err instanceof InputError) {
+      throw permanent(Failure.invalidInput, err.message, { details: [err.issues] });
+    }
+    throw err;
+  }
 }

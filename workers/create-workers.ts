@@ -15,6 +15,7 @@ import { explainDockerError } from '../activities/docker/errors';
 import { createExperimentContainers } from '../activities/docker/experiment-containers';
 import { createExperimentServices } from '../activities/docker/experiment-services';
 import { createGitlabRunners } from '../activities/gitlab/runners';
+import { createInputChecks } from '../activities/input-checks';
 import { type DockerEndpoint, redactUrl, type SciopsConfig } from '../common/config';
 import { ConfigError } from '../common/errors';
 import type { ExperimentLimits } from '../common/experiment-limits';
@@ -194,6 +195,8 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
           ...common,
           ...setup.workflows,
           taskQueue: Queue.workflows,
+          // The checks the workflows run as local activities (see activities/input-checks).
+          activities: createInputChecks(),
           maxConcurrentWorkflowTaskExecutions: setup.concurrency.sciops,
           maxCachedWorkflows: setup.cachedWorkflows,
         }),

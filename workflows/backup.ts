@@ -15,13 +15,13 @@ import { retain } from '../common/backup-retention';
 import { Failure } from '../common/failures';
 import { serviceLockKey, targetLockKey } from '../common/locks';
 import { SearchAttribute } from '../common/search-attributes';
+import { validatedInput } from '../common/validate';
 import { manager } from './backup-activities';
 import { newRunId, pinnedNode, type TargetEngine, targetEngine } from './backup-engines';
 import { withTargetLocks } from './backup-lock';
 import { withServicesPaused } from './backup-services';
 import { backupFinished } from './metrics';
 import { trackProgress } from './progress-tracker';
-import { validatedInput } from './validated-input';
 
 /**
  * Reads a dump back against its checksum and, for a backup that verifies, restores it into scratch and

@@ -5,6 +5,7 @@ import { SearchAttribute } from '../common/search-attributes';
 import { type DeployReport, resourceName, type StackSpec, stackSpecSchema } from '../common/stack';
 import type { PlannedChange, StackPlan } from '../common/stack-plan';
 import { swarmActions } from '../common/stack-swarm';
+import { validatedInput } from '../common/validate';
 import { STACK_LOCK, withTargetLocks } from './backup-lock';
 import {
   applyServices,
@@ -22,7 +23,6 @@ import {
 import { deployFinished } from './metrics';
 import { type ProgressTracker, trackProgress } from './progress-tracker';
 import { type DeployPlan, observeAndPlan } from './stack-observe';
-import { validatedInput } from './validated-input';
 
 const STEPS = [
   'lock',

@@ -5,8 +5,8 @@ import type { DbActivities } from '../activities/db';
 import type { DockerActivities } from '../activities/docker';
 import { BACKUP_DIR_CHECK, type CheckResult, type DoctorReport, doctorInputSchema, noWorkerResult, overallStatus } from '../common/doctor';
 import { nodeQueue, Queue } from '../common/queues';
+import { validatedInput } from '../common/validate';
 import { trackProgress } from './progress-tracker';
-import { validatedInput } from './validated-input';
 
 /** A check's activity options: it must be picked up within `waitSeconds`, and a broken check is reported, not retried. */
 function checkOptions(taskQueue: string, waitSeconds: number) {

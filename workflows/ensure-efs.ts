@@ -3,8 +3,8 @@ import type { AwsActivities } from '../activities/aws';
 import { type EfsResult, efsInputSchema } from '../common/efs';
 import { Failure } from '../common/failures';
 import { Queue } from '../common/queues';
+import { validatedInput } from '../common/validate';
 import { trackProgress } from './progress-tracker';
-import { validatedInput } from './validated-input';
 
 /** Bounded: 10 attempts. */
 const aws = proxyActivities<AwsActivities>({

@@ -4,11 +4,11 @@ import { type ImportInput, type ImportReport, importedTarget, importInputSchema,
 import { MANIFEST_FORMAT, type Manifest } from '../common/backup-manifest';
 import { targetLockKey } from '../common/locks';
 import { SearchAttribute } from '../common/search-attributes';
+import { validatedInput } from '../common/validate';
 import { manager } from './backup-activities';
 import { type Contents, newRunId, pinnedNode, targetEngine } from './backup-engines';
 import { withTargetLocks } from './backup-lock';
 import { trackProgress } from './progress-tracker';
-import { validatedInput } from './validated-input';
 
 /** A copy's counts in words, for the report: `rows in 2 tables`, `40 documents in 3 collections`, `12 files`. Pure. */
 function countsOf(found: Contents): string {

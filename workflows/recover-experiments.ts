@@ -2,14 +2,14 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { continueAsNew, ParentClosePolicy, proxyActivities, startChild } from '@temporalio/workflow';
 import type { DbActivities } from '../activities/db';
 import { InputError } from '../common/errors';
-import { ExperimentState, experimentSpecSchema } from '../common/experiment';
+import { experimentSpecSchema } from '../common/experiment';
+import { ExperimentState } from '../common/experiment-state';
 import { Queue } from '../common/queues';
 import { type RecoveryReport, recoverInputSchema } from '../common/recovery';
-import { parseInput } from '../common/validate';
+import { parseInput, validatedInput } from '../common/validate';
 import { experimentWorkflowId } from '../common/workflow-ids';
 import { trackProgress } from './progress-tracker';
 import type { runExperiment } from './run-experiment';
-import { validatedInput } from './validated-input';
 
 /** Listing a page of rows. Bounded: 10 attempts; the next scheduled recovery tries again. */
 const db = proxyActivities<DbActivities>({

@@ -15,12 +15,12 @@ import { Failure, rootMessage } from '../common/failures';
 import { serviceLockKey, targetLockKey } from '../common/locks';
 import { nsFromProblem, type RestoreInput, type RestoreReport, restoreFailedMessage, restoreInputSchema } from '../common/restore';
 import { SearchAttribute } from '../common/search-attributes';
+import { validatedInput } from '../common/validate';
 import { manager } from './backup-activities';
 import { newRunId, pinnedNode, type TargetEngine, targetEngine } from './backup-engines';
 import { withTargetLocks } from './backup-lock';
 import { withServicesPaused } from './backup-services';
 import { trackProgress } from './progress-tracker';
-import { validatedInput } from './validated-input';
 
 const refuse = (type: string, message: string) => ApplicationFailure.create({ type, nonRetryable: true, message });
 

@@ -9,21 +9,16 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DbActivities } from '../activities/db';
-import {
-  type ExperimentResult,
-  type ExperimentSpec,
-  type ExperimentState,
-  experimentSpecSchema,
-  isTerminal,
-  type RunOutcome,
-  ExperimentState as State,
-} from '../common/experiment';
+import type { InputChecks } from '../activities/input-checks';
+import type { ExperimentResult, ExperimentSpec, RunOutcome } from '../common/experiment';
+import { type ExperimentState, isTerminal, ExperimentState as State } from '../common/experiment-state';
 import { Failure, permanent } from '../common/failures';
 import { Queue } from '../common/queues';
 import { SearchAttribute } from '../common/search-attributes';
@@ -31,7 +26,6 @@ import { experimentWorkflowId } from '../common/workflow-ids';
 import { type ExperimentBackend, experimentBackend, RUN_LETS_GO } from './experiment-backends';
 import { experimentFinished } from './metrics';
 import { type ProgressTracker, trackProgress } from './progress-tracker';
-import { validatedInput } from './validated-input';
 
 /**
  * The experiment's row. Bounded by time rather than attempts: a database that is down for a while (a restart,
@@ -74,6 +68,31 @@ const OWN_ID_CHECK = 'experiment-own-id';
 /** Runs started before the worker-side policy check existed replay without it. */
 const POLICY_CHECK = 'experiment-policy-check';
 
+/** Runs started before the spec was checked by a local activity replay the check in the workflow. */
+const SPEC_CHECKED_OUTSIDE = 'experiment-spec-checked-outside';
+
+const checks = proxyLocalActivities<InputChecks>({ startToCloseTimeout: '10s' });
+
+/**
+ * The spec, parsed and checked on the worker's main thread (a local activity), so that no schema is evaluated
+ * in the run's sandbox: a run that waits for a slot keeps what it evaluated. An invalid spec fails the run
+ * with the same non-retryable failure, naming the field, as a check in the workflow would.
+ */
+async function checkedSpec(rawSpec: unknown): Promise<ExperimentSpec> {
+  if (!patched(SPEC_CHECKED_OUTSIDE)) {
+    // Only runs from before evaluate the schemas here, as they did.
+    const { validatedInput } = require('../common/validate') as typeof import('../common/validate');
+    const { experimentSpecSchema } = require('../common/experiment') as typeof import('../common/experiment');
+    return validatedInput(experimentSpecSchema, rawSpec, 'experiment spec');
+  }
+  try {
+    return await checks.validateExperimentSpec(rawSpec);
+  } catch (err) {
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) throw err.cause;
+    throw err;
+  }
+}
+
 /**
  * One experiment, start to end: record it (PENDING), take a slot (IN_PROCESS), run its container, service or
  * Batch job under a soft time limit, and record how it ended: COMPLETED, FINISHED_WITH_ERROR,
@@ -81,7 +100,7 @@ const POLICY_CHECK = 'experiment-policy-check';
  * Started with the workflow id `experiment-<id>`; a re-run of a finished experiment returns its recorded result.
  */
 export async function runExperiment(rawSpec: unknown): Promise<ExperimentResult> {
-  const spec = validatedInput(experimentSpecSchema, rawSpec, 'experiment spec');
+  const spec = await checkedSpec(rawSpec);
   if (patched(OWN_ID_CHECK)) refuseForeignWorkflowId(spec.id);
   const progress = trackProgress(Object.values(Step));
   const show = (state: ExperimentState) =>

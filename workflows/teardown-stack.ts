@@ -3,11 +3,11 @@ import { serviceLockKey, stackLockKey } from '../common/locks';
 import { SearchAttribute } from '../common/search-attributes';
 import { type TeardownReport, teardownInputSchema } from '../common/stack';
 import type { Observed, ResourceKind } from '../common/stack-plan';
+import { validatedInput } from '../common/validate';
 import { STACK_LOCK, withTargetLocks } from './backup-lock';
 import { type ProgressTracker, trackProgress } from './progress-tracker';
 import { engineOn, manager } from './stack-activities';
 import { removeStackRunners } from './stack-runners';
-import { validatedInput } from './validated-input';
 
 const STEPS = ['lock', 'runners', 'services', 'networks', 'configs', 'secrets', 'volumes'] as const;
 type TeardownStep = (typeof STEPS)[number];

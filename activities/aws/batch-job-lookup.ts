@@ -1,6 +1,6 @@
 import { type BatchClient, DescribeJobsCommand, type JobDetail, ListJobsCommand, TerminateJobCommand } from '@aws-sdk/client-batch';
-import { BATCH_ENDED, isExperimentJob, keptJob } from '../../common/batch-jobs';
-import { type ExperimentSpec, experimentJobName } from '../../common/experiment';
+import { BATCH_ENDED, experimentJobName, isExperimentJob, keptJob } from '../../common/batch-jobs';
+import type { ExperimentSpec } from '../../common/experiment';
 
 /** DescribeJobs takes at most this many ids a call. */
 const DESCRIBE_BATCH = 100;

@@ -9,9 +9,9 @@ import {
 import { type CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { BATCH_ENDED, type BatchHeartbeat, batchHeartbeat, keptJob, queueTimeoutSeconds } from '../../common/batch-jobs';
+import { BATCH_ENDED, type BatchHeartbeat, batchHeartbeat, experimentJobName, keptJob, queueTimeoutSeconds } from '../../common/batch-jobs';
 import { InputError } from '../../common/errors';
-import { type ExperimentSpec, experimentJobName, experimentSpecSchema, type RunOutcome } from '../../common/experiment';
+import { type ExperimentSpec, experimentSpecSchema, type RunOutcome } from '../../common/experiment';
 import { DEFAULT_EXPERIMENT_POLICY } from '../../common/experiment-policy';
 import { experimentRunRejected, Failure } from '../../common/failures';
 import { EXPERIMENT_LABEL, SPEC_HASH_LABEL } from '../../common/labels';

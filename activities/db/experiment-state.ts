@@ -1,17 +1,9 @@
 import type { ApplicationFailure } from '@temporalio/common';
 import type { Pool, PoolClient } from 'pg';
 import { InputError } from '../../common/errors';
-import {
-  concurrencySetting,
-  type ExperimentResult,
-  type ExperimentSpec,
-  type ExperimentState,
-  experimentSpecSchema,
-  isTerminal,
-  previousStates,
-  ExperimentState as State,
-} from '../../common/experiment';
+import { concurrencySetting, type ExperimentResult, type ExperimentSpec, experimentSpecSchema } from '../../common/experiment';
 import type { ExperimentLimits } from '../../common/experiment-limits';
+import { type ExperimentState, isTerminal, previousStates, ExperimentState as State } from '../../common/experiment-state';
 import { Failure, permanent } from '../../common/failures';
 import { canonicalJson } from '../../common/fingerprint';
 import { parseInput } from '../../common/validate';

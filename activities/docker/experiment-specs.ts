@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode';
-import { type ExperimentSpec, experimentJobName } from '../../common/experiment';
+import { experimentJobName } from '../../common/batch-jobs';
+import type { ExperimentSpec } from '../../common/experiment';
 import { EXPERIMENT_LABEL, EXPERIMENT_TYPE_LABEL } from '../../common/labels';
 
 /** What Docker calls the spec's mounts. */

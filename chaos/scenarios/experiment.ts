@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type ExperimentResult, experimentJobName } from '../../common/experiment';
+import { experimentJobName } from '../../common/batch-jobs';
+import type { ExperimentResult } from '../../common/experiment';
 import { EXPERIMENT_LABEL } from '../../common/labels';
 import { experimentWorkflowId } from '../../common/workflow-ids';
 import { WorkflowType } from '../../common/workflow-types';

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import { EXPERIMENT_STATES } from '../../common/experiment';
+import { EXPERIMENT_STATES } from '../../common/experiment-state';
 import { SearchAttribute } from '../../common/search-attributes';
 import { WorkflowType } from '../../common/workflow-types';
 import { withClient } from '../connection';

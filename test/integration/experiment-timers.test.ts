@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { describe, expect, it } from 'vitest';
-import { type ExperimentResult, type ExperimentState, ExperimentState as State } from '../../common/experiment';
+import type { ExperimentResult } from '../../common/experiment';
+import { type ExperimentState, ExperimentState as State } from '../../common/experiment-state';
 import { Queue } from '../../common/queues';
 import { experimentWorkflowId } from '../../common/workflow-ids';
 import { useTimeSkippingServer, withStubbedActivities } from '../support/time-skipping';

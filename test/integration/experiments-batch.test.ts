@@ -4,8 +4,8 @@ import { BatchClient, DescribeJobDefinitionsCommand, DescribeJobsCommand, ListJo
 import { DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeLifecycleConfigurationCommand, DescribeMountTargetsCommand, EFSClient } from '@aws-sdk/client-efs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { experimentJobName } from '../../common/batch-jobs';
 import type { EfsResult } from '../../common/efs';
-import { experimentJobName } from '../../common/experiment';
 import { Queue } from '../../common/queues';
 import { WorkflowType } from '../../common/workflow-types';
 import { createJobQueue } from '../support/aws-fixtures';

@@ -3,6 +3,7 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll } from 'vitest';
+import { createInputChecks } from '../../activities/input-checks';
 import { Queue } from '../../common/queues';
 import { SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { loadTestbed } from './testbed';
@@ -61,7 +62,14 @@ export async function withStubbedActivities<T>(
   const connection = env.nativeConnection;
   const dataConverter = { failureConverterPath: failureConverterPath() };
   const workers = [
-    await Worker.create({ connection, taskQueue: Queue.workflows, workflowBundle: await workflowBundle(), dataConverter }),
+    await Worker.create({
+      connection,
+      taskQueue: Queue.workflows,
+      workflowBundle: await workflowBundle(),
+      // The workflows' own local activities are real: they check inputs, and touch nothing.
+      activities: createInputChecks(),
+      dataConverter,
+    }),
     ...(await Promise.all(
       Object.entries(activities).map(([taskQueue, stubs]) => Worker.create({ connection, taskQueue, activities: stubs, dataConverter })),
     )),

@@ -4,8 +4,9 @@ import { containerOptions, serviceSpec } from '../../activities/docker/experimen
 import { listQuery } from '../../clients/commands/experiment/list';
 import { progressLines } from '../../clients/follow';
 import { ConfigError, InputError } from '../../common/errors';
-import { EXPERIMENT_STATES, experimentSpecSchema, isTerminal, lastLines, previousStates } from '../../common/experiment';
+import { experimentSpecSchema, lastLines } from '../../common/experiment';
 import { readExperimentLimits } from '../../common/experiment-limits';
+import { EXPERIMENT_STATES, isTerminal, previousStates } from '../../common/experiment-state';
 import { parseInput } from '../../common/validate';
 
 const parse = (value: unknown) => parseInput(experimentSpecSchema, value, 'experiment spec');

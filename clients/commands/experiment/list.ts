@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InputError } from '../../../common/errors';
-import { EXPERIMENT_STATES, type ExperimentState } from '../../../common/experiment';
+import { EXPERIMENT_STATES, type ExperimentState } from '../../../common/experiment-state';
 import { SearchAttribute } from '../../../common/search-attributes';
 import { WorkflowType } from '../../../common/workflow-types';
 import { connectClient } from '../../connection';

@@ -1,7 +1,8 @@
 import { type Client, WorkflowFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { InputError } from '../../../common/errors';
-import { EXPERIMENT_ID, type ExperimentResult, type ExperimentState } from '../../../common/experiment';
+import { EXPERIMENT_ID, type ExperimentResult } from '../../../common/experiment';
+import type { ExperimentState } from '../../../common/experiment-state';
 import { type Progress, progressQuery } from '../../../common/progress';
 import { SearchAttribute } from '../../../common/search-attributes';
 import { experimentWorkflowId } from '../../../common/workflow-ids';
