@@ -16,8 +16,13 @@ function refused(service: string) {
   };
 }
 
-/** How often a converging service is looked at: a task's change shows within this, at two engine calls a look. */
-const POLL_MS = 250;
+/**
+ * How often a converging service is looked at: a task's change shows within this, at three or four engine
+ * calls a look. Every changed service of a deploy is looked at at once, and the engine that answers is the
+ * one starting their containers: at 250 ms the compose bench's four services made about 60 calls a second to
+ * an engine on two cores, and its deploys were slower than at 1 s (see bench/README.md).
+ */
+const POLL_MS = 1000;
 
 /** The swarm's answer to an update whose version is no longer the service's. */
 const outOfSequence = (err: unknown) => engineMessage(err).includes('update out of sequence');
