@@ -30,6 +30,9 @@ describe('convergenceWait', () => {
     expect(convergenceWait(oneShot, true)).toEqual({ finishes: true, stableSeconds: 0 });
     expect(convergenceWait(oneShot, false)).toEqual({ finishes: true, stableSeconds: STABLE_SECONDS });
     expect(STABLE_SECONDS).toBe(5);
+    const test = { test: ['CMD', 'true'] };
+    expect(convergenceWait(service({ restartPolicy: { condition: 'none' }, update: { monitor: '1m' } }), false).stableSeconds).toBe(60);
+    expect(convergenceWait(service({ restartPolicy: { condition: 'none' }, healthcheck: test }), false).stableSeconds).toBe(0);
     expect(convergenceWait(service({ restartPolicy: { condition: 'on-failure' }, update: { monitor: '1m' } }), true).stableSeconds).toBe(0);
     expect(convergenceWait(service({ restartPolicy: { condition: 'any' } }), true).finishes).toBe(false);
   });
