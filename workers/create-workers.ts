@@ -197,6 +197,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<Worker[]> {
           taskQueue: Queue.workflows,
           // The checks the workflows run as local activities (see activities/input-checks).
           activities: createInputChecks(),
+          enableNonLocalActivities: false,
           maxConcurrentWorkflowTaskExecutions: setup.concurrency.sciops,
           maxCachedWorkflows: setup.cachedWorkflows,
         }),

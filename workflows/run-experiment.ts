@@ -86,7 +86,8 @@ async function checkedSpec(rawSpec: unknown): Promise<ExperimentSpec> {
     return validatedInput(experimentSpecSchema, rawSpec, 'experiment spec');
   }
   try {
-    return await checks.validateExperimentSpec(rawSpec);
+    // Not cancelled halfway, as the registration after it: a stop that arrives meanwhile is recorded after it.
+    return await CancellationScope.nonCancellable(() => checks.validateExperimentSpec(rawSpec));
   } catch (err) {
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) throw err.cause;
     throw err;

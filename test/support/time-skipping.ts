@@ -68,6 +68,7 @@ export async function withStubbedActivities<T>(
       workflowBundle: await workflowBundle(),
       // The workflows' own local activities are real: they check inputs, and touch nothing.
       activities: createInputChecks(),
+      enableNonLocalActivities: false,
       dataConverter,
     }),
     ...(await Promise.all(
