@@ -84,6 +84,7 @@ export async function composeScenario(bench: BenchEnvironment, stamp: string): P
       await teardown();
     }
   } catch (err) {
+    await removeDockerStack(plain);
     await teardown().catch((e: unknown) => console.error('teardown failed:', e));
     throw err;
   }
